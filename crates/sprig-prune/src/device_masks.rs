@@ -1,0 +1,141 @@
+//! A [`MaskSet`] as boolean tensors on a device, made once per round and applied at
+//! every step.
+
+use std::collections::BTreeMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::{Bool, Device, Tensor, TensorData};
+use sprig_mask::MaskSet;
+
+use crate::PruneError;
+use crate::param_path::ParamPath;
+use crate::params::tensor_shapes;
+
+/// One mask as tensors: `true` where a weight is pruned. Pruning fills with zero rather
+/// than multiplying by a 0/1 mask, because `-w × 0.0` is `-0.0` and a pruned weight must
+/// be exactly `+0.0`.
+#[derive(Debug, Clone)]
+struct MaskTensors {
+    shape: Vec<usize>,
+    /// On the module's device (with autodiff when training), for the weights.
+    weights: Tensor<1, Bool>,
+    /// On the same device without autodiff, for the gradients, which live there.
+    grads: Tensor<1, Bool>,
+}
+
+/// The masks of a round on a device, keyed by parameter path.
+#[derive(Debug, Clone)]
+pub struct DeviceMasks {
+    by_path: BTreeMap<String, MaskTensors>,
+}
+
+impl DeviceMasks {
+    /// Uploads every mask of `masks` to `device` (the device `module` lives on), after
+    /// checking that each mask names a parameter of `module` with the same shape.
+    pub fn new<M: Module>(
+        masks: &MaskSet,
+        module: &M,
+        device: &Device,
+    ) -> Result<Self, PruneError> {
+        let shapes = tensor_shapes(module);
+        let params: Vec<(&str, &[usize])> = shapes
+            .iter()
+            .map(|(p, s)| (p.as_str(), s.as_slice()))
+            .collect();
+        masks.validate_with(&params, |_, _| false)?;
+        let plain = device.clone().without_autodiff();
+        let by_path = masks
+            .iter()
+            .map(|(path, entry)| {
+                let mask = entry.mask();
+                let pruned: Vec<bool> = mask.iter().map(|kept| !kept).collect();
+                let data = TensorData::new(pruned, [mask.len()]);
+                let tensors = MaskTensors {
+                    shape: mask.shape().to_vec(),
+                    weights: Tensor::from_data(data.clone(), device),
+                    grads: Tensor::from_data(data, &plain),
+                };
+                (path.to_string(), tensors)
+            })
+            .collect();
+        Ok(Self { by_path })
+    }
+
+    /// Sets every pruned weight of `module` to exactly zero, keeping parameter ids and
+    /// gradient settings. The result is a leaf again (`detach`), or `from_grads` would
+    /// silently drop the parameter's gradient.
+    pub fn apply<M: Module>(&self, module: M) -> M {
+        struct Apply<'a> {
+            path: ParamPath,
+            masks: &'a DeviceMasks,
+        }
+        impl ModuleMapper for Apply<'_> {
+            fn enter_module(&mut self, name: &str, _: &str) {
+                self.path.enter(name);
+            }
+            fn exit_module(&mut self, _: &str, _: &str) {
+                self.path.exit();
+            }
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let Some(mask) = self.masks.by_path.get(&self.path.current()) else {
+                    return param;
+                };
+                param.map(|tensor| {
+                    let require_grad = tensor.is_require_grad();
+                    let pruned = mask.weights.clone().reshape(shape_of::<D>(&mask.shape));
+                    tensor
+                        .mask_fill(pruned, 0.0)
+                        .detach()
+                        .set_require_grad(require_grad)
+                })
+            }
+        }
+        module.map(&mut Apply {
+            path: ParamPath::default(),
+            masks: self,
+        })
+    }
+
+    /// Zeroes the gradient of every pruned weight, so an optimizer's moments never build
+    /// up behind a pruned weight and weight decay never moves it.
+    pub fn mask_gradients<M: Module>(&self, module: &M, grads: &mut GradientsParams) {
+        struct MaskGrads<'a> {
+            path: ParamPath,
+            masks: &'a DeviceMasks,
+            grads: &'a mut GradientsParams,
+        }
+        impl ModuleVisitor for MaskGrads<'_> {
+            fn enter_module(&mut self, name: &str, _: &str) {
+                self.path.enter(name);
+            }
+            fn exit_module(&mut self, _: &str, _: &str) {
+                self.path.exit();
+            }
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                let Some(mask) = self.masks.by_path.get(&self.path.current()) else {
+                    return;
+                };
+                if let Some(grad) = self.grads.remove::<D>(param.id) {
+                    let pruned = mask.grads.clone().reshape(shape_of::<D>(&mask.shape));
+                    self.grads.register(param.id, grad.mask_fill(pruned, 0.0));
+                }
+            }
+        }
+        module.visit(&mut MaskGrads {
+            path: ParamPath::default(),
+            masks: self,
+            grads,
+        });
+    }
+}
+
+/// `shape` as the fixed-size array a rank-`D` reshape takes. [`DeviceMasks::new`] checked
+/// every mask against the module's shapes, so the rank always matches.
+fn shape_of<const D: usize>(shape: &[usize]) -> [usize; D] {
+    let mut dims = [1; D];
+    for (dim, &n) in dims.iter_mut().zip(shape) {
+        *dim = n;
+    }
+    dims
+}

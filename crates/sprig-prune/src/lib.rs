@@ -1,0 +1,39 @@
+//! Sprig's engine on Burn modules.
+//!
+//! This first slice is the bridge between a Burn [`Module`](burn::module::Module) and the
+//! flat, Burn-free mask core (`sprig-mask`): reading parameters by path into a
+//! [`Snapshot`](sprig_mask::Snapshot), writing a snapshot back (rewinding in place, so
+//! parameter ids and optimizer keys survive), and masked training — masks re-applied after
+//! every optimizer step and gradients masked before it, so Adam's moments cannot revive a
+//! pruned weight.
+
+mod device_masks;
+mod param_path;
+mod params;
+
+pub use device_masks::DeviceMasks;
+pub use params::{load_snapshot, snapshot, tensor_shapes};
+
+/// What can go wrong between a Burn module and Sprig's masks.
+#[derive(Debug, thiserror::Error)]
+pub enum PruneError {
+    /// The mask core refused (shape mismatch, unknown tensor, …).
+    #[error(transparent)]
+    Mask(#[from] sprig_mask::MaskError),
+    /// A snapshot or mask names a tensor the module does not have, or with another shape.
+    #[error("parameter `{path}`: {problem}")]
+    Parameter {
+        /// The parameter's path in the module, e.g. `fc1.weight`.
+        path: String,
+        /// What was expected and what was found.
+        problem: String,
+    },
+    /// Reading a tensor's values from the device failed.
+    #[error("reading parameter `{path}` from the device: {message}")]
+    Read {
+        /// The parameter's path in the module.
+        path: String,
+        /// The backend's message.
+        message: String,
+    },
+}

@@ -1,0 +1,59 @@
+//! Runs cargo for the test and lint commands with one feature set, so that a CI run
+//! compiles Burn once for `clippy` (check mode) and once for `test`, never more.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::libtorch;
+
+/// `cargo test` over the workspace on every backend this machine can build.
+pub fn test(rest: &[String]) -> Result<()> {
+    let mut cmd = cargo_with_backends("test")?;
+    cmd.arg("--workspace");
+    if !rest.is_empty() {
+        cmd.arg("--").args(rest);
+    }
+    run(cmd)
+}
+
+/// `cargo clippy` over every target of the workspace, warnings denied.
+pub fn lint() -> Result<()> {
+    let mut cmd = cargo_with_backends("clippy")?;
+    cmd.args(["--workspace", "--all-targets", "--", "-D", "warnings"]);
+    run(cmd)
+}
+
+/// A cargo command with the backend features of `sprig-backend` this machine supports:
+/// flex (default) and ndarray always, tch when a LibTorch folder is available.
+fn cargo_with_backends(subcommand: &str) -> Result<Command> {
+    let mut features = vec!["sprig-backend/ndarray"];
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.arg(subcommand).current_dir(libtorch::workspace_root());
+    if let Some(dir) = libtorch::find()? {
+        features.push("sprig-backend/tch");
+        for (key, value) in libtorch::env(&dir) {
+            cmd.env(key, value);
+        }
+        eprintln!(
+            "xtask: LibTorch found at {}: testing tch-cpu too",
+            dir.display()
+        );
+    } else {
+        eprintln!(
+            "xtask: no LibTorch (run `cargo xtask setup-libtorch` or set LIBTORCH): skipping tch"
+        );
+    }
+    cmd.args(["--features", &features.join(",")]);
+    Ok(cmd)
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! `cargo xtask …`: every piece of Sprig's automation, so CI and a user run the same thing.
+
+mod cargo;
+mod libtorch;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "Sprig's automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every test of the workspace on every backend this machine can build
+    /// (flex and ndarray always; LibTorch too when `setup-libtorch` has run or LIBTORCH is set).
+    Test {
+        /// Extra arguments passed to `cargo test` after `--` (e.g. a test-name filter).
+        #[arg(last = true)]
+        rest: Vec<String>,
+    },
+    /// `cargo clippy --workspace --all-targets -- -D warnings` with the same features as `test`.
+    Lint,
+    /// Build a CPU-only LibTorch folder from PyPI wheels under `target/libtorch`
+    /// (reused when present) and print the environment to export.
+    SetupLibtorch {
+        /// Download and unpack again even if the folder is already there.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Test { rest } => cargo::test(&rest),
+        Command::Lint => cargo::lint(),
+        Command::SetupLibtorch { force } => {
+            let dir = libtorch::setup(force)?;
+            println!("{}", libtorch::exports(&dir));
+            Ok(())
+        }
+    }
+}
