@@ -2,6 +2,7 @@
 
 mod cargo;
 mod libtorch;
+mod plan;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -24,6 +25,9 @@ enum Command {
     },
     /// `cargo clippy --workspace --all-targets -- -D warnings` with the same features as `test`.
     Lint,
+    /// Print the plan a budget gives (rounds, iterations per training, per-round rate)
+    /// for a given time per iteration, without training anything.
+    Plan(plan::PlanArgs),
     /// Build a CPU-only LibTorch folder from PyPI wheels under `target/libtorch`
     /// (reused when present) and print the environment to export.
     SetupLibtorch {
@@ -37,6 +41,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Test { rest } => cargo::test(&rest),
         Command::Lint => cargo::lint(),
+        Command::Plan(args) => plan::print(&args),
         Command::SetupLibtorch { force } => {
             let dir = libtorch::setup(force)?;
             println!("{}", libtorch::exports(&dir));

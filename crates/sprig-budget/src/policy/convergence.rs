@@ -1,0 +1,152 @@
+//! The default policy: trainings as long as the dense one needed, rounds
+//! up to a gentle rate, spare time into longer trainings.
+
+use serde::{Deserialize, Serialize};
+
+use super::{PlanContext, RoundPolicy, largest_where};
+use crate::BudgetError;
+
+/// The default round policy, after the lottery-ticket papers: every
+/// training gets about as many iterations as the dense network needed to
+/// converge, and rounds are added only until the per-round rate is gentle.
+///
+/// With j* = the dense convergence iterations (or `j_min` while unknown),
+/// clamped to `[j_min, cap]`, and R_g = the round count whose rate from the
+/// current sparsity to s* is closest to `gentle_rate` (0.2 → 10 rounds for
+/// s* = 0.9, rate ≈ 0.2057):
+///
+/// 1. **Rounds.** R = the largest R ≤ R_g for which the current training
+///    plus R × (prune + training of j*) fits. LTH found 10–20 % per round
+///    best and 40 %+ clearly worse, so more rounds than R_g buy nothing.
+/// 2. **Lengths.** All trainings after the dense one (and the current one,
+///    if it is one of those) get the same length j ≥ j*:
+///    * if R = R_g, j is as long as the time allows (spare time goes into
+///      longer trainings, never into more rounds);
+///    * if R < R_g, j is as long as the time allows *but* the total number
+///      of iterations stays at most what R + 1 rounds of j* would train.
+///      Without that limit, adding a round (which costs a prune and an
+///      evaluation) would lower the total number of iterations, so a larger
+///      budget could train less. With it, the run finishes up to one prune
+///      plus one evaluation early.
+/// 3. **Short time.** If not even one round of j* fits, one round with the
+///    longest trainings in `[j_min, j*)` that fit; if those do not fit,
+///    `None` (the planner falls back).
+///
+/// **The dense training before its convergence is known.** j* = `j_min`, and
+/// the dense training is one of the uniform trainings, so its length
+/// (`iterations_done + trainings[0]`) is its equal share of the time:
+/// with R_g rounds fitting, (time left)/(R_g + 1) roughly. The engine trains
+/// it until the validation loss plateaus or this cap is hit, then reports
+/// the iterations it took (see
+/// [`Replanner::record_convergence`](crate::Replanner::record_convergence))
+/// and re-plans: from then on the dense training is fixed at max(that,
+/// j_min) and the later trainings follow the rules above.
+///
+/// With s* already reached (R = 0), the final ticket trains for all the
+/// time left, up to the cap.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ConvergencePolicy {
+    /// The per-round rate considered gentle enough; in `(0, 1)`.
+    pub gentle_rate: f64,
+}
+
+impl ConvergencePolicy {
+    /// The LTH default: 20 % of the remaining weights per round.
+    pub const DEFAULT_GENTLE_RATE: f64 = 0.2;
+
+    /// A policy with the given gentle rate (validated when planning).
+    pub fn new(gentle_rate: f64) -> Self {
+        Self { gentle_rate }
+    }
+}
+
+impl Default for ConvergencePolicy {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_GENTLE_RATE)
+    }
+}
+
+impl RoundPolicy for ConvergencePolicy {
+    fn choose(&self, ctx: &PlanContext<'_>) -> Result<Option<Vec<u64>>, BudgetError> {
+        let gentle = ctx.rounds_for_rate(self.gentle_rate)?;
+        if ctx.target_reached() {
+            return Ok(ctx.longest_final().map(|x| vec![x]));
+        }
+        let shape = Shape::of(ctx);
+        let j_star = shape.j_star;
+        let Some(rounds) =
+            largest_where(1, u64::from(gentle), |r| shape.fits(ctx, r as u32, j_star))
+        else {
+            let j_min = ctx.input().min_iterations;
+            let j = largest_where(j_min, j_star, |j| shape.fits(ctx, 1, j));
+            return Ok(j.map(|j| shape.schedule(ctx, 1, j)));
+        };
+        let rounds = rounds as u32;
+        let limit = (rounds < gentle).then(|| shape.total(ctx, rounds + 1, j_star));
+        let j = shape.longest(ctx, rounds, |j| {
+            limit.is_none_or(|l| shape.total(ctx, rounds, j) <= l)
+        });
+        Ok(Some(shape.schedule(ctx, rounds, j)))
+    }
+}
+
+/// Training lengths shared by the convergence-based policies.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shape {
+    /// Target length of a training: dense convergence (or j_min), clamped
+    /// to [j_min, cap].
+    pub(super) j_star: u64,
+    /// Whether the current training takes the uniform length j (false only
+    /// for the dense training once its convergence is known: it stays at
+    /// j*).
+    uniform_current: bool,
+}
+
+impl Shape {
+    pub(super) fn of(ctx: &PlanContext<'_>) -> Self {
+        let input = ctx.input();
+        let j_min = input.min_iterations;
+        let j_star = input
+            .dense_convergence
+            .unwrap_or(j_min)
+            .max(j_min)
+            .min(ctx.training_cap());
+        Self {
+            j_star,
+            uniform_current: !(input.rounds_done == 0 && input.dense_convergence.is_some()),
+        }
+    }
+
+    /// More iterations for the current training when later ones have `j`.
+    pub(super) fn first(&self, ctx: &PlanContext<'_>, j: u64) -> u64 {
+        ctx.more_to_reach(if self.uniform_current { j } else { self.j_star })
+    }
+
+    pub(super) fn fits(&self, ctx: &PlanContext<'_>, rounds: u32, j: u64) -> bool {
+        ctx.fits_uniform(self.first(ctx, j), rounds, j)
+    }
+
+    pub(super) fn total(&self, ctx: &PlanContext<'_>, rounds: u32, j: u64) -> u128 {
+        u128::from(self.first(ctx, j)) + u128::from(rounds) * u128::from(j)
+    }
+
+    pub(super) fn schedule(&self, ctx: &PlanContext<'_>, rounds: u32, j: u64) -> Vec<u64> {
+        PlanContext::uniform(self.first(ctx, j), rounds, j)
+    }
+
+    /// The longest j ≥ j* that fits with `rounds` rounds and satisfies
+    /// `extra`; j* itself if nothing longer does.
+    pub(super) fn longest(
+        &self,
+        ctx: &PlanContext<'_>,
+        rounds: u32,
+        extra: impl Fn(u64) -> bool,
+    ) -> u64 {
+        let hi = ctx
+            .training_cap()
+            .min(ctx.iteration_bound())
+            .max(self.j_star);
+        largest_where(self.j_star, hi, |j| self.fits(ctx, rounds, j) && extra(j))
+            .unwrap_or(self.j_star)
+    }
+}

@@ -1,0 +1,401 @@
+//! Concrete plans, checked against hand computation, and input errors.
+
+use std::time::Duration;
+
+use sprig_budget::{
+    BudgetError, ConvergencePolicy, CostModel, EvalSchedule, FixedRounds, MaxRounds, Plan,
+    PlanInput, PlanKind, PlanRecord, RoundPolicy, minimum_budget, plan, plan_with,
+};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn us(n: u64) -> Duration {
+    Duration::from_micros(n)
+}
+
+/// t_e = 1.4 ms, evaluation 50 ms, prune+rewind 20 ms.
+fn costs() -> CostModel {
+    CostModel::new(us(1400), ms(50), ms(20))
+}
+
+/// T = 120 s, s* = 0.9, j_min = 100, reserve 1 s, right after profiling:
+/// 15 dense iterations done (21 ms) plus one timed evaluation and one trial
+/// prune (70 ms) → elapsed 91 ms.
+fn after_profiling() -> PlanInput {
+    PlanInput {
+        elapsed: ms(91),
+        iterations_done: 15,
+        reserve: Duration::from_secs(1),
+        ..PlanInput::new(Duration::from_secs(120), costs(), 0.9, 100)
+    }
+}
+
+/// After the dense training converged at 3000 iterations, 4.3 s into the run.
+fn dense_converged(budget_s: u64) -> PlanInput {
+    PlanInput {
+        budget: Duration::from_secs(budget_s),
+        elapsed: ms(4300),
+        iterations_done: 3000,
+        dense_convergence: Some(3000),
+        ..after_profiling()
+    }
+}
+
+struct Case {
+    name: &'static str,
+    input: PlanInput,
+    policy: Box<dyn RoundPolicy>,
+    rounds: u32,
+    trainings: (u64, u64),
+    rate: f64,
+}
+
+fn check(case: &Case) -> Plan {
+    let p = plan_with(&case.input, &case.policy).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    let name = case.name;
+    assert_eq!(p.kind, PlanKind::Regular, "{name}");
+    assert_eq!(p.rounds, case.rounds, "{name}");
+    assert_eq!(p.trainings.len(), case.rounds as usize + 1, "{name}");
+    assert_eq!(p.trainings[0], case.trainings.0, "{name}");
+    assert!(
+        p.trainings[1..].iter().all(|&j| j == case.trainings.1),
+        "{name}: {:?}",
+        p.trainings
+    );
+    assert!((p.rate - case.rate).abs() < 1e-4, "{name}: rate {}", p.rate);
+    assert_eq!(p.sparsity_after_round.last().copied(), Some(0.9), "{name}");
+    assert!(p.expected_finish <= p.cutoff, "{name}");
+    p
+}
+
+#[test]
+fn table_of_concrete_plans() {
+    let cases = [
+        // Convergence unknown: j* = j_min = 100, R_g = 10 (rate nearest 0.2),
+        // 10 rounds of 100 fit, so every training — dense included — gets the
+        // equal share: (j − 15)·1.4 + 50 + 10·(20 + 1.4 j + 50) ≤ 118 909 ms
+        // → j = 7674; the dense training is capped at 7674 (7659 more).
+        Case {
+            name: "start, convergence unknown",
+            input: after_profiling(),
+            policy: Box::new(ConvergencePolicy::default()),
+            rounds: 10,
+            trainings: (7659, 7674),
+            rate: 0.205_672,
+        },
+        // Dense converged at 3000 (j* = 3000); 10 rounds of 3000 fit easily, so
+        // R = 10 and the spare time lengthens the trainings:
+        // 50 (end eval of the dense) + 10·(70 + 1.4 j) ≤ 114 700 → j = 8139.
+        Case {
+            name: "T = 120 s, dense converged at 3000",
+            input: dense_converged(120),
+            policy: Box::new(ConvergencePolicy::default()),
+            rounds: 10,
+            trainings: (0, 8139),
+            rate: 0.205_672,
+        },
+        // T = 20 s: only 3 rounds of 3000 fit (50 + 3·4270 ≤ 14 700 < 50 + 4·4270),
+        // rate 1 − 0.1^(1/3); j limited by time: 50 + 3·(70 + 1.4 j) ≤ 14 700 → 3438
+        // (the "at most 4 rounds' worth of iterations" limit, j ≤ 4000, is looser).
+        Case {
+            name: "T = 20 s, dense converged at 3000",
+            input: dense_converged(20),
+            policy: Box::new(ConvergencePolicy::default()),
+            rounds: 3,
+            trainings: (0, 3438),
+            rate: 0.535_841,
+        },
+        // A 5000-iteration cap per training: the spare time is left unused.
+        Case {
+            name: "start, capped at 5000",
+            input: PlanInput {
+                max_iterations_per_training: Some(5000),
+                ..after_profiling()
+            },
+            policy: Box::new(ConvergencePolicy::default()),
+            rounds: 10,
+            trainings: (4985, 5000),
+            rate: 0.205_672,
+        },
+        // One-shot baseline in the same budget: two equal trainings,
+        // (j − 15)·1.4 + 50 + 20 + 1.4 j + 50 ≤ 118 909 → j = 42 432.
+        Case {
+            name: "one-shot",
+            input: after_profiling(),
+            policy: Box::new(FixedRounds(1)),
+            rounds: 1,
+            trainings: (42_417, 42_432),
+            rate: 0.9,
+        },
+        // As many rounds of 100 as fit: 169 + 210 R ≤ 118 909 → R = 565.
+        Case {
+            name: "max rounds",
+            input: after_profiling(),
+            policy: Box::new(MaxRounds),
+            rounds: 565,
+            trainings: (85, 100),
+            rate: 1.0 - 0.1f64.powf(1.0 / 565.0),
+        },
+    ];
+    for case in &cases {
+        check(case);
+    }
+}
+
+#[test]
+fn tight_budget_limits_total_iterations_to_next_round() {
+    // Slow convergence: 20 000 iterations (28 s) at 28 s elapsed, T = 120 s.
+    // 3 rounds of 20 000 fit, 4 do not; time would allow j = 21 604 but the
+    // total is limited to what 4 rounds of 20 000 would train (80 000 ≥
+    // 3 × 21 604), so here time is the binding limit.
+    let input = PlanInput {
+        elapsed: ms(28_000),
+        iterations_done: 20_000,
+        dense_convergence: Some(20_000),
+        ..after_profiling()
+    };
+    let p = plan(&input).unwrap();
+    assert_eq!(p.rounds, 3);
+    assert_eq!(p.trainings, vec![0, 21_604, 21_604, 21_604]);
+
+    // With an expensive prune (2 s) the limit binds. A = 16.7 − 1 − 5 =
+    // 10.7 s; a round costs 2000 + 1000 + 50 = 3050 ms, and
+    // 50 + 3·3050 ≤ 10 700 < 50 + 4·3050, so R = 3 (< R_g = 10). Time alone
+    // would allow 50 + 3·(2050 + j) ≤ 10 700 → j = 1500, but 3 rounds may
+    // train at most what 4 rounds of 1000 would: 3 j ≤ 4000 → j = 1333.
+    let input = PlanInput {
+        budget: ms(16_700),
+        elapsed: ms(5_000),
+        costs: CostModel::new(ms(1), ms(50), ms(2000)),
+        iterations_done: 1000,
+        dense_convergence: Some(1000),
+        ..after_profiling()
+    };
+    let p = plan(&input).unwrap();
+    assert_eq!(p.rounds, 3);
+    assert_eq!(p.trainings, vec![0, 1333, 1333, 1333]);
+}
+
+#[test]
+fn replanning_after_a_slowdown_shrinks_the_plan() {
+    let first = plan(&dense_converged(120)).unwrap();
+    assert_eq!(first.rounds, 10);
+    // One round later the machine runs 3× slower and the round took three
+    // times as long as planned. R_g is now 9; only 5 rounds of 3000 fit:
+    // 12 750 + 5·12 810 ≤ 80 308 ms; j: 25.2 j ≤ 79 108 → 3139 (the limit of
+    // 6 rounds of 3000, 6 j ≤ 21 000, does not bind).
+    let input = PlanInput {
+        elapsed: ms(4300 + 3 * (70 + 8139 * 1400 / 1000)),
+        costs: CostModel::new(us(4200), ms(150), ms(60)),
+        current_sparsity: first.sparsity_after_round[0],
+        rounds_done: 1,
+        iterations_done: 0,
+        ..dense_converged(120)
+    };
+    let p = plan(&input).unwrap();
+    assert_eq!(p.kind, PlanKind::Regular);
+    assert_eq!(p.rounds, 5);
+    assert!(p.rate > first.rate);
+    assert_eq!(p.trainings, vec![3139; 6]);
+    assert!(p.expected_finish <= p.cutoff);
+    assert!((p.sparsity_after_round.last().unwrap() - 0.9).abs() < 1e-12);
+}
+
+#[test]
+fn target_reached_trains_final_ticket_with_what_is_left() {
+    let input = PlanInput {
+        current_sparsity: 0.9 - 1e-7, // within the default tolerance
+        rounds_done: 4,
+        iterations_done: 0,
+        elapsed: ms(100_000),
+        ..after_profiling()
+    };
+    let p = plan(&input).unwrap();
+    assert_eq!(p.rounds, 0);
+    assert_eq!(p.rate, 0.0);
+    assert!(p.sparsity_after_round.is_empty());
+    // 1.4 j + 50 ≤ 19 000 → j = 13 535.
+    assert_eq!(p.trainings, vec![13_535]);
+    assert_eq!(p.final_sparsity, 0.9 - 1e-7);
+}
+
+#[test]
+fn budget_too_small_names_the_minimum() {
+    let reserve = ms(100);
+    let min = minimum_budget(&costs(), 100, 15, EvalSchedule::EndOfTraining, reserve);
+    // 70 profiling extras + (140 + 50) dense + 20 prune + (140 + 50) final + 100.
+    assert_eq!(min, ms(570));
+    let input = PlanInput {
+        budget: ms(500),
+        reserve,
+        ..after_profiling()
+    };
+    let err = plan(&input).unwrap_err();
+    assert_eq!(
+        err,
+        BudgetError::BudgetTooSmall {
+            budget: ms(500),
+            minimum: ms(570)
+        }
+    );
+    let msg = err.to_string();
+    assert!(msg.contains("0.570 s"), "{msg}");
+    assert!(msg.contains("smallest workable budget"), "{msg}");
+    // At the minimum exactly, a plan exists.
+    let at_min = PlanInput {
+        budget: ms(570),
+        ..input
+    };
+    let p = plan(&at_min).unwrap();
+    assert_eq!(p.trainings, vec![85, 100]);
+    assert_eq!(p.expected_finish, p.cutoff);
+}
+
+#[test]
+fn invalid_inputs_are_errors() {
+    let ok = after_profiling();
+    type Expect = fn(&BudgetError) -> bool;
+    let cases: Vec<(PlanInput, Expect)> = vec![
+        (
+            PlanInput {
+                target_sparsity: 1.0,
+                ..ok.clone()
+            },
+            |e| matches!(e, BudgetError::InvalidTargetSparsity(_)),
+        ),
+        (
+            PlanInput {
+                target_sparsity: -0.1,
+                ..ok.clone()
+            },
+            |e| matches!(e, BudgetError::InvalidTargetSparsity(_)),
+        ),
+        (
+            PlanInput {
+                target_sparsity: f64::NAN,
+                ..ok.clone()
+            },
+            |e| matches!(e, BudgetError::InvalidTargetSparsity(_)),
+        ),
+        (
+            PlanInput {
+                current_sparsity: f64::NAN,
+                ..ok.clone()
+            },
+            |e| matches!(e, BudgetError::InvalidCurrentSparsity(_)),
+        ),
+        (
+            PlanInput {
+                current_sparsity: 1.0,
+                ..ok.clone()
+            },
+            |e| matches!(e, BudgetError::InvalidCurrentSparsity(_)),
+        ),
+        (
+            PlanInput {
+                costs: CostModel::new(Duration::ZERO, ms(1), ms(1)),
+                ..ok.clone()
+            },
+            |e| *e == BudgetError::ZeroIterationCost,
+        ),
+        (
+            PlanInput {
+                min_iterations: 0,
+                ..ok.clone()
+            },
+            |e| *e == BudgetError::ZeroMinIterations,
+        ),
+        (
+            PlanInput {
+                max_iterations_per_training: Some(99),
+                ..ok.clone()
+            },
+            |e| matches!(e, BudgetError::CapBelowMinimum { cap: 99, min: 100 }),
+        ),
+        (
+            PlanInput {
+                eval: EvalSchedule::Every(0),
+                ..ok.clone()
+            },
+            |e| *e == BudgetError::ZeroEvalInterval,
+        ),
+        (
+            PlanInput {
+                sparsity_tolerance: f64::NAN,
+                ..ok.clone()
+            },
+            |e| matches!(e, BudgetError::InvalidTolerance(_)),
+        ),
+    ];
+    for (input, expected) in cases {
+        let err = plan(&input).unwrap_err();
+        assert!(expected(&err), "{input:?}: {err:?}");
+    }
+    for rate in [f64::NAN, 0.0, 1.0, -0.5] {
+        let err = plan_with(&ok, &ConvergencePolicy::new(rate)).unwrap_err();
+        assert!(matches!(err, BudgetError::InvalidRate(_)), "{err}");
+    }
+    assert_eq!(
+        plan_with(&ok, &FixedRounds(0)).unwrap_err(),
+        BudgetError::ZeroRounds
+    );
+    assert!(matches!(
+        plan_with(&ok, &FixedRounds(1001)).unwrap_err(),
+        BudgetError::TooManyRounds { .. }
+    ));
+}
+
+#[test]
+fn plans_round_trip_through_json() {
+    let input = after_profiling();
+    let record = PlanRecord {
+        plan: plan(&input).unwrap(),
+        input,
+    };
+    let json = serde_json::to_string(&record).unwrap();
+    let back: PlanRecord = serde_json::from_str(&json).unwrap();
+    // serde_json without its `float_roundtrip` feature may be off by an ulp.
+    assert_eq!(back.input, record.input);
+    let (a, b) = (&back.plan, &record.plan);
+    assert_eq!(
+        (a.kind, a.rounds, &a.trainings),
+        (b.kind, b.rounds, &b.trainings)
+    );
+    assert_eq!((a.expected_finish, a.cutoff), (b.expected_finish, b.cutoff));
+    assert!((a.rate - b.rate).abs() < 1e-15);
+    assert!(a.final_sparsity == b.final_sparsity);
+    for (x, y) in a.sparsity_after_round.iter().zip(&b.sparsity_after_round) {
+        assert!((x - y).abs() < 1e-15);
+    }
+    let policy = sprig_budget::BuiltinPolicy::Fixed(FixedRounds(1));
+    let back: sprig_budget::BuiltinPolicy =
+        serde_json::from_str(&serde_json::to_string(&policy).unwrap()).unwrap();
+    assert_eq!(back, policy);
+}
+
+#[test]
+fn extreme_values_plan_without_overflow() {
+    let input = PlanInput {
+        reserve: Duration::from_secs(1),
+        ..PlanInput::new(
+            Duration::MAX,
+            CostModel::new(Duration::from_nanos(1), Duration::ZERO, Duration::ZERO),
+            0.999_999,
+            1,
+        )
+    };
+    for policy in [
+        sprig_budget::BuiltinPolicy::default(),
+        sprig_budget::BuiltinPolicy::Fixed(FixedRounds(1000)),
+        sprig_budget::BuiltinPolicy::Max(MaxRounds),
+    ] {
+        let p = plan_with(&input, &policy).unwrap();
+        assert_eq!(p.kind, PlanKind::Regular);
+        assert!(p.rounds >= 1 && p.rounds <= sprig_budget::MAX_ROUNDS);
+        assert!(p.expected_finish <= p.cutoff);
+        assert_eq!(p.total_iterations(), u64::MAX); // saturates
+        assert_eq!(*p.sparsity_after_round.last().unwrap(), 0.999_999);
+    }
+}
