@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 use sprig_mask::MaskSet;
 
 use crate::PruneError;
-use crate::param_path::ParamPath;
+use crate::param_path::{FloatMapper, FloatVisitor, map_floats, visit_floats};
 use crate::params::tensor_shapes;
 
 /// One mask as tensors: `true` where a weight is pruned. Pruning fills with zero rather
@@ -66,19 +66,10 @@ impl DeviceMasks {
     /// gradient settings. The result is a leaf again (`detach`), or `from_grads` would
     /// silently drop the parameter's gradient.
     pub fn apply<M: Module>(&self, module: M) -> M {
-        struct Apply<'a> {
-            path: ParamPath,
-            masks: &'a DeviceMasks,
-        }
-        impl ModuleMapper for Apply<'_> {
-            fn enter_module(&mut self, name: &str, _: &str) {
-                self.path.enter(name);
-            }
-            fn exit_module(&mut self, _: &str, _: &str) {
-                self.path.exit();
-            }
-            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-                let Some(mask) = self.masks.by_path.get(&self.path.current()) else {
+        struct Apply<'a>(&'a DeviceMasks);
+        impl FloatMapper for Apply<'_> {
+            fn map<const D: usize>(&mut self, path: &str, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let Some(mask) = self.0.by_path.get(path) else {
                     return param;
                 };
                 param.map(|tensor| {
@@ -91,42 +82,25 @@ impl DeviceMasks {
                 })
             }
         }
-        module.map(&mut Apply {
-            path: ParamPath::default(),
-            masks: self,
-        })
+        map_floats(module, Apply(self))
     }
 
     /// Zeroes the gradient of every pruned weight, so an optimizer's moments never build
     /// up behind a pruned weight and weight decay never moves it.
     pub fn mask_gradients<M: Module>(&self, module: &M, grads: &mut GradientsParams) {
-        struct MaskGrads<'a> {
-            path: ParamPath,
-            masks: &'a DeviceMasks,
-            grads: &'a mut GradientsParams,
-        }
-        impl ModuleVisitor for MaskGrads<'_> {
-            fn enter_module(&mut self, name: &str, _: &str) {
-                self.path.enter(name);
-            }
-            fn exit_module(&mut self, _: &str, _: &str) {
-                self.path.exit();
-            }
-            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-                let Some(mask) = self.masks.by_path.get(&self.path.current()) else {
+        struct MaskGrads<'a>(&'a DeviceMasks, &'a mut GradientsParams);
+        impl FloatVisitor for MaskGrads<'_> {
+            fn visit<const D: usize>(&mut self, path: &str, param: &Param<Tensor<D>>) {
+                let Some(mask) = self.0.by_path.get(path) else {
                     return;
                 };
-                if let Some(grad) = self.grads.remove::<D>(param.id) {
+                if let Some(grad) = self.1.remove::<D>(param.id) {
                     let pruned = mask.grads.clone().reshape(shape_of::<D>(&mask.shape));
-                    self.grads.register(param.id, grad.mask_fill(pruned, 0.0));
+                    self.1.register(param.id, grad.mask_fill(pruned, 0.0));
                 }
             }
         }
-        module.visit(&mut MaskGrads {
-            path: ParamPath::default(),
-            masks: self,
-            grads,
-        });
+        visit_floats(module, MaskGrads(self, grads));
     }
 }
 

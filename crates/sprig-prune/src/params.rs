@@ -4,82 +4,49 @@
 //! so a rewind (θ0 loaded into the trained model) keeps the ids the masks and the optimizer
 //! are keyed by. Building a new model instead would give new ids.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::module::{Module, Param};
 use burn::tensor::{Tensor, TensorData};
 use sprig_mask::Snapshot;
 
 use crate::PruneError;
-use crate::param_path::ParamPath;
+use crate::param_path::{FloatMapper, FloatVisitor, map_floats, visit_floats};
 
 /// Every float parameter of `module` with its path and shape, in visiting order.
 pub fn tensor_shapes<M: Module>(module: &M) -> Vec<(String, Vec<usize>)> {
-    #[derive(Default)]
-    struct Shapes {
-        path: ParamPath,
-        found: Vec<(String, Vec<usize>)>,
-    }
-    impl ModuleVisitor for Shapes {
-        fn enter_module(&mut self, name: &str, _: &str) {
-            self.path.enter(name);
-        }
-        fn exit_module(&mut self, _: &str, _: &str) {
-            self.path.exit();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.found
-                .push((self.path.current(), param.val().dims().to_vec()));
+    struct Shapes(Vec<(String, Vec<usize>)>);
+    impl FloatVisitor for Shapes {
+        fn visit<const D: usize>(&mut self, path: &str, param: &Param<Tensor<D>>) {
+            self.0.push((path.to_string(), param.val().dims().to_vec()));
         }
     }
-    let mut shapes = Shapes::default();
-    module.visit(&mut shapes);
-    shapes.found
+    visit_floats(module, Shapes(Vec::new())).0
 }
 
 /// A copy of every float parameter of `module` (weights, biases, norms), by path.
 pub fn snapshot<M: Module>(module: &M) -> Result<Snapshot, PruneError> {
-    struct Reader {
-        path: ParamPath,
-        snapshot: Snapshot,
-        error: Option<PruneError>,
-    }
-    impl ModuleVisitor for Reader {
-        fn enter_module(&mut self, name: &str, _: &str) {
-            self.path.enter(name);
-        }
-        fn exit_module(&mut self, _: &str, _: &str) {
-            self.path.exit();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            if self.error.is_some() {
+    struct Reader(Result<Snapshot, PruneError>);
+    impl FloatVisitor for Reader {
+        fn visit<const D: usize>(&mut self, path: &str, param: &Param<Tensor<D>>) {
+            let Ok(snapshot) = &mut self.0 else {
                 return;
-            }
-            let path = self.path.current();
+            };
             let tensor = param.val();
             let shape = tensor.dims().to_vec();
-            let values = tensor
+            let read = tensor
                 .into_data()
                 .convert::<f32>()
                 .try_into_vec::<f32>()
                 .map_err(|e| PruneError::Read {
-                    path: path.clone(),
+                    path: path.to_string(),
                     message: format!("{e:?}"),
-                });
-            match values.and_then(|v| Ok(self.snapshot.insert(path, shape, v)?)) {
-                Ok(()) => {}
-                Err(e) => self.error = Some(e),
+                })
+                .and_then(|values| Ok(snapshot.insert(path, shape, values)?));
+            if let Err(e) = read {
+                self.0 = Err(e);
             }
         }
     }
-    let mut reader = Reader {
-        path: ParamPath::default(),
-        snapshot: Snapshot::new(),
-        error: None,
-    };
-    module.visit(&mut reader);
-    match reader.error {
-        Some(e) => Err(e),
-        None => Ok(reader.snapshot),
-    }
+    visit_floats(module, Reader(Ok(Snapshot::new()))).0
 }
 
 /// Writes the tensors of `snapshot` into the parameters of `module` with the same path,
@@ -107,19 +74,10 @@ pub fn load_snapshot<M: Module>(module: M, snapshot: &Snapshot) -> Result<M, Pru
             Some(_) => {}
         }
     }
-    struct Writer<'a> {
-        path: ParamPath,
-        snapshot: &'a Snapshot,
-    }
-    impl ModuleMapper for Writer<'_> {
-        fn enter_module(&mut self, name: &str, _: &str) {
-            self.path.enter(name);
-        }
-        fn exit_module(&mut self, _: &str, _: &str) {
-            self.path.exit();
-        }
-        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-            let Some(saved) = self.snapshot.get(&self.path.current()) else {
+    struct Writer<'a>(&'a Snapshot);
+    impl FloatMapper for Writer<'_> {
+        fn map<const D: usize>(&mut self, path: &str, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let Some(saved) = self.0.get(path) else {
                 return param;
             };
             param.map(|tensor| {
@@ -131,8 +89,5 @@ pub fn load_snapshot<M: Module>(module: M, snapshot: &Snapshot) -> Result<M, Pru
             })
         }
     }
-    Ok(module.map(&mut Writer {
-        path: ParamPath::default(),
-        snapshot,
-    }))
+    Ok(map_floats(module, Writer(snapshot)))
 }

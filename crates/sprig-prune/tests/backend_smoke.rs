@@ -143,6 +143,8 @@ fn train_under_mask(backend: Backend) {
 fn every_compiled_backend_trains_under_a_mask() {
     assert!(!compiled_backends().is_empty());
     for &backend in compiled_backends() {
+        let started = std::time::Instant::now();
         train_under_mask(backend);
+        eprintln!("{backend}: 30 masked Adam steps, checks passed in {:?}", started.elapsed());
     }
 }

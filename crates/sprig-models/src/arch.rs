@@ -1,0 +1,166 @@
+//! Architectures by name, and what the engine needs of an image classifier.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use crate::{ConvNet, Lenet300100, PrunableTensor};
+
+/// What can go wrong building a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The architecture name is not in the zoo.
+    #[error("unknown model `{name}`: known models are {known}")]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// Every name the zoo knows.
+        known: String,
+    },
+    /// The input does not fit the architecture.
+    #[error("model `{model}` cannot take input {input:?}: {reason}")]
+    Input {
+        /// The architecture.
+        model: Architecture,
+        /// `[channels, height, width]`.
+        input: [usize; 3],
+        /// Why not.
+        reason: String,
+    },
+    /// Drawing θ0 failed.
+    #[error("initialising `{path}`: {message}")]
+    Init {
+        /// The parameter.
+        path: String,
+        /// The distribution's complaint.
+        message: String,
+    },
+    /// The mask core refused the initial weights.
+    #[error(transparent)]
+    Mask(#[from] sprig_mask::MaskError),
+}
+
+/// An image classifier the engine can train and prune.
+pub trait ImageClassifier: Module + Clone + fmt::Debug {
+    /// Logits `[batch, classes]` for images `[batch, channels, height, width]`.
+    fn forward(&self, images: Tensor<4>) -> Tensor<2>;
+    /// The tensors the pruner may prune, with their layer kinds.
+    fn prunable(&self) -> Vec<PrunableTensor>;
+}
+
+impl ImageClassifier for Lenet300100 {
+    fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        Lenet300100::forward(self, images)
+    }
+    fn prunable(&self) -> Vec<PrunableTensor> {
+        Lenet300100::prunable(self)
+    }
+}
+
+impl ImageClassifier for ConvNet {
+    fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        ConvNet::forward(self, images)
+    }
+    fn prunable(&self) -> Vec<PrunableTensor> {
+        ConvNet::prunable(self)
+    }
+}
+
+/// The architectures of the zoo, by the names the CLI and the configs use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Architecture {
+    /// LeNet-300-100.
+    Lenet300100,
+    /// Conv-2.
+    Conv2,
+    /// Conv-4.
+    Conv4,
+    /// Conv-6.
+    Conv6,
+}
+
+impl Architecture {
+    /// Every architecture, in the order they are listed to users.
+    pub const ALL: [Architecture; 4] = [
+        Architecture::Lenet300100,
+        Architecture::Conv2,
+        Architecture::Conv4,
+        Architecture::Conv6,
+    ];
+
+    /// The name used on the command line and in result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::Lenet300100 => "lenet-300-100",
+            Architecture::Conv2 => "conv-2",
+            Architecture::Conv4 => "conv-4",
+            Architecture::Conv6 => "conv-6",
+        }
+    }
+
+    /// Pairs of convolutions, for the Conv-N family.
+    pub fn conv_pairs(self) -> Option<usize> {
+        match self {
+            Architecture::Lenet300100 => None,
+            Architecture::Conv2 => Some(1),
+            Architecture::Conv4 => Some(2),
+            Architecture::Conv6 => Some(3),
+        }
+    }
+
+    /// Checks that images of `[channels, height, width]` fit: each 2×2 pooling halves the
+    /// side, so Conv-N needs sides divisible by 2^(N/2).
+    pub fn check_input(self, input: [usize; 3]) -> Result<(), ModelError> {
+        let reason = match self.conv_pairs() {
+            _ if input.contains(&0) => Some("every dimension must be at least 1".to_string()),
+            Some(pairs) if input[1] % (1 << pairs) != 0 || input[2] % (1 << pairs) != 0 => Some(
+                format!("height and width must be divisible by {}", 1 << pairs),
+            ),
+            _ => None,
+        };
+        match reason {
+            Some(reason) => Err(ModelError::Input {
+                model: self,
+                input,
+                reason,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for Architecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Architecture {
+    type Err = ModelError;
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Architecture::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| ModelError::Unknown {
+                name: name.to_string(),
+                known: Architecture::ALL.map(|a| a.name()).join(", "),
+            })
+    }
+}
+
+impl TryFrom<String> for Architecture {
+    type Error = ModelError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<Architecture> for String {
+    fn from(value: Architecture) -> Self {
+        value.name().to_string()
+    }
+}

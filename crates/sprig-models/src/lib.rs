@@ -1,0 +1,41 @@
+//! Sprig's model zoo: the Lottery Ticket Hypothesis architectures on Burn.
+//!
+//! Every model says which of its tensors are prunable and of which layer kind
+//! ([`PrunableTensor`]), so the engine can apply per-layer-kind rates as data, and gets its
+//! initial weights θ0 from [`initial_weights`]: drawn on the host from one seed, so the same
+//! seed gives the same θ0 (and so the same mask) whatever the backend.
+//!
+//! | name | architecture (Frankle & Carbin, ICLR 2019, fig. 2) |
+//! |---|---|
+//! | `lenet-300-100` | fully connected 784-300-100-10 |
+//! | `conv-2` | conv 64, 64, pool; fc 256, 256, 10 |
+//! | `conv-4` | conv 64, 64, pool, 128, 128, pool; fc 256, 256, 10 |
+//! | `conv-6` | conv 64, 64, pool, 128, 128, pool, 256, 256, pool; fc 256, 256, 10 |
+
+mod arch;
+mod conv_net;
+mod init;
+mod lenet;
+
+pub use arch::{Architecture, ImageClassifier, ModelError};
+pub use conv_net::ConvNet;
+pub use init::{Initialization, initial_weights};
+pub use lenet::Lenet300100;
+
+/// A tensor the pruner may prune, with the layer kind its per-kind rate is looked up by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrunableTensor {
+    /// Parameter path in the module, e.g. `fc1.weight`.
+    pub path: String,
+    /// Layer kind: `linear`, `conv` or `output` (see `sprig_mask::LayerRates::lth`).
+    pub kind: &'static str,
+}
+
+impl PrunableTensor {
+    fn new(path: impl Into<String>, kind: &'static str) -> Self {
+        Self {
+            path: path.into(),
+            kind,
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! The zoo's architectures: sizes as in the LTH paper, prunable tensors that exist, logits
+//! of the right shape, and θ0 fixed by the seed alone.
+
+use burn::tensor::{Device, Tensor};
+use sprig_backend::Backend;
+use sprig_models::{
+    Architecture, ConvNet, ImageClassifier, Initialization, Lenet300100, initial_weights,
+};
+use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
+
+fn device() -> Device {
+    Backend::default_compiled().device().expect("default backend")
+}
+
+/// (architecture, input, prunable weights). The LTH paper's fig. 2 lists 266K, 4.3M, 2.4M
+/// and 1.7M; the Conv-6 it describes (64, 64, 128, 128, 256, 256 filters; fc 256, 256, 10)
+/// has 2.26M, as open_lth's implementation of it does, so that is what is checked.
+const CASES: &[(Architecture, [usize; 3], usize)] = &[
+    (Architecture::Lenet300100, [1, 28, 28], 266_200),
+    (Architecture::Conv2, [3, 32, 32], 4_300_992),
+    (Architecture::Conv4, [3, 32, 32], 2_425_024),
+    (Architecture::Conv6, [3, 32, 32], 2_261_184),
+];
+
+fn check<M: ImageClassifier>(model: M, input: [usize; 3], prunable_weights: usize) {
+    let shapes = tensor_shapes(&model);
+    let prunable = model.prunable();
+    let mut weights = 0;
+    for tensor in &prunable {
+        let (_, shape) = shapes
+            .iter()
+            .find(|(path, _)| *path == tensor.path)
+            .unwrap_or_else(|| panic!("{} is not a parameter", tensor.path));
+        weights += shape.iter().product::<usize>();
+    }
+    assert_eq!(weights, prunable_weights);
+    assert_eq!(prunable.last().map(|t| t.kind), Some("output"));
+
+    let theta0 = initial_weights(&shapes, Initialization::GlorotNormal, 7).unwrap();
+    let model = load_snapshot(model, &theta0).unwrap();
+    let [c, h, w] = input;
+    let images = Tensor::<4>::zeros([2, c, h, w], &device());
+    assert_eq!(model.forward(images).dims(), [2, 10]);
+    // Biases start at zero, so zero images give zero logits: θ0 really was loaded.
+    let read = snapshot(&model).unwrap();
+    assert!(read.iter().all(|(path, t)| !path.ends_with("bias") || t.values().iter().all(|v| *v == 0.0)));
+}
+
+#[test]
+fn architectures_match_the_lth_paper() {
+    for &(arch, input, weights) in CASES {
+        arch.check_input(input).unwrap();
+        match arch.conv_pairs() {
+            None => check(Lenet300100::new(784, 10, &device()), input, weights),
+            Some(pairs) => check(ConvNet::new(pairs, input, 10, &device()), input, weights),
+        }
+    }
+}
+
+#[test]
+fn theta0_depends_on_the_seed_only() {
+    let shapes = tensor_shapes(&Lenet300100::new(784, 10, &device()));
+    let a = initial_weights(&shapes, Initialization::GlorotNormal, 1).unwrap();
+    let b = initial_weights(&shapes, Initialization::GlorotNormal, 1).unwrap();
+    let c = initial_weights(&shapes, Initialization::GlorotNormal, 2).unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    // Glorot normal: std of fc1 is sqrt(2 / (784 + 300)).
+    let fc1 = a.get("fc1.weight").unwrap().values();
+    let var = fc1.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / fc1.len() as f64;
+    let expected = 2.0 / (784.0 + 300.0);
+    assert!((var / expected - 1.0).abs() < 0.02, "variance {var}, expected {expected}");
+}
+
+#[test]
+fn names_parse_and_bad_inputs_are_explained() {
+    for arch in Architecture::ALL {
+        assert_eq!(arch.name().parse::<Architecture>().unwrap(), arch);
+    }
+    let err = "resnet-50".parse::<Architecture>().unwrap_err().to_string();
+    assert!(err.contains("lenet-300-100, conv-2, conv-4, conv-6"), "{err}");
+    let err = Architecture::Conv6.check_input([3, 28, 30]).unwrap_err().to_string();
+    assert!(err.contains("divisible by 8"), "{err}");
+}
