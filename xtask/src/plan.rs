@@ -81,9 +81,17 @@ pub fn print(args: &PlanArgs) -> Result<()> {
     println!("{:>10} {:>12} {:>10}", "training", "iterations", "sparsity");
     let mut sparsity = 0.0;
     for (index, iterations) in plan.trainings.iter().enumerate() {
-        let label = if index == 0 { "dense".to_string() } else { index.to_string() };
+        let label = if index == 0 {
+            "dense".to_string()
+        } else {
+            index.to_string()
+        };
         println!("{label:>10} {iterations:>12} {sparsity:>10.4}");
-        sparsity = plan.sparsity_after_round.get(index).copied().unwrap_or(sparsity);
+        sparsity = plan
+            .sparsity_after_round
+            .get(index)
+            .copied()
+            .unwrap_or(sparsity);
     }
     println!(
         "Expected finish {:.2} s; {:.2} s kept for the final evaluation and save; \

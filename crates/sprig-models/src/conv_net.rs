@@ -72,7 +72,8 @@ impl ConvNet {
 
     /// Every convolution and fully-connected weight; the last layer is the output layer.
     pub fn prunable(&self) -> Vec<PrunableTensor> {
-        let convs = (0..self.convs.len()).map(|i| PrunableTensor::new(format!("convs.{i}.weight"), "conv"));
+        let convs =
+            (0..self.convs.len()).map(|i| PrunableTensor::new(format!("convs.{i}.weight"), "conv"));
         let last = self.fcs.len() - 1;
         let fcs = (0..self.fcs.len()).map(|i| {
             let kind = if i == last { "output" } else { "linear" };

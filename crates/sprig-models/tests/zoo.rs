@@ -9,7 +9,9 @@ use sprig_models::{
 use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
 
 fn device() -> Device {
-    Backend::default_compiled().device().expect("default backend")
+    Backend::default_compiled()
+        .device()
+        .expect("default backend")
 }
 
 /// (architecture, input, prunable weights). The LTH paper's fig. 2 lists 266K, 4.3M, 2.4M
@@ -43,7 +45,10 @@ fn check<M: ImageClassifier>(model: M, input: [usize; 3], prunable_weights: usiz
     assert_eq!(model.forward(images).dims(), [2, 10]);
     // Biases start at zero, so zero images give zero logits: θ0 really was loaded.
     let read = snapshot(&model).unwrap();
-    assert!(read.iter().all(|(path, t)| !path.ends_with("bias") || t.values().iter().all(|v| *v == 0.0)));
+    assert!(
+        read.iter()
+            .all(|(path, t)| !path.ends_with("bias") || t.values().iter().all(|v| *v == 0.0))
+    );
 }
 
 #[test]
@@ -69,7 +74,10 @@ fn theta0_depends_on_the_seed_only() {
     let fc1 = a.get("fc1.weight").unwrap().values();
     let var = fc1.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / fc1.len() as f64;
     let expected = 2.0 / (784.0 + 300.0);
-    assert!((var / expected - 1.0).abs() < 0.02, "variance {var}, expected {expected}");
+    assert!(
+        (var / expected - 1.0).abs() < 0.02,
+        "variance {var}, expected {expected}"
+    );
 }
 
 #[test]
@@ -78,7 +86,13 @@ fn names_parse_and_bad_inputs_are_explained() {
         assert_eq!(arch.name().parse::<Architecture>().unwrap(), arch);
     }
     let err = "resnet-50".parse::<Architecture>().unwrap_err().to_string();
-    assert!(err.contains("lenet-300-100, conv-2, conv-4, conv-6"), "{err}");
-    let err = Architecture::Conv6.check_input([3, 28, 30]).unwrap_err().to_string();
+    assert!(
+        err.contains("lenet-300-100, conv-2, conv-4, conv-6"),
+        "{err}"
+    );
+    let err = Architecture::Conv6
+        .check_input([3, 28, 30])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("divisible by 8"), "{err}");
 }

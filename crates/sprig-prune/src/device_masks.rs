@@ -68,7 +68,11 @@ impl DeviceMasks {
     pub fn apply<M: Module>(&self, module: M) -> M {
         struct Apply<'a>(&'a DeviceMasks);
         impl FloatMapper for Apply<'_> {
-            fn map<const D: usize>(&mut self, path: &str, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            fn map<const D: usize>(
+                &mut self,
+                path: &str,
+                param: Param<Tensor<D>>,
+            ) -> Param<Tensor<D>> {
                 let Some(mask) = self.0.by_path.get(path) else {
                     return param;
                 };

@@ -145,6 +145,9 @@ fn every_compiled_backend_trains_under_a_mask() {
     for &backend in compiled_backends() {
         let started = std::time::Instant::now();
         train_under_mask(backend);
-        eprintln!("{backend}: 30 masked Adam steps, checks passed in {:?}", started.elapsed());
+        eprintln!(
+            "{backend}: 30 masked Adam steps, checks passed in {:?}",
+            started.elapsed()
+        );
     }
 }
