@@ -116,7 +116,7 @@ impl Backend {
                 compiled: names::compiled_list(),
             });
         }
-        Ok(names::make_device(self)?)
+        names::make_device(self)
     }
 
     /// The device for training: the inference device with autodiff switched on.

@@ -67,7 +67,7 @@ pub use error::{MaskError, Result, UNNAMED};
 pub use layer_rates::{LayerRates, Scope};
 pub use mask::{Iter, Mask};
 pub use mask_set::{MaskEntry, MaskSet};
-pub use prune::{PruneReport, TensorPruneStats, prune, prune_to_round};
+pub use prune::{PruneReport, TensorPruneStats, prune, prune_to_round, prune_to_sparsity};
 pub use rate::{
     base_rate_for_target, per_round_rate, rounds_for, sparsity_after, weighted_sparsity_after,
 };

@@ -124,6 +124,89 @@ pub fn prune_to_round(
     )
 }
 
+/// Prunes the lowest-scored survivors until the global sparsity over every masked weight
+/// is `target` (within one weight per group), sharing the work between groups in
+/// proportion to their multipliers: each group loses `round(min(1, m_g × f) × survivors_g)`
+/// for the one base fraction `f` that reaches the target. This is how a re-planned run
+/// prunes: the rate changes from round to round, the target sparsity of each round is
+/// what the plan fixes. A set already at or past `target` is left as it is.
+///
+/// # Errors
+/// [`MaskError::InvalidValue`] if `target` is not in `[0, 1)`;
+/// [`MaskError::Unreachable`] if the multipliers forbid pruning enough (e.g. all 0);
+/// score errors as [`prune`].
+pub fn prune_to_sparsity(
+    masks: &mut MaskSet,
+    scores: &Scores,
+    scope: Scope,
+    rates: &LayerRates,
+    target: f64,
+) -> Result<PruneReport> {
+    check_range("target sparsity", target, 0.0, 1.0, "a sparsity in [0, 1)")?;
+    if target >= 1.0 {
+        return Err(MaskError::InvalidValue {
+            name: "target sparsity",
+            value: target,
+            expected: "a sparsity in [0, 1)",
+        });
+    }
+    let need = round_count(target * masks.total() as f64).saturating_sub(masks.pruned());
+    let pools: Vec<(usize, f64)> = {
+        let entries: Vec<&mut MaskEntry> = masks.entries.values_mut().collect();
+        groups(&entries, scope, rates)
+            .iter()
+            .map(|g| {
+                let survivors = g
+                    .members
+                    .iter()
+                    .map(|&t| entries[t].mask.kept_count())
+                    .sum();
+                (survivors, g.multiplier)
+            })
+            .collect()
+    };
+    let removed_at = |f: f64| -> usize {
+        pools
+            .iter()
+            .map(|&(survivors, m)| round_count((f * m).min(1.0) * survivors as f64))
+            .sum()
+    };
+    let smallest_multiplier = pools
+        .iter()
+        .filter(|&&(survivors, m)| survivors > 0 && m > 0.0)
+        .map(|&(_, m)| m)
+        .fold(f64::INFINITY, f64::min);
+    if need == 0 {
+        return run(masks, scores, scope, rates, 0.0, |_, _, _| 0);
+    }
+    let mut hi = 1.0 / smallest_multiplier;
+    if !hi.is_finite() || removed_at(hi) < need {
+        return Err(MaskError::Unreachable {
+            target,
+            reason: format!(
+                "the layer rates let at most {} more weights be pruned, {need} are needed",
+                if hi.is_finite() { removed_at(hi) } else { 0 }
+            ),
+        });
+    }
+    // removed_at is non-decreasing in f: find the smallest f that removes enough.
+    let mut lo = 0.0;
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if removed_at(mid) >= need {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    run(masks, scores, scope, rates, hi, |_, survivors, rate| {
+        round_count(rate * survivors as f64)
+    })
+}
+
 /// Tensors pruned together: indices into the name-ordered entries.
 #[derive(Debug)]
 struct Group {

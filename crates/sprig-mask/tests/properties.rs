@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use sprig_mask::{
     LayerRates, Mask, MaskSet, Scope, Scores, Snapshot, base_rate_for_target, per_round_rate,
-    prune, prune_to_round,
+    prune, prune_to_round, prune_to_sparsity,
 };
 
 const KINDS: [&str; 4] = ["linear", "conv", "output", "embedding"];
@@ -113,6 +113,32 @@ proptest! {
         }
         let error = (masks.pruned() as f64 - target * masks.total() as f64).abs();
         prop_assert!(error <= masks.len() as f64, "pruned {} of {}, target {}", masks.pruned(), masks.total(), target);
+    }
+
+    /// (b') A re-planned run prunes to a new cumulative target each round, at whatever
+    /// rate the plan says: every round lands within one weight per tensor of its target,
+    /// with uniform or LTH multipliers, and no weight comes back.
+    #[test]
+    fn replanned_targets_are_hit(
+        layout in layout(),
+        targets in prop::collection::vec(0.0f64..0.99, 1..8),
+        global in any::<bool>(),
+        lth in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let mut masks = dense(&layout);
+        let rates = if lth { LayerRates::lth() } else { LayerRates::uniform() };
+        let mut reached = 0.0f64;
+        for (round, target) in targets.into_iter().enumerate() {
+            let before = masks.clone();
+            let scores = Scores::random(&masks, seed ^ round as u64);
+            prune_to_sparsity(&mut masks, &scores, scope(global), &rates, target).unwrap();
+            prop_assert!(masks.is_subset_of(&before));
+            let goal = target.max(reached) * masks.total() as f64;
+            let error = (masks.pruned() as f64 - goal).abs();
+            prop_assert!(error <= masks.len() as f64, "pruned {} of {}, goal {goal}", masks.pruned(), masks.total());
+            reached = masks.sparsity();
+        }
     }
 
     /// (c) Global `prune` removes exactly round(f × survivors) weights, all

@@ -1,0 +1,54 @@
+//! Data sets for Sprig, loaded from a local data directory (no downloads).
+//!
+//! This part covers vision: MNIST and CIFAR-10, in whichever format the data
+//! directory holds, as in-memory [`ImageSet`]s that implement Burn's
+//! [`Dataset`](burn_dataset::Dataset) trait and offer an allocation-free
+//! batch path ([`ImageSet::fill_batch`]) for the trainer.
+//!
+//! - [`data_dir`]: `--data-dir`, else `$SPRIG_DATA`, else `./data`.
+//! - [`load_mnist`] / [`load_cifar10`]: find the files under the data
+//!   directory, verify, decode, hold out a seeded validation split.
+//! - [`Normalization`]: per-channel mean/std fitted on the training split.
+//! - [`epoch_order`]: the seeded visiting order of each epoch.
+//!
+//! Every bad input (missing, truncated or corrupt file) is a [`DataError`]
+//! naming the file and what was expected; nothing panics on it.
+//!
+//! **CIFAR-10 caveat**: the copy in the project's shared data is a lossy JPEG
+//! re-encoding. [`VisionData::source`] says what was read; record it with any
+//! result.
+//!
+//! # Example
+//!
+//! ```no_run
+//! use sprig_data::{LoadOptions, data_dir, epoch_order, load_mnist};
+//!
+//! # fn main() -> Result<(), sprig_data::DataError> {
+//! let seed = 7;
+//! let data = load_mnist(data_dir(None), &LoadOptions::lth(seed))?;
+//! assert_eq!((data.train.len(), data.validation.len()), (55_000, 5_000));
+//! println!("loaded {}", data.source);
+//!
+//! let norm = data.fit_normalization()?;
+//! let (mut images, mut labels) = (Vec::new(), Vec::new());
+//! for epoch in 0..2 {
+//!     for batch in epoch_order(data.train.len(), seed, epoch).chunks(60) {
+//!         data.train.fill_batch(batch, &norm, &mut images, &mut labels)?;
+//!         // images: [60, 1, 28, 28] f32 (CHW), labels: [60] i64
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod data_dir;
+pub mod vision;
+
+pub use data_dir::{DATA_DIR_ENV, DEFAULT_DATA_DIR, data_dir};
+pub use vision::{
+    ChecksumPolicy, DataError, DataSource, ImageItem, ImageSet, ImageShape, LTH_VALIDATION_SIZE,
+    LoadOptions, Normalization, TrainTest, VisionData, epoch_order, load_cifar10, load_mnist,
+    split_indices, split_validation,
+};
