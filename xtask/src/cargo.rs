@@ -20,7 +20,15 @@ pub fn test(rest: &[String]) -> Result<()> {
 /// `cargo clippy` over every target of the workspace, warnings denied.
 pub fn lint() -> Result<()> {
     let mut cmd = cargo_with_backends("clippy")?;
-    cmd.args(["--workspace", "--all-targets", "--", "-D", "warnings"]);
+    // --keep-going: report every crate's lints in one run, not just the first failing crate's.
+    cmd.args([
+        "--workspace",
+        "--all-targets",
+        "--keep-going",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     run(cmd)
 }
 

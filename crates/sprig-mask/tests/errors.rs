@@ -1,6 +1,8 @@
 //! Bad input is reported as a `MaskError` that names the tensor.
 
-use sprig_mask::{LayerRates, Mask, MaskError, MaskSet, Scope, Scores, Snapshot, prune};
+use sprig_mask::{
+    LayerRates, Mask, MaskError, MaskSet, Scope, Scores, Snapshot, prune, prune_to_sparsity,
+};
 
 fn net() -> MaskSet {
     MaskSet::dense([
@@ -221,4 +223,33 @@ fn layer_rates_and_scope_deserialise_with_validation() {
         serde_json::to_string(&Scope::Global).unwrap(),
         r#""global""#
     );
+}
+
+#[test]
+fn prune_to_sparsity_rejects_bad_and_unreachable_targets() {
+    let mut masks = net();
+    let before = masks.clone();
+    let scores = Scores::random(&masks, 3);
+    for bad in [-0.1, 1.0, f64::NAN] {
+        let err = prune_to_sparsity(
+            &mut masks,
+            &scores,
+            Scope::Global,
+            &LayerRates::uniform(),
+            bad,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, MaskError::InvalidValue { .. }),
+            "{bad}: {err}"
+        );
+    }
+    let mut frozen = LayerRates::uniform();
+    for (_, entry) in before.iter() {
+        frozen.set(entry.kind(), 0.0).unwrap();
+    }
+    let err = prune_to_sparsity(&mut masks, &scores, Scope::Layerwise, &frozen, 0.5).unwrap_err();
+    assert!(matches!(err, MaskError::Unreachable { .. }), "{err}");
+    assert!(err.to_string().contains("needed"), "{err}");
+    assert_eq!(masks, before);
 }

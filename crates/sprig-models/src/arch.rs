@@ -117,9 +117,14 @@ impl Architecture {
     pub fn check_input(self, input: [usize; 3]) -> Result<(), ModelError> {
         let reason = match self.conv_pairs() {
             _ if input.contains(&0) => Some("every dimension must be at least 1".to_string()),
-            Some(pairs) if input[1] % (1 << pairs) != 0 || input[2] % (1 << pairs) != 0 => Some(
-                format!("height and width must be divisible by {}", 1 << pairs),
-            ),
+            Some(pairs)
+                if !input[1].is_multiple_of(1 << pairs) || !input[2].is_multiple_of(1 << pairs) =>
+            {
+                Some(format!(
+                    "height and width must be divisible by {}",
+                    1 << pairs
+                ))
+            }
             _ => None,
         };
         match reason {
