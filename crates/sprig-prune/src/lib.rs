@@ -6,8 +6,12 @@
 //! parameter ids and optimizer keys survive), and masked training — masks re-applied after
 //! every optimizer step and gradients masked before it, so Adam's moments cannot revive a
 //! pruned weight.
+//!
+//! [`engine`] holds the time-budgeted search itself, written against the narrow
+//! [`engine::Trainee`] interface so it can be tested with a fake clock and a fake trainee.
 
 mod device_masks;
+pub mod engine;
 mod param_path;
 mod params;
 
@@ -17,6 +21,12 @@ pub use params::{load_snapshot, snapshot, tensor_shapes};
 /// What can go wrong between a Burn module and Sprig's masks.
 #[derive(Debug, thiserror::Error)]
 pub enum PruneError {
+    /// The budget cannot hold the run, or a plan input was invalid.
+    #[error(transparent)]
+    Budget(#[from] sprig_budget::BudgetError),
+    /// The training step failed (e.g. a non-finite loss).
+    #[error("training failed: {0}")]
+    Training(String),
     /// The mask core refused (shape mismatch, unknown tensor, …).
     #[error(transparent)]
     Mask(#[from] sprig_mask::MaskError),

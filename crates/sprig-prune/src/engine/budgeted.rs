@@ -1,0 +1,337 @@
+//! Time-budgeted iterative magnitude pruning: profile → plan → rounds with re-planning →
+//! final ticket (`../shared/DESIGN.md` §1).
+//!
+//! Every step that costs time is gated by the [`Deadline`], so the run ends within the
+//! budget plus at most one iteration; the final evaluation and the save are paid for by
+//! the reserve the plan keeps free.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sprig_budget::{
+    BuiltinPolicy, Clock, Deadline, EvalSchedule, IterationProfiler, Plan, PlateauDetector,
+    Replanner, RunConfig,
+};
+use sprig_mask::{LayerRates, MaskSet, Scope, Scores, Snapshot, prune_to_sparsity};
+
+use crate::PruneError;
+use crate::engine::{BudgetedOutcome, Evaluation, RoundRecord, StopReason, Trainee};
+
+/// The settings of one budgeted run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BudgetedConfig {
+    /// Wall-clock budget, end to end, from the clock's origin.
+    pub budget: Duration,
+    /// Target sparsity over the prunable weights, in [0, 1).
+    pub target_sparsity: f64,
+    /// Global or per-tensor magnitude ranking.
+    pub scope: Scope,
+    /// Per-layer-kind rate multipliers.
+    pub rates: LayerRates,
+    /// Minimum iterations of any training.
+    pub min_iterations: u64,
+    /// Validate every this many iterations (model selection and the dense plateau).
+    pub eval_every: u64,
+    /// Evaluations without improvement of the validation loss before the dense training
+    /// counts as converged.
+    pub patience: u32,
+    /// Time kept free for saving the ticket (the final evaluation is added to it).
+    pub save_reserve: Duration,
+    /// Rewind to the weights after this many iterations of the dense training
+    /// (0 = θ0, as in the LTH paper; k > 0 = late rewinding).
+    pub rewind_iteration: u64,
+    /// Who chooses the number of rounds.
+    pub policy: BuiltinPolicy,
+}
+
+impl BudgetedConfig {
+    /// LTH-style defaults for a budget and a target: global magnitude pruning with uniform
+    /// rates, validation every 500 iterations, rewinding to θ0.
+    pub fn new(budget: Duration, target_sparsity: f64) -> Self {
+        Self {
+            budget,
+            target_sparsity,
+            scope: Scope::Global,
+            rates: LayerRates::uniform(),
+            min_iterations: 100,
+            eval_every: 500,
+            patience: 4,
+            save_reserve: Duration::from_millis(500),
+            rewind_iteration: 0,
+            policy: BuiltinPolicy::default(),
+        }
+    }
+}
+
+/// The best weights of the current training, by validation accuracy.
+#[derive(Debug)]
+struct Selected {
+    iteration: u64,
+    evaluation: Evaluation,
+    weights: Snapshot,
+}
+
+/// State of the run between steps.
+struct Run<'a, T: Trainee, C: Clock> {
+    trainee: &'a mut T,
+    config: &'a BudgetedConfig,
+    deadline: Deadline<&'a C>,
+    profiler: IterationProfiler,
+    masks: MaskSet,
+    rewind_point: Snapshot,
+    /// Weights at the end of the last training that trained: what the next prune scores.
+    last_trained: Option<Snapshot>,
+    round: u32,
+    iterations: u64,
+    selected: Option<Selected>,
+    rounds: Vec<RoundRecord>,
+}
+
+/// Runs time-budgeted IMP on `trainee`, pruning the tensors of `masks` (dense at the
+/// start, with their layer kinds). The clock's origin is the start of the run: create it
+/// when the user's budget starts counting.
+///
+/// # Errors
+/// A budget too small for profiling, one round and the reserve is
+/// [`PruneError::Budget`] naming the smallest workable budget; trainee and mask errors
+/// are passed on.
+pub fn run_budgeted<T: Trainee, C: Clock>(
+    trainee: &mut T,
+    masks: MaskSet,
+    clock: &C,
+    config: &BudgetedConfig,
+) -> Result<BudgetedOutcome, PruneError> {
+    let theta0 = trainee.weights()?;
+    let params = theta0.params();
+    masks.validate_with(&params, |_, _| false)?;
+    let mut profiler = IterationProfiler::default();
+    let profiling = profiler.config().profiling_iterations();
+
+    // Profile: the first iterations of the dense training, timed one by one.
+    trainee.start_training(&masks, profiling)?;
+    let mut rewind_point = theta0.clone();
+    for iteration in 1..=profiling {
+        let started = clock.now();
+        trainee.step()?;
+        profiler.record_iteration(clock.now().saturating_sub(started));
+        if iteration == config.rewind_iteration {
+            rewind_point = trainee.weights()?;
+        }
+    }
+    let started = clock.now();
+    let evaluation = trainee.validate()?;
+    profiler.record_evaluation(clock.now().saturating_sub(started));
+    // A trial prune and rewind, discarded, to know what one costs.
+    let started = clock.now();
+    let trained = trainee.weights()?;
+    let mut trial = masks.clone();
+    let first = config.target_sparsity.min(0.2);
+    prune_to_sparsity(
+        &mut trial,
+        &Scores::magnitude(&trained),
+        config.scope,
+        &config.rates,
+        first,
+    )?;
+    let _ = rewind_point.masked(&trial)?;
+    trainee.load_weights(&trained)?;
+    profiler.record_prune_rewind(clock.now().saturating_sub(started));
+
+    let costs = profiler.cost_model()?;
+    let reserve = costs.reserve_with_save(config.save_reserve);
+    let prunable = masks.total().max(1);
+    let run_config = RunConfig {
+        eval: EvalSchedule::Every(config.eval_every.max(1)),
+        sparsity_tolerance: 0.5 / prunable as f64,
+        ..RunConfig::new(
+            config.budget,
+            config.target_sparsity,
+            config.min_iterations,
+            reserve,
+        )
+    };
+    let mut replanner = Replanner::new(run_config, config.policy)?;
+    replanner.record_iterations(profiling);
+    let plan = replanner.plan(clock.now(), costs)?;
+
+    let mut run = Run {
+        trainee,
+        config,
+        deadline: Deadline::new(clock, config.budget, reserve),
+        profiler,
+        masks,
+        rewind_point,
+        last_trained: None,
+        round: 0,
+        iterations: profiling,
+        selected: Some(Selected {
+            iteration: profiling,
+            evaluation,
+            weights: trained,
+        }),
+        rounds: Vec::new(),
+    };
+    let (stop, prunes) = run.rounds(plan, &mut replanner)?;
+    let time_used = clock.now();
+    Ok(BudgetedOutcome {
+        initial: run.rewind_point.masked(&run.masks)?,
+        trained: run.trainee.weights()?,
+        masks: run.masks,
+        rounds: run.rounds,
+        plans: replanner.into_history(),
+        prunes,
+        stop,
+        time_used,
+    })
+}
+
+impl<T: Trainee, C: Clock> Run<'_, T, C> {
+    /// Trains, prunes and rewinds as the plan says, re-planning after every prune.
+    fn rounds(
+        &mut self,
+        mut plan: Plan,
+        replanner: &mut Replanner<BuiltinPolicy>,
+    ) -> Result<(StopReason, u32), PruneError> {
+        let mut prunes = 0;
+        loop {
+            let completed = self.train(&mut plan, replanner)?;
+            if !completed {
+                return Ok((StopReason::Deadline, prunes));
+            }
+            let Some(target) = plan.next_sparsity() else {
+                return Ok((StopReason::Completed, prunes));
+            };
+            let prune_cost = self.profiler.prune_rewind_estimate().unwrap_or_default();
+            if !self.deadline.may_start(prune_cost) {
+                return Ok((StopReason::Deadline, prunes));
+            }
+            let started = self.deadline.elapsed();
+            let scores = match &self.last_trained {
+                Some(weights) => Scores::magnitude(weights),
+                None => Scores::magnitude(&self.trainee.weights()?),
+            };
+            let c = self.config;
+            prune_to_sparsity(&mut self.masks, &scores, c.scope, &c.rates, target)?;
+            self.trainee
+                .load_weights(&self.rewind_point.masked(&self.masks)?)?;
+            self.profiler
+                .record_prune_rewind(self.deadline.elapsed().saturating_sub(started));
+            replanner.record_prune(self.masks.sparsity())?;
+            prunes += 1;
+            self.round += 1;
+            self.iterations = 0;
+            self.selected = None;
+            plan = replanner.plan(self.deadline.elapsed(), self.profiler.cost_model()?)?;
+            if plan.is_finalise() {
+                // No time to train after this prune: keep the trained weights, pruned.
+                if let Some(weights) = &self.last_trained {
+                    self.trainee.load_weights(&weights.masked(&self.masks)?)?;
+                }
+                return Ok((StopReason::Finalised, prunes));
+            }
+            self.trainee
+                .start_training(&self.masks, plan.trainings[0])?;
+        }
+    }
+
+    /// Runs the current training for what the plan gives it; returns false if the deadline
+    /// stopped it. Ends by loading the weights validation selected.
+    fn train(
+        &mut self,
+        plan: &mut Plan,
+        replanner: &mut Replanner<BuiltinPolicy>,
+    ) -> Result<bool, PruneError> {
+        let every = self.config.eval_every.max(1);
+        let mut plateau = (self.round == 0 && replanner.progress().dense_convergence.is_none())
+            .then(|| PlateauDetector::new(self.config.patience, 1e-3))
+            .transpose()?;
+        let mut end = self.iterations + plan.trainings[0];
+        self.trainee.set_training_length(end);
+        let mut completed = true;
+        while self.iterations < end {
+            let expected = self.profiler.estimate().unwrap_or_default();
+            if !self.deadline.may_start_iteration(expected) {
+                completed = false;
+                break;
+            }
+            let started = self.deadline.elapsed();
+            self.trainee.step()?;
+            self.profiler
+                .record_iteration(self.deadline.elapsed().saturating_sub(started));
+            self.iterations += 1;
+            replanner.record_iterations(1);
+            if self.round == 0 && self.iterations == self.config.rewind_iteration {
+                self.rewind_point = self.trainee.weights()?;
+            }
+            if !self.iterations.is_multiple_of(every) {
+                continue;
+            }
+            let Some(evaluation) = self.validate()? else {
+                completed = false;
+                break;
+            };
+            if let Some(detector) = plateau.as_mut()
+                && detector.observe(self.iterations, evaluation.loss)
+            {
+                let converged = detector.converged_at().unwrap_or(self.iterations);
+                replanner.record_convergence(converged);
+                *plan = replanner.plan(self.deadline.elapsed(), self.profiler.cost_model()?)?;
+                end = self.iterations + plan.trainings[0];
+                self.trainee.set_training_length(end);
+                plateau = None;
+            }
+        }
+        if self.iterations == 0 {
+            // A training the plan squeezed to nothing: the next prune scores the weights
+            // of the last training that did train.
+            return Ok(completed);
+        }
+        let trained_since_check = self
+            .selected
+            .as_ref()
+            .is_none_or(|s| s.iteration != self.iterations);
+        if trained_since_check && self.validate()?.is_none() {
+            completed = false;
+        }
+        if let Some(best) = self.selected.take() {
+            if best.iteration != self.iterations {
+                self.trainee.load_weights(&best.weights)?;
+            }
+            self.rounds.push(RoundRecord {
+                round: self.round,
+                sparsity: self.masks.sparsity(),
+                iterations: self.iterations,
+                validation: best.evaluation,
+                selected_iteration: best.iteration,
+                ended_at: self.deadline.elapsed(),
+            });
+            self.last_trained = Some(best.weights);
+        }
+        Ok(completed)
+    }
+
+    /// Validates if the deadline allows it, keeping the weights if they are the best of
+    /// this training; `None` if there was no time.
+    fn validate(&mut self) -> Result<Option<Evaluation>, PruneError> {
+        let cost = self.profiler.evaluation_estimate().unwrap_or_default();
+        if !self.deadline.may_start(cost) {
+            return Ok(None);
+        }
+        let started = self.deadline.elapsed();
+        let evaluation = self.trainee.validate()?;
+        self.profiler
+            .record_evaluation(self.deadline.elapsed().saturating_sub(started));
+        let better = self
+            .selected
+            .as_ref()
+            .is_none_or(|s| evaluation.accuracy > s.evaluation.accuracy);
+        if better {
+            self.selected = Some(Selected {
+                iteration: self.iterations,
+                evaluation,
+                weights: self.trainee.weights()?,
+            });
+        }
+        Ok(Some(evaluation))
+    }
+}
