@@ -109,18 +109,8 @@ pub fn tar_gz(members: &[(String, Vec<u8>)]) -> Vec<u8> {
     gzip(&builder.into_inner().unwrap())
 }
 
-pub const CLASSES: [&str; 10] = [
-    "airplane",
-    "automobile",
-    "bird",
-    "cat",
-    "deer",
-    "dog",
-    "frog",
-    "horse",
-    "ship",
-    "truck",
-];
+/// The class names the fixtures write, the same list the loader falls back to.
+pub use sprig_data::vision::cifar_bin::CIFAR10_CLASSES as CLASSES;
 
 /// Members `{prefix}/NNNNN_L_name.jpg` for the given labels, with the RGB
 /// source of each (interleaved, 32×32).
