@@ -57,6 +57,7 @@ mod layer_rates;
 mod mask;
 mod mask_set;
 mod prune;
+mod random_like;
 pub mod rate;
 mod score;
 mod serde_bits;
@@ -68,6 +69,7 @@ pub use layer_rates::{LayerRates, Scope};
 pub use mask::{Iter, Mask};
 pub use mask_set::{MaskEntry, MaskSet};
 pub use prune::{PruneReport, TensorPruneStats, prune, prune_to_round, prune_to_sparsity};
+pub use random_like::random_like;
 pub use rate::{
     base_rate_for_target, per_round_rate, rounds_for, sparsity_after, weighted_sparsity_after,
 };

@@ -43,15 +43,19 @@ pub enum ModelError {
     Mask(#[from] sprig_mask::MaskError),
 }
 
-/// An image classifier the engine can train and prune.
-pub trait ImageClassifier: Module + Clone + fmt::Debug {
-    /// Logits `[batch, classes]` for images `[batch, channels, height, width]`.
-    fn forward(&self, images: Tensor<4>) -> Tensor<2>;
+/// A classifier the engine can train and prune, whatever its input: images
+/// `[batch, channels, height, width]`, token ids, spectrograms.
+pub trait Classifier: Module + Clone + fmt::Debug {
+    /// One batch of inputs, as the model's forward pass takes it.
+    type Input: Clone;
+    /// Logits `[batch, classes]`.
+    fn forward(&self, input: Self::Input) -> Tensor<2>;
     /// The tensors the pruner may prune, with their layer kinds.
     fn prunable(&self) -> Vec<PrunableTensor>;
 }
 
-impl ImageClassifier for Lenet300100 {
+impl Classifier for Lenet300100 {
+    type Input = Tensor<4>;
     fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         Lenet300100::forward(self, images)
     }
@@ -60,7 +64,8 @@ impl ImageClassifier for Lenet300100 {
     }
 }
 
-impl ImageClassifier for ConvNet {
+impl Classifier for ConvNet {
+    type Input = Tensor<4>;
     fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         ConvNet::forward(self, images)
     }

@@ -17,7 +17,7 @@ mod conv_net;
 mod init;
 mod lenet;
 
-pub use arch::{Architecture, ImageClassifier, ModelError};
+pub use arch::{Architecture, Classifier, ModelError};
 pub use conv_net::ConvNet;
 pub use init::{Initialization, initial_weights};
 pub use lenet::Lenet300100;

@@ -4,7 +4,7 @@
 use burn::tensor::{Device, Tensor};
 use sprig_backend::Backend;
 use sprig_models::{
-    Architecture, ConvNet, ImageClassifier, Initialization, Lenet300100, initial_weights,
+    Architecture, Classifier, ConvNet, Initialization, Lenet300100, initial_weights,
 };
 use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
 
@@ -24,7 +24,7 @@ const CASES: &[(Architecture, [usize; 3], usize)] = &[
     (Architecture::Conv6, [3, 32, 32], 2_261_184),
 ];
 
-fn check<M: ImageClassifier>(model: M, input: [usize; 3], prunable_weights: usize) {
+fn check<M: Classifier<Input = Tensor<4>>>(model: M, input: [usize; 3], prunable_weights: usize) {
     let shapes = tensor_shapes(&model);
     let prunable = model.prunable();
     let mut weights = 0;

@@ -10,6 +10,7 @@
 //! [`engine`] holds the time-budgeted search itself, written against the narrow
 //! [`engine::Trainee`] interface so it can be tested with a fake clock and a fake trainee.
 
+pub mod classifier;
 mod device_masks;
 pub mod engine;
 mod param_path;
@@ -24,6 +25,12 @@ pub enum PruneError {
     /// The budget cannot hold the run, or a plan input was invalid.
     #[error(transparent)]
     Budget(#[from] sprig_budget::BudgetError),
+    /// A configuration value is out of range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// Reading or batching data failed.
+    #[error(transparent)]
+    Data(#[from] sprig_data::DataError),
     /// The training step failed (e.g. a non-finite loss).
     #[error("training failed: {0}")]
     Training(String),

@@ -1,0 +1,11 @@
+//! A ready [`Trainee`](crate::engine::Trainee) for classification: a
+//! [`Classifier`](sprig_models::Classifier) model, labelled data, Adam and a learning-rate
+//! schedule, trained under masks.
+
+mod data;
+mod schedule;
+mod trainee;
+
+pub use data::{ImageBatches, LabelledData};
+pub use schedule::LrSchedule;
+pub use trainee::{ClassifierTrainee, TrainConfig};

@@ -1,0 +1,313 @@
+//! Adam under masks, one batch per step, with validation for model selection.
+
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor};
+use serde::{Deserialize, Serialize};
+use sprig_data::epoch_order;
+use sprig_mask::{MaskSet, Snapshot};
+use sprig_models::Classifier;
+
+use crate::classifier::{LabelledData, LrSchedule};
+use crate::engine::{Evaluation, Trainee};
+use crate::{DeviceMasks, PruneError, load_snapshot, snapshot};
+
+/// Hyperparameters of one training (the LTH paper's for LeNet: Adam 1.2e-3, batch 60).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Examples per training step.
+    pub batch_size: usize,
+    /// Adam's base learning rate.
+    pub learning_rate: f64,
+    /// How the rate moves within a training.
+    pub schedule: LrSchedule,
+    /// Examples per forward pass when evaluating.
+    pub eval_batch_size: usize,
+    /// Seeds the order of the training examples.
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    /// The LTH paper's LeNet-300-100 setup with a linear-decay schedule.
+    pub fn lenet(seed: u64) -> Self {
+        Self {
+            batch_size: 60,
+            learning_rate: 1.2e-3,
+            schedule: LrSchedule::default(),
+            eval_batch_size: 1000,
+            seed,
+        }
+    }
+
+    /// The LTH paper's Conv-2 setup (Adam 2e-4, batch 60) with a linear-decay schedule.
+    pub fn conv2(seed: u64) -> Self {
+        Self {
+            learning_rate: 2e-4,
+            ..Self::lenet(seed)
+        }
+    }
+
+    fn check(&self) -> Result<(), PruneError> {
+        let problem = if self.batch_size == 0 || self.eval_batch_size == 0 {
+            Some("batch sizes must be at least 1".to_string())
+        } else if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            Some(format!(
+                "the learning rate must be positive, not {}",
+                self.learning_rate
+            ))
+        } else {
+            None
+        };
+        problem.map_or(Ok(()), |p| Err(PruneError::Config(p)))
+    }
+}
+
+/// A [`Classifier`] with its training and validation data, trained by Adam with
+/// cross-entropy under the current masks.
+pub struct ClassifierTrainee<M, D> {
+    /// `None` only while a step owns it.
+    model: Option<M>,
+    device: Device,
+    eval_device: Device,
+    optimizer: ModuleOptimizer,
+    masks: Option<DeviceMasks>,
+    train: D,
+    validation: D,
+    config: TrainConfig,
+    loss: CrossEntropyLoss,
+    order: Vec<usize>,
+    position: usize,
+    epoch: u64,
+    done: u64,
+    length: u64,
+}
+
+impl<M: std::fmt::Debug, D> std::fmt::Debug for ClassifierTrainee<M, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Burn's optimiser has no Debug; its state is summed up by the step count.
+        f.debug_struct("ClassifierTrainee")
+            .field("model", &self.model)
+            .field("config", &self.config)
+            .field("epoch", &self.epoch)
+            .field("done", &self.done)
+            .field("length", &self.length)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M, D> ClassifierTrainee<M, D>
+where
+    M: Classifier,
+    D: LabelledData<Input = M::Input>,
+{
+    /// A trainer for `model` (built on `device`, which should have autodiff) starting from
+    /// `initial` weights.
+    ///
+    /// # Errors
+    /// [`PruneError::Config`] for a bad configuration or empty data;
+    /// [`PruneError::Parameter`] if `initial` does not fit the model.
+    pub fn new(
+        model: M,
+        initial: &Snapshot,
+        train: D,
+        validation: D,
+        device: &Device,
+        config: TrainConfig,
+    ) -> Result<Self, PruneError> {
+        config.check()?;
+        if train.len() < config.batch_size {
+            return Err(PruneError::Config(format!(
+                "the training split has {} examples, fewer than one batch of {}",
+                train.len(),
+                config.batch_size
+            )));
+        }
+        if validation.is_empty() {
+            return Err(PruneError::Config(
+                "the validation split is empty: model selection needs one".into(),
+            ));
+        }
+        let model = load_snapshot(model, initial)?;
+        Ok(Self {
+            model: Some(model),
+            device: device.clone(),
+            eval_device: device.clone().without_autodiff(),
+            optimizer: AdamConfig::new().init(),
+            masks: None,
+            order: epoch_order(train.len(), config.seed, 0),
+            train,
+            validation,
+            config,
+            loss: CrossEntropyLossConfig::new().init(device),
+            position: 0,
+            epoch: 0,
+            done: 0,
+            length: 1,
+        })
+    }
+
+    /// The model as trained so far.
+    pub fn model(&self) -> &M {
+        self.model
+            .as_ref()
+            .expect("the model is only taken within a step")
+    }
+
+    /// Loss and accuracy on any split (e.g. the test split), without autodiff.
+    pub fn evaluate(&self, data: &mut D) -> Result<Evaluation, PruneError> {
+        evaluate(
+            self.model(),
+            data,
+            &self.eval_device,
+            self.config.eval_batch_size,
+        )
+    }
+
+    /// The next batch's indices, starting a new epoch (a new seeded order) when the
+    /// current one has less than a full batch left.
+    fn next_indices(&mut self) -> &[usize] {
+        let size = self.config.batch_size;
+        if self.position + size > self.order.len() {
+            self.epoch += 1;
+            self.order = epoch_order(self.train.len(), self.config.seed, self.epoch);
+            self.position = 0;
+        }
+        let start = self.position;
+        self.position += size;
+        &self.order[start..start + size]
+    }
+}
+
+/// Mean loss and accuracy of `model` on all of `data`, in batches of `batch_size`.
+pub(crate) fn evaluate<M, D>(
+    model: &M,
+    data: &mut D,
+    device: &Device,
+    batch_size: usize,
+) -> Result<Evaluation, PruneError>
+where
+    M: Classifier,
+    D: LabelledData<Input = M::Input>,
+{
+    let model = model.valid();
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
+    let (mut loss_sum, mut correct) = (0.0, 0_i64);
+    let len = data.len();
+    let mut indices = Vec::with_capacity(batch_size);
+    for start in (0..len).step_by(batch_size.max(1)) {
+        indices.clear();
+        indices.extend(start..(start + batch_size).min(len));
+        let (inputs, labels): (_, Tensor<1, Int>) = data.batch(&indices, device)?;
+        let logits = model.forward(inputs);
+        let loss = loss_fn.forward(logits.clone(), labels.clone());
+        loss_sum += f64::from(loss.into_scalar::<f32>()) * indices.len() as f64;
+        let predicted = logits.argmax(1).reshape([indices.len()]);
+        correct += predicted.equal(labels).int().sum().into_scalar::<i64>();
+    }
+    let n = len.max(1) as f64;
+    Ok(Evaluation {
+        loss: loss_sum / n,
+        accuracy: correct as f64 / n,
+    })
+}
+
+impl<M, D> Trainee for ClassifierTrainee<M, D>
+where
+    M: Classifier,
+    D: LabelledData<Input = M::Input>,
+{
+    fn weights(&self) -> Result<Snapshot, PruneError> {
+        snapshot(self.model())
+    }
+
+    fn load_weights(&mut self, weights: &Snapshot) -> Result<(), PruneError> {
+        let model = self
+            .model
+            .take()
+            .expect("the model is only taken within a step");
+        match load_snapshot(model.clone(), weights) {
+            Ok(loaded) => {
+                self.model = Some(loaded);
+                Ok(())
+            }
+            Err(e) => {
+                self.model = Some(model);
+                Err(e)
+            }
+        }
+    }
+
+    fn start_training(&mut self, masks: &MaskSet, iterations: u64) -> Result<(), PruneError> {
+        let model = self
+            .model
+            .take()
+            .expect("the model is only taken within a step");
+        let device_masks = match DeviceMasks::new(masks, &model, &self.device) {
+            Ok(m) => m,
+            Err(e) => {
+                self.model = Some(model);
+                return Err(e);
+            }
+        };
+        self.model = Some(device_masks.apply(model));
+        self.masks = Some(device_masks);
+        // Adam's moments belong to the weights before the rewind: start afresh.
+        self.optimizer = AdamConfig::new().init();
+        self.done = 0;
+        self.length = iterations.max(1);
+        Ok(())
+    }
+
+    fn set_training_length(&mut self, iterations: u64) {
+        self.length = iterations.max(1);
+    }
+
+    fn step(&mut self) -> Result<f64, PruneError> {
+        let device = self.device.clone();
+        let indices = self.next_indices().to_vec();
+        let (inputs, labels) = self.train.batch(&indices, &device)?;
+        let model = self
+            .model
+            .take()
+            .expect("the model is only taken within a step");
+        let loss = self.loss.forward(model.forward(inputs), labels);
+        let value = f64::from(loss.clone().into_scalar::<f32>());
+        if !value.is_finite() {
+            self.model = Some(model);
+            return Err(PruneError::Training(format!(
+                "the loss became {value} at iteration {} of this training; \
+                 try a smaller learning rate than {}",
+                self.done + 1,
+                self.config.learning_rate
+            )));
+        }
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        if let Some(masks) = &self.masks {
+            masks.mask_gradients(&model, &mut grads);
+        }
+        let lr = self
+            .config
+            .schedule
+            .rate(self.config.learning_rate, self.done, self.length);
+        let mut model = self.optimizer.step(lr, model, grads);
+        if let Some(masks) = &self.masks {
+            model = masks.apply(model);
+        }
+        self.model = Some(model);
+        self.done += 1;
+        Ok(value)
+    }
+
+    fn validate(&mut self) -> Result<Evaluation, PruneError> {
+        let model = self
+            .model
+            .as_ref()
+            .expect("the model is only taken within a step");
+        evaluate(
+            model,
+            &mut self.validation,
+            &self.eval_device,
+            self.config.eval_batch_size,
+        )
+    }
+}
