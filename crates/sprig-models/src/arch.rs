@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::{ConvNet, Lenet300100, PrunableTensor};
+use crate::{ConvNet, Initialization, Lenet300100, PrunableTensor, ResNet};
 
 /// What can go wrong building a model.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +64,16 @@ impl Classifier for Lenet300100 {
     }
 }
 
+impl Classifier for ResNet {
+    type Input = Tensor<4>;
+    fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        ResNet::forward(self, images)
+    }
+    fn prunable(&self) -> Vec<PrunableTensor> {
+        ResNet::prunable(self)
+    }
+}
+
 impl Classifier for ConvNet {
     type Input = Tensor<4>;
     fn forward(&self, images: Tensor<4>) -> Tensor<2> {
@@ -86,15 +96,18 @@ pub enum Architecture {
     Conv4,
     /// Conv-6.
     Conv6,
+    /// ResNet-20 for CIFAR (He et al., 2016).
+    ResNet20,
 }
 
 impl Architecture {
     /// Every architecture, in the order they are listed to users.
-    pub const ALL: [Architecture; 4] = [
+    pub const ALL: [Architecture; 5] = [
         Architecture::Lenet300100,
         Architecture::Conv2,
         Architecture::Conv4,
         Architecture::Conv6,
+        Architecture::ResNet20,
     ];
 
     /// The name used on the command line and in result files.
@@ -104,13 +117,23 @@ impl Architecture {
             Architecture::Conv2 => "conv-2",
             Architecture::Conv4 => "conv-4",
             Architecture::Conv6 => "conv-6",
+            Architecture::ResNet20 => "resnet-20",
+        }
+    }
+
+    /// How its θ0 is drawn: Glorot for the LTH paper's networks, Kaiming for ResNet (as
+    /// open_lth does).
+    pub fn initialization(self) -> Initialization {
+        match self {
+            Architecture::ResNet20 => Initialization::KaimingNormal,
+            _ => Initialization::GlorotNormal,
         }
     }
 
     /// Pairs of convolutions, for the Conv-N family.
     pub fn conv_pairs(self) -> Option<usize> {
         match self {
-            Architecture::Lenet300100 => None,
+            Architecture::Lenet300100 | Architecture::ResNet20 => None,
             Architecture::Conv2 => Some(1),
             Architecture::Conv4 => Some(2),
             Architecture::Conv6 => Some(3),
@@ -120,7 +143,11 @@ impl Architecture {
     /// Checks that images of `[channels, height, width]` fit: each 2×2 pooling halves the
     /// side, so Conv-N needs sides divisible by 2^(N/2).
     pub fn check_input(self, input: [usize; 3]) -> Result<(), ModelError> {
-        let reason = match self.conv_pairs() {
+        let halvings = match self {
+            Architecture::ResNet20 => Some(2),
+            _ => self.conv_pairs(),
+        };
+        let reason = match halvings {
             _ if input.contains(&0) => Some("every dimension must be at least 1".to_string()),
             Some(pairs)
                 if !input[1].is_multiple_of(1 << pairs) || !input[2].is_multiple_of(1 << pairs) =>

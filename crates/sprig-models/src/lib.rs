@@ -11,16 +11,19 @@
 //! | `conv-2` | conv 64, 64, pool; fc 256, 256, 10 |
 //! | `conv-4` | conv 64, 64, pool, 128, 128, pool; fc 256, 256, 10 |
 //! | `conv-6` | conv 64, 64, pool, 128, 128, pool, 256, 256, pool; fc 256, 256, 10 |
+//! | `resnet-20` | He et al. 2016 CIFAR ResNet: 16-32-64 filters, 3 blocks per stage, batch norm |
 
 mod arch;
 mod conv_net;
 mod init;
 mod lenet;
+mod resnet;
 
 pub use arch::{Architecture, Classifier, ModelError};
 pub use conv_net::ConvNet;
 pub use init::{Initialization, initial_weights};
 pub use lenet::Lenet300100;
+pub use resnet::ResNet;
 
 /// A tensor the pruner may prune, with the layer kind its per-kind rate is looked up by.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use burn::tensor::{Device, Tensor};
 use sprig_backend::Backend;
 use sprig_models::{
-    Architecture, Classifier, ConvNet, Initialization, Lenet300100, initial_weights,
+    Architecture, Classifier, ConvNet, Initialization, Lenet300100, ResNet, initial_weights,
 };
 use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
 
@@ -22,6 +22,8 @@ const CASES: &[(Architecture, [usize; 3], usize)] = &[
     (Architecture::Conv2, [3, 32, 32], 4_300_992),
     (Architecture::Conv4, [3, 32, 32], 2_425_024),
     (Architecture::Conv6, [3, 32, 32], 2_261_184),
+    // 432 stem + 13,824 + 50,688 + 202,752 in the stages + 512 + 2,048 shortcuts + 640 fc.
+    (Architecture::ResNet20, [3, 32, 32], 270_896),
 ];
 
 fn check<M: Classifier<Input = Tensor<4>>>(model: M, input: [usize; 3], prunable_weights: usize) {
@@ -56,6 +58,9 @@ fn architectures_match_the_lth_paper() {
     for &(arch, input, weights) in CASES {
         arch.check_input(input).unwrap();
         match arch.conv_pairs() {
+            None if arch == Architecture::ResNet20 => {
+                check(ResNet::resnet20(3, 10, &device()), input, weights)
+            }
             None => check(Lenet300100::new(784, 10, &device()), input, weights),
             Some(pairs) => check(ConvNet::new(pairs, input, 10, &device()), input, weights),
         }
