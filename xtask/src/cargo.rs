@@ -34,7 +34,7 @@ pub fn lint() -> Result<()> {
 
 /// A cargo command with the backend features of `sprig-backend` this machine supports:
 /// flex (default) and ndarray always, tch when a LibTorch folder is available.
-fn cargo_with_backends(subcommand: &str) -> Result<Command> {
+pub fn cargo_with_backends(subcommand: &str) -> Result<Command> {
     let mut features = vec!["sprig-backend/ndarray"];
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.arg(subcommand).current_dir(libtorch::workspace_root());
@@ -56,7 +56,7 @@ fn cargo_with_backends(subcommand: &str) -> Result<Command> {
     Ok(cmd)
 }
 
-fn run(mut cmd: Command) -> Result<()> {
+pub fn run(mut cmd: Command) -> Result<()> {
     let status = cmd
         .status()
         .with_context(|| format!("could not start {cmd:?}"))?;

@@ -1,6 +1,7 @@
 //! `cargo xtask …`: every piece of Sprig's automation, so CI and a user run the same thing.
 
 mod cargo;
+mod eval;
 mod libtorch;
 mod plan;
 
@@ -25,6 +26,9 @@ enum Command {
     },
     /// `cargo clippy --workspace --all-targets -- -D warnings` with the same features as `test`.
     Lint,
+    /// Run an evaluation suite and write `docs/results/DOMAIN.{md,json}` and its plots
+    /// (`--quick` for the CI smoke run).
+    Eval(eval::EvalArgs),
     /// Print the plan a budget gives (rounds, iterations per training, per-round rate)
     /// for a given time per iteration, without training anything.
     Plan(plan::PlanArgs),
@@ -41,6 +45,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Test { rest } => cargo::test(&rest),
         Command::Lint => cargo::lint(),
+        Command::Eval(args) => eval::run(&args),
         Command::Plan(args) => plan::print(&args),
         Command::SetupLibtorch { force } => {
             let dir = libtorch::setup(force)?;

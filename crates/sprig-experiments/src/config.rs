@@ -1,0 +1,206 @@
+//! One experiment as typed configuration. Its canonical JSON form names its run folder, so
+//! re-running a finished experiment finds its result instead of redoing it (open_lth's
+//! convention).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sprig_models::Architecture;
+use sprig_prune::classifier::TrainConfig;
+
+/// The evaluation's data sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dataset {
+    /// MNIST handwritten digits.
+    Mnist,
+    /// CIFAR-10 natural images.
+    Cifar10,
+}
+
+impl Dataset {
+    /// The name used in result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataset::Mnist => "mnist",
+            Dataset::Cifar10 => "cifar10",
+        }
+    }
+}
+
+impl fmt::Display for Dataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What an experiment runs (the `method` of a result file, DESIGN.md §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// One dense training for the budget.
+    Dense,
+    /// Unconstrained IMP: the LTH schedule with a fixed number of iterations per round.
+    Imp,
+    /// Sprig's time-budgeted IMP.
+    Budgeted,
+    /// One round of magnitude pruning in the same budget (R = 1).
+    OneShot,
+    /// A random mask with the budgeted ticket's per-tensor sparsity, from θ0.
+    RandomPrune,
+    /// The budgeted ticket's mask with freshly drawn initial weights.
+    RandomReinit,
+}
+
+impl Method {
+    /// The name used in result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Dense => "dense",
+            Method::Imp => "imp",
+            Method::Budgeted => "budgeted",
+            Method::OneShot => "one_shot",
+            Method::RandomPrune => "random_prune",
+            Method::RandomReinit => "random_reinit",
+        }
+    }
+
+    /// Whether this method needs the budgeted ticket of the same seed, budget and target.
+    pub fn needs_ticket(self) -> bool {
+        matches!(self, Method::RandomPrune | Method::RandomReinit)
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The fixed schedule of unconstrained IMP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImpSchedule {
+    /// Pruning rounds to reach the target.
+    pub rounds: u32,
+    /// Iterations of every training.
+    pub iterations: u64,
+}
+
+/// One experiment: everything that decides its result except the machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Experiment {
+    /// `vision`, `text` or `audio`.
+    pub domain: String,
+    /// The data set.
+    pub dataset: Dataset,
+    /// The architecture.
+    pub model: Architecture,
+    /// What runs.
+    pub method: Method,
+    /// Drives every random choice: θ0, the validation split, batch order, random masks.
+    pub seed: u64,
+    /// Backend name (`flex`, `ndarray`, `tch-cpu`, …).
+    pub backend: String,
+    /// Wall-clock budget in seconds, end to end; `None` for unconstrained IMP.
+    pub budget_s: Option<f64>,
+    /// Target sparsity over the prunable weights (0 for dense).
+    pub target_sparsity: f64,
+    /// Optimiser, batch and learning-rate schedule.
+    pub train: TrainConfig,
+    /// Validate every this many iterations.
+    pub eval_every: u64,
+    /// The schedule of unconstrained IMP (only for [`Method::Imp`]).
+    pub imp: Option<ImpSchedule>,
+}
+
+impl Experiment {
+    /// The canonical form: compact JSON of every field, in declaration order.
+    pub fn canonical(&self) -> String {
+        serde_json::to_string(self).expect("an experiment always serialises")
+    }
+
+    /// The first 10 hex digits of the SHA-256 of the canonical form.
+    pub fn hash(&self) -> String {
+        let digest = Sha256::digest(self.canonical().as_bytes());
+        digest.iter().take(5).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The run folder, relative to the runs root: readable parts for people, the hash so
+    /// two configurations never share a folder.
+    pub fn run_dir(&self) -> PathBuf {
+        let budget = self
+            .budget_s
+            .map_or_else(|| "unbudgeted".to_string(), |b| format!("{b}s"));
+        PathBuf::from(format!("{}-{}", self.dataset, self.model)).join(format!(
+            "{}-{budget}-s{}-{}-seed{}-{}-{}",
+            self.method,
+            self.target_sparsity,
+            self.train.schedule,
+            self.seed,
+            self.backend,
+            self.hash()
+        ))
+    }
+
+    /// The budgeted experiment whose ticket a random control reuses.
+    pub fn ticket_source(&self) -> Experiment {
+        Experiment {
+            method: Method::Budgeted,
+            imp: None,
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sprig_prune::classifier::LrSchedule;
+
+    fn lenet() -> Experiment {
+        Experiment {
+            domain: "vision".into(),
+            dataset: Dataset::Mnist,
+            model: Architecture::Lenet300100,
+            method: Method::Budgeted,
+            seed: 1,
+            backend: "flex".into(),
+            budget_s: Some(120.0),
+            target_sparsity: 0.9,
+            train: TrainConfig::lenet(1),
+            eval_every: 500,
+            imp: None,
+        }
+    }
+
+    #[test]
+    fn run_dir_names_the_configuration() {
+        let a = lenet();
+        let dir = a.run_dir();
+        assert_eq!(dir, lenet().run_dir(), "stable");
+        let text = dir.to_string_lossy();
+        assert!(
+            text.starts_with("mnist-lenet-300-100/budgeted-120s-s0.9-linear_decay-seed1-flex-")
+        );
+        let mut b = lenet();
+        b.train.schedule = LrSchedule::Constant;
+        assert_ne!(a.run_dir(), b.run_dir());
+        let mut c = lenet();
+        c.train.learning_rate = 1e-3;
+        assert_ne!(
+            a.hash(),
+            c.hash(),
+            "every field counts, even unnamed in the folder"
+        );
+    }
+
+    #[test]
+    fn controls_point_at_the_budgeted_ticket() {
+        let mut control = lenet();
+        control.method = Method::RandomReinit;
+        assert!(control.method.needs_ticket());
+        assert_eq!(control.ticket_source(), lenet());
+    }
+}

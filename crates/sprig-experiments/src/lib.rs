@@ -1,0 +1,13 @@
+//! Sprig's experiment runner: typed experiments whose canonical form names their run
+//! folder (so a finished experiment is never redone), the ticket files each run leaves,
+//! and the suites behind `cargo xtask eval DOMAIN`.
+
+pub mod config;
+pub mod machine;
+pub mod suite;
+pub mod ticket;
+pub mod vision;
+
+pub use config::{Dataset, Experiment, ImpSchedule, Method};
+pub use suite::Mode;
+pub use vision::VisionRunner;

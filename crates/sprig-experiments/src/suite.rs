@@ -1,0 +1,188 @@
+//! Which experiments each evaluation table runs.
+
+use serde::{Deserialize, Serialize};
+use sprig_models::Architecture;
+use sprig_prune::classifier::{LrSchedule, TrainConfig};
+
+use crate::config::{Dataset, Experiment, ImpSchedule, Method};
+
+/// How much of the table to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// One seed, small budgets, MNIST only: the CI smoke run (a few minutes).
+    Quick,
+    /// The table in `docs/`: 3 seeds on MNIST, several budgets, every baseline, and a
+    /// CIFAR-10/Conv-2 section (about 70 minutes on 2 cores).
+    Standard,
+    /// Standard plus Conv-4, Conv-6 and ResNet-20 and 3 seeds on CIFAR-10 (many hours on
+    /// a CPU).
+    Full,
+}
+
+impl Mode {
+    /// The stem of the result files (`docs/results/STEM.md`).
+    pub fn stem(self, domain: &str) -> String {
+        match self {
+            Mode::Quick => format!("{domain}-quick"),
+            Mode::Standard => domain.to_string(),
+            Mode::Full => format!("{domain}-full"),
+        }
+    }
+}
+
+/// One (data set, model) section of the table.
+struct Section {
+    dataset: Dataset,
+    model: Architecture,
+    seeds: Vec<u64>,
+    /// Budgets for the budgeted method; the last one is also every baseline's.
+    budgets: Vec<f64>,
+    target: f64,
+    train: fn(u64) -> TrainConfig,
+    eval_every: u64,
+    imp: Option<ImpSchedule>,
+    /// Whether to add the constant-rate budgeted run and the random re-initialisation
+    /// control (off for the slow conv sections of the standard table, to keep it in hours).
+    all_controls: bool,
+}
+
+/// The vision experiments of `mode`, in an order where every control comes after the
+/// budgeted run whose ticket it reuses.
+pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
+    let seeds = |n: u64| (0..n).collect::<Vec<_>>();
+    let lenet = |seeds, budgets, imp| Section {
+        dataset: Dataset::Mnist,
+        model: Architecture::Lenet300100,
+        seeds,
+        budgets,
+        target: 0.9,
+        train: TrainConfig::lenet,
+        eval_every: 500,
+        imp,
+        all_controls: true,
+    };
+    let conv = |model, seeds, budgets, all_controls| Section {
+        dataset: Dataset::Cifar10,
+        model,
+        seeds,
+        budgets,
+        target: 0.9,
+        train: TrainConfig::conv2,
+        eval_every: 100,
+        imp: None,
+        all_controls,
+    };
+    let lth_imp = ImpSchedule {
+        rounds: 10,
+        iterations: 5_000,
+    };
+    let sections = match mode {
+        Mode::Quick => vec![lenet(
+            seeds(1),
+            vec![15.0],
+            Some(ImpSchedule {
+                rounds: 4,
+                iterations: 1_000,
+            }),
+        )],
+        Mode::Standard => vec![
+            lenet(seeds(3), vec![30.0, 60.0, 120.0], Some(lth_imp)),
+            conv(Architecture::Conv2, seeds(1), vec![300.0], false),
+        ],
+        Mode::Full => vec![
+            lenet(seeds(3), vec![30.0, 60.0, 120.0, 300.0], Some(lth_imp)),
+            conv(Architecture::Conv2, seeds(3), vec![300.0, 900.0], true),
+            conv(Architecture::Conv4, seeds(3), vec![900.0], true),
+            conv(Architecture::ResNet20, seeds(3), vec![900.0], true),
+            conv(Architecture::Conv6, seeds(3), vec![900.0], true),
+        ],
+    };
+    sections
+        .into_iter()
+        .flat_map(|s| section(&s, backend))
+        .collect()
+}
+
+fn section(s: &Section, backend: &str) -> Vec<Experiment> {
+    let mut runs = Vec::new();
+    let baseline_budget = *s.budgets.last().expect("every section has a budget");
+    for &seed in &s.seeds {
+        let base = Experiment {
+            domain: "vision".into(),
+            dataset: s.dataset,
+            model: s.model,
+            method: Method::Budgeted,
+            seed,
+            backend: backend.into(),
+            budget_s: Some(baseline_budget),
+            target_sparsity: s.target,
+            train: (s.train)(seed),
+            eval_every: s.eval_every,
+            imp: None,
+        };
+        for &budget in &s.budgets {
+            runs.push(Experiment {
+                budget_s: Some(budget),
+                ..base.clone()
+            });
+        }
+        // The learning-rate schedule comparison, at the largest budget.
+        if s.all_controls {
+            let mut constant = base.clone();
+            constant.train.schedule = LrSchedule::Constant;
+            runs.push(constant);
+        }
+        for method in [Method::OneShot, Method::RandomPrune, Method::RandomReinit] {
+            if method == Method::RandomReinit && !s.all_controls {
+                continue;
+            }
+            runs.push(Experiment {
+                method,
+                ..base.clone()
+            });
+        }
+        runs.push(Experiment {
+            method: Method::Dense,
+            target_sparsity: 0.0,
+            ..base.clone()
+        });
+        if let Some(imp) = s.imp {
+            runs.push(Experiment {
+                method: Method::Imp,
+                budget_s: None,
+                imp: Some(imp),
+                ..base.clone()
+            });
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_follow_their_ticket_and_folders_are_unique() {
+        for mode in [Mode::Quick, Mode::Standard, Mode::Full] {
+            let runs = vision(mode, "flex");
+            let mut dirs = std::collections::BTreeSet::new();
+            for (i, run) in runs.iter().enumerate() {
+                assert!(
+                    dirs.insert(run.run_dir()),
+                    "{mode:?}: duplicate {:?}",
+                    run.run_dir()
+                );
+                if run.method.needs_ticket() {
+                    let source = run.ticket_source();
+                    assert!(
+                        runs[..i].contains(&source),
+                        "{mode:?}: {:?} before its ticket",
+                        run.run_dir()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The runner binary on bad input: clear errors naming what is missing, never a panic.
+
+use std::process::Command;
+
+fn runner() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sprig-experiments"))
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sprig-cli-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn missing_data_names_the_file_and_fails() {
+    let results = temp("results");
+    let output = runner()
+        .args(["eval", "vision", "--mode", "quick", "--data-dir"])
+        .arg(temp("no-data"))
+        .arg("--runs")
+        .arg(temp("runs"))
+        .arg("--results")
+        .arg(&results)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("no-data/mnist"),
+        "names the folder: {stderr}"
+    );
+    assert!(stderr.contains("run(s) failed"), "{stderr}");
+    // The (empty) table is still written, so a partial suite leaves a readable page.
+    assert!(results.join("vision-quick.md").exists());
+}
+
+#[test]
+fn unknown_names_list_the_known_ones() {
+    let output = runner().args(["eval", "sound"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("vision"), "{stderr}");
+
+    let output = runner()
+        .args([
+            "eval",
+            "vision",
+            "--mode",
+            "quick",
+            "--backend",
+            "cuda-please",
+        ])
+        .arg("--runs")
+        .arg(temp("runs2"))
+        .arg("--results")
+        .arg(temp("results2"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("flex"), "lists known backends: {stderr}");
+}

@@ -1,0 +1,117 @@
+//! One run of an evaluation table.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ReportError;
+
+/// One run: one object in `docs/results/DOMAIN.json` (DESIGN.md §5 fields, then extras).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// `vision`, `text` or `audio`.
+    pub domain: String,
+    /// Data set name (`mnist`, `cifar10`, …).
+    pub dataset: String,
+    /// Architecture name (`lenet-300-100`, `conv-2`, …).
+    pub model: String,
+    /// `dense`, `imp`, `budgeted`, `one_shot`, `random_prune`, `random_reinit`, …
+    pub method: String,
+    /// The seed that drove every random choice.
+    pub seed: u64,
+    /// Backend name.
+    pub backend: String,
+    /// Wall-clock budget in seconds; `null` when unbudgeted.
+    pub budget_s: Option<f64>,
+    /// Wall time used, end to end, in seconds.
+    pub time_used_s: f64,
+    /// Target sparsity over the prunable weights.
+    pub target_sparsity: f64,
+    /// Achieved sparsity over the prunable weights.
+    pub sparsity: f64,
+    /// Test accuracy as a fraction in [0, 1].
+    pub test_accuracy: f64,
+    /// Pruning rounds executed.
+    pub rounds: u32,
+    /// Learning-rate schedule within each training.
+    #[serde(default)]
+    pub lr_schedule: String,
+    /// Training iterations, all trainings together.
+    #[serde(default)]
+    pub iterations: u64,
+    /// Validation accuracy of the selected weights.
+    #[serde(default)]
+    pub validation_accuracy: Option<f64>,
+    /// Why the run stopped (`completed`, `deadline`, `finalised`).
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+    /// The run folder, relative to the runs root.
+    #[serde(default)]
+    pub run_dir: String,
+    /// A free label separating otherwise equal configurations (e.g. `split=speaker`).
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+impl RunResult {
+    /// Time used over budget, for budgeted runs.
+    pub fn time_ratio(&self) -> Option<f64> {
+        self.budget_s
+            .filter(|b| *b > 0.0)
+            .map(|b| self.time_used_s / b)
+    }
+
+    /// Checks every value is in its range.
+    ///
+    /// # Errors
+    /// [`ReportError::Invalid`] naming the first value out of range.
+    pub fn validate(&self) -> Result<(), ReportError> {
+        let unit = |v: f64| (0.0..=1.0).contains(&v);
+        let problem = if [
+            &self.domain,
+            &self.dataset,
+            &self.model,
+            &self.method,
+            &self.backend,
+        ]
+        .iter()
+        .any(|s| s.trim().is_empty())
+        {
+            Some("domain, dataset, model, method and backend must be named".to_string())
+        } else if !unit(self.test_accuracy) {
+            Some(format!(
+                "test_accuracy {} is not in [0, 1]",
+                self.test_accuracy
+            ))
+        } else if !unit(self.sparsity) {
+            Some(format!("sparsity {} is not in [0, 1]", self.sparsity))
+        } else if !(0.0..1.0).contains(&self.target_sparsity) {
+            Some(format!(
+                "target_sparsity {} is not in [0, 1)",
+                self.target_sparsity
+            ))
+        } else if !(self.time_used_s.is_finite() && self.time_used_s >= 0.0) {
+            Some(format!("time_used_s {} is not a time", self.time_used_s))
+        } else if self.budget_s.is_some_and(|b| !(b.is_finite() && b > 0.0)) {
+            Some(format!(
+                "budget_s {:?} is not a positive time",
+                self.budget_s
+            ))
+        } else if self.validation_accuracy.is_some_and(|v| !unit(v)) {
+            Some(format!(
+                "validation_accuracy {:?} is not in [0, 1]",
+                self.validation_accuracy
+            ))
+        } else {
+            None
+        };
+        problem.map_or(Ok(()), |problem| {
+            Err(ReportError::Invalid {
+                row: if self.run_dir.is_empty() {
+                    format!("{}/{}/{}", self.dataset, self.model, self.method)
+                } else {
+                    self.run_dir.clone()
+                },
+                problem,
+            })
+        })
+    }
+}

@@ -1,0 +1,93 @@
+//! `cargo xtask eval DOMAIN`: builds the experiment runner with the same features as the
+//! tests (so Burn is not compiled again) and runs a suite, writing `docs/results/`.
+
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, libtorch};
+
+/// Arguments of `cargo xtask eval`.
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// `vision` (text and audio come with their issues).
+    domain: String,
+    /// One seed, small budgets: the CI smoke run (writes `DOMAIN-quick.*`).
+    #[arg(long, conflicts_with = "full")]
+    quick: bool,
+    /// Every architecture and more budgets (hours on a CPU; writes `DOMAIN-full.*`).
+    #[arg(long)]
+    full: bool,
+    /// Backend for every run (`flex`, `ndarray`, `tch-cpu`).
+    #[arg(long, default_value = "flex")]
+    backend: String,
+    /// Data folder (default: $SPRIG_DATA, then ./data).
+    #[arg(long)]
+    data_dir: Option<String>,
+}
+
+/// Builds and runs `sprig-experiments eval`.
+pub fn run(args: &EvalArgs) -> Result<()> {
+    // The test build (which builds the runner binary for its integration tests) has the
+    // feature set of `cargo xtask test`: after a test run nothing is compiled again, where
+    // `cargo build --bins` would resolve Burn's features differently and rebuild it.
+    let mut build = cargo::cargo_with_backends("test")?;
+    build.args(["--workspace", "--no-run"]);
+    cargo::run(build)?;
+
+    let root = libtorch::workspace_root();
+    let mode = if args.quick {
+        "quick"
+    } else if args.full {
+        "full"
+    } else {
+        "standard"
+    };
+    let mut command_line = format!("cargo xtask eval {}", args.domain);
+    if mode != "standard" {
+        command_line.push_str(&format!(" --{mode}"));
+    }
+    if args.backend != "flex" {
+        command_line.push_str(&format!(" --backend {}", args.backend));
+    }
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(&root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(
+            || "unknown".into(),
+            |o| String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        );
+
+    let binary = root.join("target/debug/sprig-experiments");
+    let mut cmd = Command::new(&binary);
+    cmd.current_dir(&root).args([
+        "eval",
+        &args.domain,
+        "--mode",
+        mode,
+        "--backend",
+        &args.backend,
+        "--command-line",
+        &command_line,
+        "--commit",
+        &commit,
+    ]);
+    if let Some(dir) = &args.data_dir {
+        cmd.args(["--data-dir", dir]);
+    }
+    if let Some(dir) = libtorch::find()? {
+        for (key, value) in libtorch::env(&dir) {
+            cmd.env(key, value);
+        }
+    }
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {}", binary.display()))?;
+    if !status.success() {
+        bail!("the {} suite failed ({status})", args.domain);
+    }
+    Ok(())
+}
