@@ -73,17 +73,18 @@ fn check(case: &Case) -> Plan {
 #[test]
 fn table_of_concrete_plans() {
     let cases = [
-        // Convergence unknown: j* = j_min = 100, R_g = 10 (rate nearest 0.2),
-        // 10 rounds of 100 fit, so every training — dense included — gets the
-        // equal share: (j − 15)·1.4 + 50 + 10·(20 + 1.4 j + 50) ≤ 118 909 ms
-        // → j = 7674; the dense training is capped at 7674 (7659 more).
+        // Convergence unknown: the dense training gets the share of a short run of
+        // EXPLORE_ROUNDS = 2 rounds of equal trainings:
+        // (j − 15)·1.4 + 50 + 2·(20 + 1.4 j + 50) ≤ 118 909 ms → 4.2 j ≤ 118 740
+        // → j* = 28 271, so 2 rounds fit (rate 1 − 0.1^(1/2)); the dense training
+        // is capped at 28 271 (28 256 more).
         Case {
             name: "start, convergence unknown",
             input: after_profiling(),
             policy: Box::new(ConvergencePolicy::default()),
-            rounds: 10,
-            trainings: (7659, 7674),
-            rate: 0.205_672,
+            rounds: 2,
+            trainings: (28_256, 28_271),
+            rate: 0.683_772,
         },
         // Dense converged at 3000 (j* = 3000); 10 rounds of 3000 fit easily, so
         // R = 10 and the spare time lengthens the trainings:

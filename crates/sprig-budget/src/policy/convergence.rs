@@ -32,15 +32,22 @@ use crate::BudgetError;
 ///    longest trainings in `[j_min, j*)` that fit; if those do not fit,
 ///    `None` (the planner falls back).
 ///
-/// **The dense training before its convergence is known.** j* = `j_min`, and
-/// the dense training is one of the uniform trainings, so its length
-/// (`iterations_done + trainings[0]`) is its equal share of the time:
-/// with R_g rounds fitting, (time left)/(R_g + 1) roughly. The engine trains
-/// it until the validation loss plateaus or this cap is hit, then reports
-/// the iterations it took (see
-/// [`Replanner::record_convergence`](crate::Replanner::record_convergence))
-/// and re-plans: from then on the dense training is fixed at max(that,
-/// j_min) and the later trainings follow the rules above.
+/// **The dense training before its convergence is known.** j* is the length
+/// of [`EXPLORE_ROUNDS`] + 1 equal trainings filling the time left, and the
+/// dense training is one of the uniform trainings: it may take up to a third
+/// of the budget to show how long this network needs. The engine trains it
+/// until the validation loss plateaus or this cap is hit, then reports the
+/// iterations it took (see
+/// [`Replanner::record_convergence`](crate::Replanner::record_convergence);
+/// hitting the cap reports the cap: the network needs at least that) and
+/// re-plans: from then on the dense training is fixed at max(that, j_min)
+/// and the later trainings follow the rules above.
+///
+/// Measured on MNIST/LeNet-300-100 (`docs/results/vision.md`): with the
+/// dense share at 1/(R_g + 1), a short budget never saw the dense training
+/// converge, every training stayed far from convergence, and one-shot pruning
+/// beat the budgeted run; short trainings cost more accuracy than a steep
+/// rate does.
 ///
 /// With s* already reached (R = 0), the final ticket trains for all the
 /// time left, up to the cap.
@@ -49,6 +56,10 @@ pub struct ConvergencePolicy {
     /// The per-round rate considered gentle enough; in `(0, 1)`.
     pub gentle_rate: f64,
 }
+
+/// Rounds assumed while the dense convergence is unknown: the dense training
+/// gets the share of a run of this many rounds of equal trainings.
+pub const EXPLORE_ROUNDS: u32 = 2;
 
 impl ConvergencePolicy {
     /// The LTH default: 20 % of the remaining weights per round.
@@ -72,7 +83,7 @@ impl RoundPolicy for ConvergencePolicy {
         if ctx.target_reached() {
             return Ok(ctx.longest_final().map(|x| vec![x]));
         }
-        let shape = Shape::of(ctx);
+        let shape = Shape::exploring(ctx);
         let j_star = shape.j_star;
         let Some(rounds) =
             largest_where(1, u64::from(gentle), |r| shape.fits(ctx, r as u32, j_star))
@@ -103,12 +114,33 @@ pub(super) struct Shape {
 }
 
 impl Shape {
+    /// j* = the dense convergence, or `j_min` while it is unknown.
     pub(super) fn of(ctx: &PlanContext<'_>) -> Self {
+        Self::with_unknown(ctx, ctx.input().min_iterations)
+    }
+
+    /// As [`Shape::of`], but while the dense convergence is unknown the dense
+    /// training gets the share of a short run: EXPLORE_ROUNDS + 1 equal trainings.
+    fn exploring(ctx: &PlanContext<'_>) -> Self {
+        let input = ctx.input();
+        let j_min = input.min_iterations;
+        if input.rounds_done > 0 || input.dense_convergence.is_some() {
+            return Self::of(ctx);
+        }
+        let hi = ctx.training_cap().min(ctx.iteration_bound()).max(j_min);
+        let share = largest_where(j_min, hi, |j| {
+            ctx.fits_uniform(ctx.more_to_reach(j), EXPLORE_ROUNDS, j)
+        })
+        .unwrap_or(j_min);
+        Self::with_unknown(ctx, share)
+    }
+
+    fn with_unknown(ctx: &PlanContext<'_>, unknown: u64) -> Self {
         let input = ctx.input();
         let j_min = input.min_iterations;
         let j_star = input
             .dense_convergence
-            .unwrap_or(j_min)
+            .unwrap_or(unknown)
             .max(j_min)
             .min(ctx.training_cap());
         Self {

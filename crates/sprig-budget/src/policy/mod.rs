@@ -16,7 +16,7 @@ use std::fmt;
 
 pub use builtin::BuiltinPolicy;
 pub use context::PlanContext;
-pub use convergence::ConvergencePolicy;
+pub use convergence::{ConvergencePolicy, EXPLORE_ROUNDS};
 pub use fixed::FixedRounds;
 pub use max::MaxRounds;
 

@@ -198,6 +198,11 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
             if !completed {
                 return Ok((StopReason::Deadline, prunes));
             }
+            if self.round == 0 && replanner.progress().dense_convergence.is_none() {
+                // The dense training hit its cap before its validation loss settled: the
+                // network needs at least that many iterations, and later trainings get them.
+                replanner.record_convergence(self.iterations);
+            }
             let Some(target) = plan.next_sparsity() else {
                 return Ok((StopReason::Completed, prunes));
             };
@@ -275,10 +280,17 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
             {
                 let converged = detector.converged_at().unwrap_or(self.iterations);
                 replanner.record_convergence(converged);
-                *plan = replanner.plan(self.deadline.elapsed(), self.profiler.cost_model()?)?;
+                plateau = None;
+            }
+            // Re-plan at every validation, not only between rounds: a long training on a
+            // machine that slowed down must shrink in time for the rounds after it. A plan
+            // that would give up the remaining rounds is not taken mid-training; the
+            // deadline still guards the end.
+            let next = replanner.plan(self.deadline.elapsed(), self.profiler.cost_model()?)?;
+            if !next.is_finalise() || plan.next_sparsity().is_none() {
+                *plan = next;
                 end = self.iterations + plan.trainings[0];
                 self.trainee.set_training_length(end);
-                plateau = None;
             }
         }
         if self.iterations == 0 {
