@@ -1,13 +1,15 @@
-//! Times the classifier trainee's training step on MNIST/LeNet-300-100 against the parts
-//! it is made of, to see where an iteration's time goes.
+//! Times the classifier trainee's training step on MNIST/LeNet-300-100 over a long dense
+//! training and over the sparse training after a 90 % prune and rewind, in windows, to see
+//! whether (and when) an iteration gets slower as training goes on.
 //!
-//! `cargo run --example step_time -p sprig-experiments` (with SPRIG_DATA set).
+//! `cargo run --example step_time -p sprig-experiments -- [backend] [steps]` (with
+//! SPRIG_DATA set; SPRIG_KEEP_DENORMALS=1 leaves subnormal floats on).
 
 use std::time::Instant;
 
 use sprig_backend::Backend;
 use sprig_data::{LoadOptions, load_mnist};
-use sprig_mask::MaskSet;
+use sprig_mask::{LayerRates, MaskSet, Scope, Scores, prune_to_sparsity};
 use sprig_models::{Initialization, Lenet300100, initial_weights};
 use sprig_prune::classifier::{ClassifierTrainee, ImageBatches, TrainConfig};
 use sprig_prune::engine::Trainee;
@@ -15,13 +17,21 @@ use sprig_prune::tensor_shapes;
 
 sprig_backend::global_allocator!();
 
+const WINDOW: usize = 1000;
+
 fn main() -> anyhow::Result<()> {
+    // SPRIG_KEEP_DENORMALS=1 shows the cost of subnormal floats.
+    if std::env::var_os("SPRIG_KEEP_DENORMALS").is_none() {
+        sprig_backend::flush_denormals_to_zero();
+    }
+    let mut args = std::env::args().skip(1);
+    let backend: Backend = args.next().unwrap_or("flex".into()).parse()?;
+    let steps: usize = args.next().map_or(Ok(12_000), |s| s.parse())?;
     let data = load_mnist(
         sprig_data::data_dir(None).join("mnist"),
         &LoadOptions::lth(0),
     )?;
     let norm = data.fit_normalization()?;
-    let backend: Backend = std::env::args().nth(1).unwrap_or("flex".into()).parse()?;
     let device = backend.train_device()?;
     let model = Lenet300100::new(784, 10, &device);
     let shapes = tensor_shapes(&model);
@@ -39,54 +49,44 @@ fn main() -> anyhow::Result<()> {
         &device,
         TrainConfig::lenet(0),
     )?;
-    trainee.start_training(&masks, 100_000)?;
-    for _ in 0..50 {
-        trainee.step()?;
-    }
-    let mut times = Vec::new();
-    for _ in 0..7 {
-        let start = Instant::now();
-        for _ in 0..200 {
-            trainee.step()?;
-        }
-        times.push(start.elapsed().as_secs_f64() * 1000.0 / 200.0);
-    }
-    times.sort_by(f64::total_cmp);
-    println!(
-        "{backend}: median {:.3} ms per step ({times:.3?})",
-        times[3]
-    );
-    // The same step without Sprig: Burn's Adam on the same model, batches and loss.
-    {
-        use burn::nn::loss::CrossEntropyLossConfig;
-        use burn::optim::{AdamConfig, GradientsParams};
-        use sprig_prune::classifier::LabelledData;
-        let mut model = sprig_prune::load_snapshot(Lenet300100::new(784, 10, &device), &theta0)?;
-        let mut optim = AdamConfig::new().init();
-        let loss_fn = CrossEntropyLossConfig::new().init(&device);
-        let mut train = ImageBatches::new(data.train.clone(), data.fit_normalization()?);
-        let order = sprig_data::epoch_order(train.len(), 0, 0);
-        let mut times = Vec::new();
-        for round in 0..8 {
-            let start = Instant::now();
-            for i in 0..200 {
-                let at = (round * 200 + i) * 60 % 54_000;
-                let (x, y) = train.batch(&order[at..at + 60], &device)?;
-                let loss = loss_fn.forward(model.forward(x), y);
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
-                model = optim.step(1.2e-3, model, grads);
-            }
-            times.push(start.elapsed().as_secs_f64() * 1000.0 / 200.0);
-        }
-        times.remove(0);
-        times.sort_by(f64::total_cmp);
-        println!("plain Burn step: median {:.3} ms ({times:.3?})", times[3]);
-    }
+    trainee.start_training(&masks, steps as u64)?;
+    windows(&mut trainee, "dense", steps)?;
     let start = Instant::now();
-    trainee.validate()?;
+    let eval = trainee.validate()?;
     println!(
-        "validation (5,000 images): {:.1} ms",
-        start.elapsed().as_secs_f64() * 1000.0
+        "validation: {:.1} ms, accuracy {:.4}",
+        start.elapsed().as_secs_f64() * 1000.0,
+        eval.accuracy
     );
+    let trained = trainee.weights()?;
+    let scores = Scores::magnitude(&trained);
+    prune_to_sparsity(
+        &mut masks,
+        &scores,
+        Scope::Global,
+        &LayerRates::uniform(),
+        0.9,
+    )?;
+    trainee.load_weights(&theta0)?;
+    trainee.start_training(&masks, steps as u64)?;
+    windows(&mut trainee, "sparse 90%", steps)?;
+    Ok(())
+}
+
+/// Trains `steps` steps, printing the mean step time of each window and the loss at its end.
+fn windows<T: Trainee>(trainee: &mut T, label: &str, steps: usize) -> anyhow::Result<()> {
+    let mut means = Vec::new();
+    for w in 0..steps / WINDOW {
+        let start = Instant::now();
+        let mut loss = 0.0;
+        for _ in 0..WINDOW {
+            loss = trainee.step()?;
+        }
+        let ms = start.elapsed().as_secs_f64() * 1000.0 / WINDOW as f64;
+        means.push(ms);
+        println!("{label} window {w}: {ms:.3} ms per step, loss {loss:.2e}");
+    }
+    means.sort_by(f64::total_cmp);
+    println!("{label}: median window {:.3} ms", means[means.len() / 2]);
     Ok(())
 }

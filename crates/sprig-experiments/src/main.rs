@@ -57,12 +57,20 @@ enum Domain {
 }
 
 fn main() -> Result<()> {
+    // Before any tensor work: rayon's pool takes the setting only when it is built.
+    let flushed = sprig_backend::flush_denormals_to_zero();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
+    if !flushed {
+        tracing::warn!(
+            "subnormal floats are not flushed to zero on every thread (not x86-64, or rayon's \
+             pool was already running): late iterations of a training may be slower"
+        );
+    }
     let Command::Eval {
         domain,
         mode,

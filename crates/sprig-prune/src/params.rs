@@ -40,7 +40,12 @@ pub fn snapshot<M: Module>(module: &M) -> Result<Snapshot, PruneError> {
                     path: path.to_string(),
                     message: format!("{e:?}"),
                 })
-                .and_then(|values| Ok(snapshot.insert(path, shape, values)?));
+                .and_then(|mut values| {
+                    // Masking multiplies, so a pruned negative weight reads as -0.0: every
+                    // saved weight that is zero is +0.0 (`x + 0.0` maps only -0.0 to +0.0).
+                    values.iter_mut().for_each(|v| *v += 0.0);
+                    Ok(snapshot.insert(path, shape, values)?)
+                });
             if let Err(e) = read {
                 self.0 = Err(e);
             }
