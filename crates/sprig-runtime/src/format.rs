@@ -1,0 +1,275 @@
+//! The file: a fixed header (magic, version, body length, CRC-32) and a body holding the
+//! graph and the tensors. `docs/sparse-format.md` is the byte-level specification.
+
+use alloc::vec::Vec;
+
+use crate::RuntimeError;
+use crate::bytes::{Reader, Writer};
+use crate::encoding::{Decoded, EncodeOptions, TensorSize, read_tensor, write_tensor};
+use crate::error::invalid;
+use crate::graph::{Graph, Layer, Preprocess, TensorSpec};
+
+/// The first eight bytes of every file.
+pub const MAGIC: [u8; 8] = *b"SPRIGTKT";
+
+/// The format version this runtime writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+
+/// Magic, version, reserved, body length, CRC-32.
+const HEADER_LEN: usize = 8 + 2 + 2 + 8 + 4;
+
+/// A written model: its bytes and what each tensor costs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelFile {
+    /// The whole file.
+    pub bytes: Vec<u8>,
+    /// One entry per tensor, in file order.
+    pub tensors: Vec<TensorSize>,
+}
+
+impl ModelFile {
+    /// Bytes not spent on tensors: header, graph and metadata.
+    pub fn overhead_bytes(&self) -> usize {
+        self.bytes.len() - self.tensors.iter().map(|t| t.bytes).sum::<usize>()
+    }
+}
+
+/// Encodes `graph` and `tensors` (which the layers name by index) into a file.
+///
+/// # Errors
+/// [`RuntimeError::Invalid`] if a layer names a tensor that does not exist, a tensor's
+/// shape does not hold its values, or a value is not finite. Shapes that do not chain
+/// are found when the file is loaded ([`Model::load`](crate::Model::load)).
+pub fn write_model(
+    graph: &Graph,
+    tensors: &[TensorSpec],
+    options: &EncodeOptions,
+) -> Result<ModelFile, RuntimeError> {
+    check_refs(&graph.layers, tensors.len())?;
+    let count = |n: usize, what: &str| {
+        u16::try_from(n).map_err(|_| invalid(alloc::format!("more than 65,535 {what}")))
+    };
+    let mut w = Writer::default();
+    w.str(&graph.architecture);
+    for d in graph.input {
+        w.u32(u32::try_from(d).map_err(|_| invalid("an input dimension over 2^32"))?);
+    }
+    w.u32(u32::try_from(graph.classes).map_err(|_| invalid("more than 2^32 classes"))?);
+    match &graph.preprocess {
+        Preprocess::None => w.u8(0),
+        Preprocess::PixelAffine { scale, offset } => {
+            if scale.len() != graph.input[0] || offset.len() != graph.input[0] {
+                return Err(invalid(
+                    "pixel preprocessing needs one scale and offset per channel",
+                ));
+            }
+            w.u8(1);
+            for (s, o) in scale.iter().zip(offset) {
+                w.f32(*s);
+                w.f32(*o);
+            }
+        }
+    }
+    w.u16(count(graph.metadata.len(), "metadata entries")?);
+    for (k, v) in &graph.metadata {
+        w.str(k);
+        w.str(v);
+    }
+    w.u16(count(graph.layers.len(), "layers")?);
+    for layer in &graph.layers {
+        write_layer(&mut w, layer)?;
+    }
+    w.u16(count(tensors.len(), "tensors")?);
+    let mut sizes = Vec::with_capacity(tensors.len());
+    for t in tensors {
+        sizes.push(write_tensor(&mut w, t, options)?);
+    }
+    let body = w.bytes;
+    let mut file = Writer::default();
+    file.bytes.extend_from_slice(&MAGIC);
+    file.u16(FORMAT_VERSION);
+    file.u16(0);
+    file.u64(body.len() as u64);
+    file.u32(crc32fast::hash(&body));
+    file.bytes.extend_from_slice(&body);
+    Ok(ModelFile {
+        bytes: file.bytes,
+        tensors: sizes,
+    })
+}
+
+/// Decodes a file, checking magic, version, length and CRC-32 before reading the body,
+/// and every index in it.
+pub(crate) fn read_file(bytes: &[u8]) -> Result<(Graph, Vec<Decoded>), RuntimeError> {
+    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        return Err(RuntimeError::NotAModel);
+    }
+    let mut head = Reader::new(bytes, 0);
+    head.take(MAGIC.len(), "magic")?;
+    let version = head.u16("format version")?;
+    if version != FORMAT_VERSION {
+        return Err(RuntimeError::Version {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    head.u16("reserved")?;
+    let body_len = head.u64("body length")?;
+    let expected = head.u32("checksum")?;
+    let body_len = usize::try_from(body_len).map_err(|_| invalid("body length over usize"))?;
+    let body = &bytes[HEADER_LEN.min(bytes.len())..];
+    if body.len() < body_len {
+        return Err(RuntimeError::Truncated {
+            what: "the body",
+            at: HEADER_LEN,
+            needed: body_len,
+        });
+    }
+    if body.len() > body_len {
+        return Err(invalid(alloc::format!(
+            "{} bytes follow the body",
+            body.len() - body_len
+        )));
+    }
+    let found = crc32fast::hash(body);
+    if found != expected {
+        return Err(RuntimeError::Checksum { expected, found });
+    }
+    let mut r = Reader::new(body, HEADER_LEN);
+    let architecture = r.str("architecture")?;
+    let mut input = [0usize; 3];
+    for d in &mut input {
+        *d = r.u32("input shape")? as usize;
+    }
+    let classes = r.u32("class count")? as usize;
+    let preprocess = match r.u8("preprocessing")? {
+        0 => Preprocess::None,
+        1 => {
+            let pairs = r.many(input[0], 8, "preprocessing constants", |r| {
+                Ok((r.f32("scale")?, r.f32("offset")?))
+            })?;
+            let (scale, offset) = pairs.into_iter().unzip();
+            Preprocess::PixelAffine { scale, offset }
+        }
+        t => return Err(invalid(alloc::format!("unknown preprocessing {t}"))),
+    };
+    let n = usize::from(r.u16("metadata count")?);
+    let metadata = r.many(n, 4, "metadata", |r| {
+        Ok((r.str("metadata key")?, r.str("metadata value")?))
+    })?;
+    let n = usize::from(r.u16("layer count")?);
+    let layers = r.many(n, 1, "layers", read_layer)?;
+    let n = usize::from(r.u16("tensor count")?);
+    let tensors: Vec<Decoded> = r.many(n, 8, "tensors", read_tensor)?;
+    if !r.is_at_end() {
+        return Err(invalid("bytes left after the last tensor"));
+    }
+    check_refs(&layers, tensors.len())?;
+    let graph = Graph {
+        architecture,
+        input,
+        classes,
+        preprocess,
+        metadata,
+        layers,
+    };
+    Ok((graph, tensors))
+}
+
+/// Layer tags, in the file.
+const LINEAR: u8 = 0;
+const CONV2D: u8 = 1;
+const MAX_POOL: u8 = 2;
+const RELU: u8 = 3;
+const FLATTEN: u8 = 4;
+/// "No bias".
+const NONE: u16 = u16::MAX;
+
+fn write_layer(w: &mut Writer, layer: &Layer) -> Result<(), RuntimeError> {
+    let index = |i: usize| {
+        u16::try_from(i)
+            .ok()
+            .filter(|&i| i != NONE)
+            .ok_or_else(|| invalid("a tensor index over 65,534"))
+    };
+    let bias = |b: Option<usize>| b.map_or(Ok(NONE), index);
+    let small = |v: usize, what: &str| {
+        u8::try_from(v).map_err(|_| invalid(alloc::format!("{what} {v} is over 255")))
+    };
+    match *layer {
+        Layer::Linear { weight, bias: b } => {
+            w.u8(LINEAR);
+            w.u16(index(weight)?);
+            w.u16(bias(b)?);
+        }
+        Layer::Conv2d {
+            weight,
+            bias: b,
+            padding,
+        } => {
+            w.u8(CONV2D);
+            w.u16(index(weight)?);
+            w.u16(bias(b)?);
+            w.u8(small(padding, "padding")?);
+        }
+        Layer::MaxPool2d { size } => {
+            w.u8(MAX_POOL);
+            w.u8(small(size, "pool size")?);
+        }
+        Layer::Relu => w.u8(RELU),
+        Layer::Flatten => w.u8(FLATTEN),
+    }
+    Ok(())
+}
+
+fn read_layer(r: &mut Reader<'_>) -> Result<Layer, RuntimeError> {
+    let bias = |b: u16| (b != NONE).then_some(usize::from(b));
+    Ok(match r.u8("layer tag")? {
+        LINEAR => Layer::Linear {
+            weight: usize::from(r.u16("weight index")?),
+            bias: bias(r.u16("bias index")?),
+        },
+        CONV2D => Layer::Conv2d {
+            weight: usize::from(r.u16("weight index")?),
+            bias: bias(r.u16("bias index")?),
+            padding: usize::from(r.u8("padding")?),
+        },
+        MAX_POOL => {
+            let size = usize::from(r.u8("pool size")?);
+            if size == 0 {
+                return Err(invalid("a pool of size 0"));
+            }
+            Layer::MaxPool2d { size }
+        }
+        RELU => Layer::Relu,
+        FLATTEN => Layer::Flatten,
+        t => return Err(invalid(alloc::format!("unknown layer tag {t}"))),
+    })
+}
+
+/// Every tensor index a layer names exists.
+fn check_refs(layers: &[Layer], tensors: usize) -> Result<(), RuntimeError> {
+    for (i, layer) in layers.iter().enumerate() {
+        let refs = match *layer {
+            Layer::Linear { weight, bias } | Layer::Conv2d { weight, bias, .. } => {
+                [Some(weight), bias]
+            }
+            _ => [None, None],
+        };
+        if let Some(bad) = refs.into_iter().flatten().find(|&t| t >= tensors) {
+            return Err(invalid(alloc::format!(
+                "layer {i} names tensor {bad}, but there are {tensors}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The graph and per-tensor sizes of a file, without building the model.
+///
+/// # Errors
+/// As [`Model::load`](crate::Model::load).
+pub fn read_model(bytes: &[u8]) -> Result<(Graph, Vec<TensorSize>), RuntimeError> {
+    let (graph, tensors) = read_file(bytes)?;
+    Ok((graph, tensors.into_iter().map(|t| t.size).collect()))
+}

@@ -1,0 +1,108 @@
+//! What an exported model is: its layers in order, its input, its preprocessing, and
+//! the tensors the layers name.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A sequential model as the format stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graph {
+    /// The architecture's name (e.g. `lenet-300-100`), for people and tools.
+    pub architecture: String,
+    /// One example's shape, `[channels, height, width]` (a flat input is `[1, 1, n]`).
+    pub input: [usize; 3],
+    /// Number of classes (the length of the logits).
+    pub classes: usize,
+    /// How raw inputs become the model's input.
+    pub preprocess: Preprocess,
+    /// Free-form preprocessing facts for other domains (a tokenizer vocabulary's file name
+    /// and checksum, an audio feature configuration as JSON, …), as key–value pairs.
+    pub metadata: Vec<(String, String)>,
+    /// The layers, applied in order.
+    pub layers: Vec<Layer>,
+}
+
+/// How raw inputs are turned into model inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Preprocess {
+    /// The input is given as the model takes it.
+    None,
+    /// 8-bit pixels, planar by channel: `x = p × scale[c] + offset[c]` (Sprig's vision
+    /// normalisation `(p / 255 − mean) / std`, folded into one multiply-add exactly as
+    /// training computed it).
+    PixelAffine {
+        /// Per-channel scale.
+        scale: Vec<f32>,
+        /// Per-channel offset.
+        offset: Vec<f32>,
+    },
+}
+
+/// One layer; tensors are named by their index in the file's tensor list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// `y = W x + b` with `W` stored `[out, in]` (rows are output features; Burn stores
+    /// `[in, out]`, the exporter transposes).
+    Linear {
+        /// The weight tensor.
+        weight: usize,
+        /// The bias tensor, if any.
+        bias: Option<usize>,
+    },
+    /// 2-D convolution, stride 1, zero padding `padding` on every side; weight
+    /// `[out, in, kernel_h, kernel_w]` as in Burn.
+    Conv2d {
+        /// The weight tensor.
+        weight: usize,
+        /// The bias tensor, if any.
+        bias: Option<usize>,
+        /// Zero padding on each side.
+        padding: usize,
+    },
+    /// Max pooling over `size × size` windows with stride `size`.
+    MaxPool2d {
+        /// Window side and stride.
+        size: usize,
+    },
+    /// `max(x, 0)`.
+    Relu,
+    /// `[c, h, w]` to `[c·h·w]`, channel-major (as Burn's `flatten(1, 3)`).
+    Flatten,
+}
+
+/// A tensor to export: its name (the parameter path), shape in the runtime's layout (see
+/// [`Layer`]) and dense values, zeros included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorSpec {
+    /// Parameter path, e.g. `fc1.weight`.
+    pub name: String,
+    /// Shape in the runtime's layout.
+    pub shape: Vec<usize>,
+    /// Row-major values; pruned weights are 0.0.
+    pub values: Vec<f32>,
+}
+
+impl TensorSpec {
+    /// A tensor from its parts.
+    pub fn new(name: impl Into<String>, shape: Vec<usize>, values: Vec<f32>) -> Self {
+        Self {
+            name: name.into(),
+            shape,
+            values,
+        }
+    }
+
+    /// Rows and columns of its 2-D view: the first dimension by the product of the rest.
+    pub fn rows_cols(&self) -> (usize, usize) {
+        rows_cols(&self.shape)
+    }
+}
+
+/// Rows and columns of a shape's 2-D view (a rank-1 tensor is one row).
+pub(crate) fn rows_cols(shape: &[usize]) -> (usize, usize) {
+    match shape {
+        [] => (1, 1),
+        [n] => (1, *n),
+        [rows, rest @ ..] => (*rows, rest.iter().product()),
+    }
+}

@@ -1,0 +1,394 @@
+//! The arithmetic: dense and sparse matrix–vector products and a direct convolution that
+//! visits only the weights a row stores.
+//!
+//! Both matrix types store a weight matrix as rows of outputs (`[out, in]`): a dense row
+//! is a contiguous slice, a sparse row is its non-zeros in CSR. The dense kernels are what
+//! an optimised dense runtime does (contiguous, several accumulators so the compiler
+//! vectorises them), so that "sparse is faster" is measured against a fair opponent.
+
+use alloc::vec::Vec;
+
+use crate::RuntimeError;
+use crate::error::shape;
+
+/// A row-major dense matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseMatrix {
+    rows: usize,
+    cols: usize,
+    data: Vec<f32>,
+}
+
+/// A matrix in compressed sparse rows; only non-zeros are stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsrMatrix {
+    rows: usize,
+    cols: usize,
+    row_ptr: Vec<u32>,
+    col_idx: Vec<u32>,
+    values: Vec<f32>,
+}
+
+impl DenseMatrix {
+    /// A `rows × cols` matrix from row-major `data`.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Shape`] if `data` does not have `rows × cols` values.
+    pub fn new(rows: usize, cols: usize, data: Vec<f32>) -> Result<Self, RuntimeError> {
+        if rows.checked_mul(cols) != Some(data.len()) {
+            return Err(shape(alloc::format!(
+                "{} values do not make a {rows} × {cols} matrix",
+                data.len()
+            )));
+        }
+        Ok(Self { rows, cols, data })
+    }
+
+    /// Number of rows (outputs).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns (inputs).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// `y = W x`. `x` must have `cols` values and `y` `rows`.
+    pub fn matvec(&self, x: &[f32], y: &mut [f32]) {
+        for (out, row) in y.iter_mut().zip(self.data.chunks_exact(self.cols.max(1))) {
+            *out = dot(row, x);
+        }
+    }
+
+    /// Row `r`'s entries as (column, value), zeros included.
+    fn row(&self, r: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        self.data[r * self.cols..(r + 1) * self.cols]
+            .iter()
+            .copied()
+            .enumerate()
+    }
+}
+
+impl CsrMatrix {
+    /// The non-zeros of a row-major dense matrix.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Shape`] if `data` does not have `rows × cols` values.
+    pub fn from_dense(rows: usize, cols: usize, data: &[f32]) -> Result<Self, RuntimeError> {
+        if rows.checked_mul(cols) != Some(data.len()) {
+            return Err(shape(alloc::format!(
+                "{} values do not make a {rows} × {cols} matrix",
+                data.len()
+            )));
+        }
+        let mut row_ptr = Vec::with_capacity(rows + 1);
+        row_ptr.push(0);
+        let (mut col_idx, mut values) = (Vec::new(), Vec::new());
+        for row in data.chunks_exact(cols.max(1)).take(rows) {
+            for (c, &v) in row.iter().enumerate().filter(|(_, v)| **v != 0.0) {
+                col_idx.push(c as u32);
+                values.push(v);
+            }
+            row_ptr.push(values.len() as u32);
+        }
+        Ok(Self {
+            rows,
+            cols,
+            row_ptr,
+            col_idx,
+            values,
+        })
+    }
+
+    /// From CSR arrays the decoder already validated (pointers grow from 0, columns are
+    /// below `cols`).
+    pub(crate) fn from_parts(
+        rows: usize,
+        cols: usize,
+        row_ptr: Vec<u32>,
+        col_idx: Vec<u32>,
+        values: Vec<f32>,
+    ) -> Self {
+        Self {
+            rows,
+            cols,
+            row_ptr,
+            col_idx,
+            values,
+        }
+    }
+
+    /// Number of rows (outputs).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns (inputs).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Stored non-zeros.
+    pub fn nonzeros(&self) -> usize {
+        self.values.len()
+    }
+
+    /// `y = W x`. `x` must have `cols` values and `y` `rows`.
+    pub fn matvec(&self, x: &[f32], y: &mut [f32]) {
+        for (r, out) in y.iter_mut().enumerate().take(self.rows) {
+            let (s, e) = (self.row_ptr[r] as usize, self.row_ptr[r + 1] as usize);
+            *out = sparse_dot(&self.col_idx[s..e], &self.values[s..e], x);
+        }
+    }
+
+    /// Row `r`'s non-zeros as (column, value).
+    fn row(&self, r: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let (s, e) = (self.row_ptr[r] as usize, self.row_ptr[r + 1] as usize);
+        self.col_idx[s..e]
+            .iter()
+            .zip(&self.values[s..e])
+            .map(|(&c, &v)| (c as usize, v))
+    }
+}
+
+/// A weight matrix in either form.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Matrix {
+    Dense(DenseMatrix),
+    Sparse(CsrMatrix),
+}
+
+impl Matrix {
+    pub(crate) fn rows(&self) -> usize {
+        match self {
+            Matrix::Dense(m) => m.rows,
+            Matrix::Sparse(m) => m.rows,
+        }
+    }
+
+    /// Multiply–adds one product with a vector costs.
+    pub(crate) fn multiply_adds(&self) -> usize {
+        match self {
+            Matrix::Dense(m) => m.data.len(),
+            Matrix::Sparse(m) => m.values.len(),
+        }
+    }
+
+    pub(crate) fn matvec(&self, x: &[f32], y: &mut [f32]) {
+        match self {
+            Matrix::Dense(m) => m.matvec(x, y),
+            Matrix::Sparse(m) => m.matvec(x, y),
+        }
+    }
+
+    /// Calls `f(column, value)` for each entry of row `r` the form stores.
+    fn for_row(&self, r: usize, mut f: impl FnMut(usize, f32)) {
+        match self {
+            Matrix::Dense(m) => m.row(r).for_each(|(c, v)| f(c, v)),
+            Matrix::Sparse(m) => m.row(r).for_each(|(c, v)| f(c, v)),
+        }
+    }
+}
+
+/// Dot product with eight independent accumulators (vectorised by the compiler).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0_f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a8.zip(b8) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `Σ values[k] · x[cols[k]]` with four accumulators, so consecutive multiply–adds do
+/// not wait for each other.
+fn sparse_dot(cols: &[u32], values: &[f32], x: &[f32]) -> f32 {
+    let mut acc = [0.0_f32; 4];
+    let (c4, v4) = (cols.chunks_exact(4), values.chunks_exact(4));
+    let mut tail = 0.0;
+    for (c, v) in c4.remainder().iter().zip(v4.remainder()) {
+        tail += v * x[*c as usize];
+    }
+    for (c, v) in c4.zip(v4) {
+        for i in 0..4 {
+            acc[i] += v[i] * x[c[i] as usize];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Geometry of a stride-1 convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConvShape {
+    /// Input `[channels, height, width]`.
+    pub(crate) input: [usize; 3],
+    /// Kernel `[height, width]`.
+    pub(crate) kernel: [usize; 2],
+    /// Zero padding on each side.
+    pub(crate) padding: usize,
+    /// Output `[channels, height, width]`.
+    pub(crate) output: [usize; 3],
+}
+
+/// Direct convolution: for each output channel and each weight its row stores, adds
+/// `w × (the shifted input plane)` to the output plane, one contiguous row at a time.
+/// A sparse filter costs in proportion to its non-zeros.
+pub(crate) fn conv2d(
+    weights: &Matrix,
+    bias: &[f32],
+    s: ConvShape,
+    input: &[f32],
+    output: &mut [f32],
+) {
+    let [_, h, w] = s.input;
+    let [kh, kw] = s.kernel;
+    let [oc, oh, ow] = s.output;
+    let p = s.padding;
+    for o in 0..oc {
+        let plane = &mut output[o * oh * ow..(o + 1) * oh * ow];
+        plane.fill(bias.get(o).copied().unwrap_or(0.0));
+        weights.for_row(o, |col, wv| {
+            let (c, ky, kx) = (col / (kh * kw), (col / kw) % kh, col % kw);
+            let src = &input[c * h * w..(c + 1) * h * w];
+            // Output columns whose input column ox + kx − p is inside the image.
+            let x0 = p.saturating_sub(kx);
+            let x1 = ow.min((w + p).saturating_sub(kx));
+            if x0 >= x1 {
+                return;
+            }
+            for oy in 0..oh {
+                let Some(iy) = (oy + ky).checked_sub(p).filter(|&iy| iy < h) else {
+                    continue;
+                };
+                let out_row = &mut plane[oy * ow + x0..oy * ow + x1];
+                let start = iy * w + x0 + kx - p;
+                let in_row = &src[start..start + (x1 - x0)];
+                for (o, i) in out_row.iter_mut().zip(in_row) {
+                    *o += wv * i;
+                }
+            }
+        });
+    }
+}
+
+/// Max over `size × size` windows with stride `size`; `output` is
+/// `[c, h / size, w / size]`.
+pub(crate) fn max_pool(input: &[f32], [c, h, w]: [usize; 3], size: usize, output: &mut [f32]) {
+    let (oh, ow) = (h / size, w / size);
+    for ch in 0..c {
+        let src = &input[ch * h * w..(ch + 1) * h * w];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let mut m = f32::NEG_INFINITY;
+                for dy in 0..size {
+                    let row = &src[(oy * size + dy) * w + ox * size..][..size];
+                    m = row.iter().fold(m, |m, &v| m.max(v));
+                }
+                output[(ch * oh + oy) * ow + ox] = m;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn dense_and_sparse_products_agree() {
+        let data: Vec<f32> = (0..7 * 13)
+            .map(|i| {
+                if i % 3 == 0 {
+                    (i as f32) * 0.25 - 5.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let x: Vec<f32> = (0..13).map(|i| 1.0 - i as f32 * 0.1).collect();
+        let dense = DenseMatrix::new(7, 13, data.clone()).unwrap();
+        let sparse = CsrMatrix::from_dense(7, 13, &data).unwrap();
+        let (mut a, mut b) = (vec![0.0; 7], vec![0.0; 7]);
+        dense.matvec(&x, &mut a);
+        sparse.matvec(&x, &mut b);
+        for r in 0..7 {
+            let exact: f32 = (0..13).map(|c| data[r * 13 + c] * x[c]).sum();
+            assert!((a[r] - exact).abs() < 1e-4 && (b[r] - exact).abs() < 1e-4);
+        }
+        assert_eq!(
+            sparse.nonzeros(),
+            data.iter().filter(|v| **v != 0.0).count()
+        );
+    }
+
+    #[test]
+    fn convolution_matches_the_definition() {
+        // 2 input channels 4×5, 3 filters 3×3, padding 1.
+        let input: Vec<f32> = (0..2 * 4 * 5).map(|i| (i as f32 * 0.37).sin()).collect();
+        let weights: Vec<f32> = (0..3 * 2 * 9)
+            .map(|i| {
+                if i % 4 == 1 {
+                    0.0
+                } else {
+                    (i as f32 * 0.11).cos()
+                }
+            })
+            .collect();
+        let bias = [0.1, -0.2, 0.3];
+        let s = ConvShape {
+            input: [2, 4, 5],
+            kernel: [3, 3],
+            padding: 1,
+            output: [3, 4, 5],
+        };
+        let mut expected = vec![0.0; 3 * 4 * 5];
+        for o in 0..3 {
+            for y in 0..4_isize {
+                for x in 0..5_isize {
+                    let mut acc = bias[o];
+                    for c in 0..2 {
+                        for ky in 0..3_isize {
+                            for kx in 0..3_isize {
+                                let (iy, ix) = (y + ky - 1, x + kx - 1);
+                                if (0..4).contains(&iy) && (0..5).contains(&ix) {
+                                    let wv =
+                                        weights[((o * 2 + c) * 3 + ky as usize) * 3 + kx as usize];
+                                    acc += wv * input[(c * 4 + iy as usize) * 5 + ix as usize];
+                                }
+                            }
+                        }
+                    }
+                    expected[(o * 4 + y as usize) * 5 + x as usize] = acc;
+                }
+            }
+        }
+        for m in [
+            Matrix::Dense(DenseMatrix::new(3, 18, weights.clone()).unwrap()),
+            Matrix::Sparse(CsrMatrix::from_dense(3, 18, &weights).unwrap()),
+        ] {
+            let mut out = vec![0.0; 3 * 4 * 5];
+            conv2d(&m, &bias, s, &input, &mut out);
+            for (a, b) in out.iter().zip(&expected) {
+                assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn pooling_takes_window_maxima() {
+        let input: Vec<f32> = (0..16).map(|i| i as f32).collect();
+        let mut out = vec![0.0; 4];
+        max_pool(&input, [1, 4, 4], 2, &mut out);
+        assert_eq!(out, vec![5.0, 7.0, 13.0, 15.0]);
+    }
+}

@@ -1,0 +1,363 @@
+//! A loaded model: layers with their weights in the chosen form, shapes checked once.
+
+use alloc::vec::Vec;
+
+use crate::RuntimeError;
+use crate::encoding::{Decoded, TensorSize};
+use crate::error::shape;
+use crate::format::read_file;
+use crate::graph::{Graph, Layer, Preprocess};
+use crate::kernels::{ConvShape, CsrMatrix, DenseMatrix, Matrix, conv2d, max_pool};
+
+/// How weight matrices are held and multiplied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Execution {
+    /// Only non-zeros, in CSR: work in proportion to the weights kept (the default).
+    #[default]
+    Sparse,
+    /// Every weight, zeros included: what a dense runtime does, for comparison.
+    Dense,
+}
+
+/// The shape of the activations between two layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Activations {
+    Image([usize; 3]),
+    Flat(usize),
+}
+
+impl Activations {
+    fn len(self) -> usize {
+        match self {
+            Activations::Image([c, h, w]) => c * h * w,
+            Activations::Flat(n) => n,
+        }
+    }
+}
+
+/// A layer ready to run.
+#[derive(Debug, Clone, PartialEq)]
+enum Op {
+    Linear {
+        weights: Matrix,
+        bias: Vec<f32>,
+    },
+    Conv {
+        weights: Matrix,
+        bias: Vec<f32>,
+        shape: ConvShape,
+    },
+    MaxPool {
+        input: [usize; 3],
+        size: usize,
+    },
+    Relu,
+    Flatten,
+}
+
+/// An exported model, loaded and checked, ready for inference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    graph: Graph,
+    ops: Vec<Op>,
+    sizes: Vec<TensorSize>,
+    execution: Execution,
+    /// The longest activation vector, for the two working buffers.
+    widest: usize,
+}
+
+impl Model {
+    /// Loads a file written by [`write_model`](crate::write_model), holding the weights in
+    /// the `execution` form.
+    ///
+    /// # Errors
+    /// [`RuntimeError::NotAModel`], [`RuntimeError::Version`], [`RuntimeError::Truncated`],
+    /// [`RuntimeError::Checksum`] or [`RuntimeError::Invalid`] for a bad file;
+    /// [`RuntimeError::Shape`] if the layers' shapes do not chain from the input to the
+    /// class count.
+    pub fn load(bytes: &[u8], execution: Execution) -> Result<Self, RuntimeError> {
+        let (graph, tensors) = read_file(bytes)?;
+        let sizes = tensors.iter().map(|t| t.size.clone()).collect();
+        let mut ops = Vec::with_capacity(graph.layers.len());
+        let mut act = Activations::Image(graph.input);
+        let mut widest = act.len();
+        for (i, layer) in graph.layers.iter().enumerate() {
+            let (op, next) = build(i, *layer, act, &tensors, execution)?;
+            ops.push(op);
+            act = next;
+            widest = widest.max(act.len());
+        }
+        if act.len() != graph.classes {
+            return Err(shape(alloc::format!(
+                "the last layer gives {} values for {} classes",
+                act.len(),
+                graph.classes
+            )));
+        }
+        Ok(Self {
+            graph,
+            ops,
+            sizes,
+            execution,
+            widest,
+        })
+    }
+
+    /// What the file describes.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Each tensor's size in the file.
+    pub fn tensor_sizes(&self) -> &[TensorSize] {
+        &self.sizes
+    }
+
+    /// The form the weights are held in.
+    pub fn execution(&self) -> Execution {
+        self.execution
+    }
+
+    /// Values one input has.
+    pub fn input_len(&self) -> usize {
+        self.graph.input.iter().product()
+    }
+
+    /// Multiply–adds of one forward pass in this execution form.
+    pub fn multiply_adds(&self) -> usize {
+        self.ops
+            .iter()
+            .map(|op| match op {
+                Op::Linear { weights, .. } => weights.multiply_adds(),
+                Op::Conv { weights, shape, .. } => {
+                    weights.multiply_adds() * shape.output[1] * shape.output[2]
+                }
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// The model's input from raw 8-bit pixels (planar by channel), as training
+    /// normalised them.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Shape`] if the model takes no pixels or `pixels` has the wrong
+    /// length.
+    pub fn preprocess(&self, pixels: &[u8]) -> Result<Vec<f32>, RuntimeError> {
+        let Preprocess::PixelAffine { scale, offset } = &self.graph.preprocess else {
+            return Err(shape("this model's input is not pixels"));
+        };
+        self.check_input(pixels.len())?;
+        let plane = self.graph.input[1] * self.graph.input[2];
+        Ok(pixels
+            .chunks_exact(plane.max(1))
+            .zip(scale.iter().zip(offset))
+            .flat_map(|(chan, (&s, &o))| chan.iter().map(move |&p| f32::from(p) * s + o))
+            .collect())
+    }
+
+    /// The logits for one input (already preprocessed).
+    ///
+    /// # Errors
+    /// [`RuntimeError::Shape`] if `input` does not have [`Model::input_len`] values.
+    pub fn forward(&self, input: &[f32]) -> Result<Vec<f32>, RuntimeError> {
+        self.check_input(input.len())?;
+        let mut a = Vec::with_capacity(self.widest);
+        a.extend_from_slice(input);
+        let mut b = alloc::vec![0.0; self.widest];
+        for op in &self.ops {
+            match op {
+                Op::Linear { weights, bias } => {
+                    let out = &mut b[..weights.rows()];
+                    weights.matvec(&a, out);
+                    for (o, b) in out.iter_mut().zip(bias) {
+                        *o += b;
+                    }
+                    swap(&mut a, &mut b, weights.rows());
+                }
+                Op::Conv {
+                    weights,
+                    bias,
+                    shape,
+                } => {
+                    let n = shape.output.iter().product();
+                    conv2d(weights, bias, *shape, &a, &mut b[..n]);
+                    swap(&mut a, &mut b, n);
+                }
+                Op::MaxPool { input, size } => {
+                    let n = input[0] * (input[1] / size) * (input[2] / size);
+                    max_pool(&a, *input, *size, &mut b[..n]);
+                    swap(&mut a, &mut b, n);
+                }
+                Op::Relu => a.iter_mut().for_each(|v| *v = v.max(0.0)),
+                Op::Flatten => {}
+            }
+        }
+        Ok(a)
+    }
+
+    /// The predicted class: the first index of the largest logit.
+    ///
+    /// # Errors
+    /// As [`Model::forward`].
+    pub fn predict(&self, input: &[f32]) -> Result<usize, RuntimeError> {
+        let logits = self.forward(input)?;
+        Ok(argmax(&logits))
+    }
+
+    fn check_input(&self, len: usize) -> Result<(), RuntimeError> {
+        if len == self.input_len() {
+            Ok(())
+        } else {
+            Err(shape(alloc::format!(
+                "the model takes {} values ({:?}), not {len}",
+                self.input_len(),
+                self.graph.input
+            )))
+        }
+    }
+}
+
+/// The index of the first largest value (0 for an empty slice).
+pub(crate) fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Makes the first `n` values of `b` the current activations.
+fn swap(a: &mut Vec<f32>, b: &mut Vec<f32>, n: usize) {
+    core::mem::swap(a, b);
+    let cap = b.len().max(a.len());
+    a.truncate(n);
+    b.resize(cap, 0.0);
+}
+
+/// A layer's op and the activations after it.
+fn build(
+    index: usize,
+    layer: Layer,
+    act: Activations,
+    tensors: &[Decoded],
+    execution: Execution,
+) -> Result<(Op, Activations), RuntimeError> {
+    let fail =
+        |why: alloc::string::String| shape(alloc::format!("layer {index} ({layer:?}): {why}"));
+    let bias_of = |bias: Option<usize>, n: usize| -> Result<Vec<f32>, RuntimeError> {
+        let Some(b) = bias else {
+            return Ok(alloc::vec![0.0; n]);
+        };
+        let t = &tensors[b];
+        if t.shape != [n] {
+            return Err(fail(alloc::format!(
+                "bias `{}` has shape {:?}, expected [{n}]",
+                t.name,
+                t.shape
+            )));
+        }
+        Ok(t.dense())
+    };
+    Ok(match layer {
+        Layer::Linear { weight, bias } => {
+            let t = &tensors[weight];
+            let Activations::Flat(n) = act else {
+                return Err(fail(alloc::format!(
+                    "takes a flat vector, got {act:?} (flatten first)"
+                )));
+            };
+            if t.shape.len() != 2 || t.cols != n {
+                return Err(fail(alloc::format!(
+                    "weight `{}` has shape {:?}, expected [out, {n}]",
+                    t.name,
+                    t.shape
+                )));
+            }
+            let op = Op::Linear {
+                weights: matrix(t, execution),
+                bias: bias_of(bias, t.rows)?,
+            };
+            (op, Activations::Flat(t.rows))
+        }
+        Layer::Conv2d {
+            weight,
+            bias,
+            padding,
+        } => {
+            let t = &tensors[weight];
+            let Activations::Image([c, h, w]) = act else {
+                return Err(fail(alloc::format!("takes an image, got {act:?}")));
+            };
+            let &[o, i, kh, kw] = t.shape.as_slice() else {
+                return Err(fail(alloc::format!(
+                    "weight `{}` has shape {:?}, expected [out, {c}, kh, kw]",
+                    t.name,
+                    t.shape
+                )));
+            };
+            let (oh, ow) = (
+                (h + 2 * padding + 1).checked_sub(kh),
+                (w + 2 * padding + 1).checked_sub(kw),
+            );
+            let (Some(oh @ 1..), Some(ow @ 1..)) = (oh, ow) else {
+                return Err(fail(alloc::format!(
+                    "a {kh}×{kw} kernel does not fit {h}×{w}"
+                )));
+            };
+            if i != c {
+                return Err(fail(alloc::format!(
+                    "weight `{}` takes {i} channels, the input has {c}",
+                    t.name
+                )));
+            }
+            let shape = ConvShape {
+                input: [c, h, w],
+                kernel: [kh, kw],
+                padding,
+                output: [o, oh, ow],
+            };
+            let op = Op::Conv {
+                weights: matrix(t, execution),
+                bias: bias_of(bias, o)?,
+                shape,
+            };
+            (op, Activations::Image([o, oh, ow]))
+        }
+        Layer::MaxPool2d { size } => {
+            let Activations::Image([c, h, w]) = act else {
+                return Err(fail(alloc::format!("takes an image, got {act:?}")));
+            };
+            if h < size || w < size {
+                return Err(fail(alloc::format!(
+                    "a {size}×{size} pool does not fit {h}×{w}"
+                )));
+            }
+            let op = Op::MaxPool {
+                input: [c, h, w],
+                size,
+            };
+            (op, Activations::Image([c, h / size, w / size]))
+        }
+        Layer::Relu => (Op::Relu, act),
+        Layer::Flatten => (Op::Flatten, Activations::Flat(act.len())),
+    })
+}
+
+fn matrix(t: &Decoded, execution: Execution) -> Matrix {
+    match execution {
+        Execution::Sparse => Matrix::Sparse(CsrMatrix::from_parts(
+            t.rows,
+            t.cols,
+            t.row_ptr.clone(),
+            t.col_idx.clone(),
+            t.values.clone(),
+        )),
+        Execution::Dense => Matrix::Dense(
+            DenseMatrix::new(t.rows, t.cols, t.dense())
+                .expect("a decoded tensor holds rows × cols values"),
+        ),
+    }
+}

@@ -1,0 +1,356 @@
+//! The file format round-trips every encoding and number type, and a damaged file is an
+//! error that says what is wrong, never a panic.
+
+use proptest::prelude::*;
+use sprig_runtime::{
+    EncodeOptions, Encoding, EncodingChoice, Execution, FORMAT_VERSION, Graph, Layer, Model,
+    Preprocess, Quantization, RuntimeError, TensorSpec, read_model, write_model,
+};
+
+/// A small conv net: conv 3×3 (2→3 channels, padding 1) → ReLU → pool 2 → flatten →
+/// linear (3·2·2 → 4) → ReLU → linear (4 → 3), on 2×4×4 inputs.
+fn conv_net(density: f64) -> (Graph, Vec<TensorSpec>) {
+    let values = |n: usize, salt: f32| -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                let keep = ((i as f64 * 0.618_034 + f64::from(salt)).fract()) < density;
+                if keep {
+                    ((i as f32 + salt) * 0.731).sin()
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    };
+    let graph = Graph {
+        architecture: "test-net".into(),
+        input: [2, 4, 4],
+        classes: 3,
+        preprocess: Preprocess::PixelAffine {
+            scale: vec![1.0 / 255.0, 2.0 / 255.0],
+            offset: vec![-0.5, -1.0],
+        },
+        metadata: vec![("note".into(), "made by a test".into())],
+        layers: vec![
+            Layer::Conv2d {
+                weight: 0,
+                bias: Some(1),
+                padding: 1,
+            },
+            Layer::Relu,
+            Layer::MaxPool2d { size: 2 },
+            Layer::Flatten,
+            Layer::Linear {
+                weight: 2,
+                bias: Some(3),
+            },
+            Layer::Relu,
+            Layer::Linear {
+                weight: 4,
+                bias: None,
+            },
+        ],
+    };
+    let tensors = vec![
+        TensorSpec::new("conv.weight", vec![3, 2, 3, 3], values(54, 0.1)),
+        TensorSpec::new("conv.bias", vec![3], vec![0.1, -0.1, 0.05]),
+        TensorSpec::new("fc1.weight", vec![4, 12], values(48, 0.2)),
+        TensorSpec::new("fc1.bias", vec![4], vec![0.0, 0.2, -0.2, 0.1]),
+        TensorSpec::new("fc2.weight", vec![3, 4], values(12, 0.3)),
+    ];
+    (graph, tensors)
+}
+
+fn input() -> Vec<f32> {
+    (0..32).map(|i| (i as f32 * 0.3).cos()).collect()
+}
+
+fn options(encoding: EncodingChoice, quantization: Quantization) -> EncodeOptions {
+    EncodeOptions {
+        encoding,
+        quantization,
+    }
+}
+
+#[test]
+fn every_encoding_gives_the_same_logits_in_both_executions() {
+    let (graph, tensors) = conv_net(0.4);
+    let reference = Model::load(
+        &write_model(
+            &graph,
+            &tensors,
+            &options(EncodingChoice::Force(Encoding::Dense), Quantization::F32),
+        )
+        .unwrap()
+        .bytes,
+        Execution::Dense,
+    )
+    .unwrap()
+    .forward(&input())
+    .unwrap();
+    for encoding in Encoding::ALL {
+        let file = write_model(
+            &graph,
+            &tensors,
+            &options(EncodingChoice::Force(encoding), Quantization::F32),
+        )
+        .unwrap();
+        let (read_graph, sizes) = read_model(&file.bytes).unwrap();
+        assert_eq!(read_graph, graph);
+        assert_eq!(sizes, file.tensors);
+        for execution in [Execution::Dense, Execution::Sparse] {
+            let logits = Model::load(&file.bytes, execution)
+                .unwrap()
+                .forward(&input())
+                .unwrap();
+            for (a, b) in logits.iter().zip(&reference) {
+                assert!(
+                    (a - b).abs() < 1e-5,
+                    "{encoding:?}/{execution:?}: {a} vs {b}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn int8_stays_close_and_per_row_scales_are_at_least_as_close() {
+    let (graph, tensors) = conv_net(0.5);
+    let load = |q| {
+        Model::load(
+            &write_model(&graph, &tensors, &options(EncodingChoice::Smallest, q))
+                .unwrap()
+                .bytes,
+            Execution::Sparse,
+        )
+        .unwrap()
+        .forward(&input())
+        .unwrap()
+    };
+    let exact = load(Quantization::F32);
+    let err = |q| {
+        load(q)
+            .iter()
+            .zip(&exact)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0_f32, f32::max)
+    };
+    let (tensor, row) = (
+        err(Quantization::Int8PerTensor),
+        err(Quantization::Int8PerRow),
+    );
+    assert!(tensor < 0.05 && row < 0.05, "int8 errors {tensor}, {row}");
+    assert!(row <= tensor + 1e-6);
+}
+
+#[test]
+fn the_smallest_encoding_is_chosen_per_tensor() {
+    let (graph, mut tensors) = conv_net(0.03);
+    // A wide, very sparse row: gaps over 255 need fillers in the delta encoding.
+    tensors[2] = TensorSpec::new(
+        "fc1.weight",
+        vec![4, 12],
+        (0..48).map(|i| if i == 47 { 1.0 } else { 0.0 }).collect(),
+    );
+    let file = write_model(&graph, &tensors, &EncodeOptions::default()).unwrap();
+    for size in &file.tensors {
+        let forced: Vec<usize> = Encoding::ALL
+            .iter()
+            .map(|&e| {
+                write_model(
+                    &graph,
+                    &tensors,
+                    &options(EncodingChoice::Force(e), Quantization::F32),
+                )
+                .unwrap()
+                .tensors
+                .into_iter()
+                .find(|t| t.name == size.name)
+                .unwrap()
+                .bytes
+            })
+            .collect();
+        assert_eq!(size.bytes, *forced.iter().min().unwrap(), "{}", size.name);
+    }
+    // Biases are always dense f32.
+    assert_eq!(file.tensors[1].encoding, Encoding::Dense);
+}
+
+#[test]
+fn delta_encoding_bridges_long_gaps_with_fillers() {
+    let row: Vec<f32> = (0..2000)
+        .map(|i| {
+            if [0, 700, 1999].contains(&i) {
+                i as f32 + 1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let graph = Graph {
+        architecture: "wide".into(),
+        input: [1, 1, 2000],
+        classes: 1,
+        preprocess: Preprocess::None,
+        metadata: vec![],
+        layers: vec![
+            Layer::Flatten,
+            Layer::Linear {
+                weight: 0,
+                bias: None,
+            },
+        ],
+    };
+    let tensors = vec![TensorSpec::new("w", vec![1, 2000], row.clone())];
+    let file = write_model(
+        &graph,
+        &tensors,
+        &options(EncodingChoice::Force(Encoding::CsrDelta), Quantization::F32),
+    )
+    .unwrap();
+    let x: Vec<f32> = (0..2000).map(|i| (i % 7) as f32).collect();
+    let exact: f32 = row.iter().zip(&x).map(|(w, x)| w * x).sum();
+    let got = Model::load(&file.bytes, Execution::Sparse)
+        .unwrap()
+        .forward(&x)
+        .unwrap();
+    assert_eq!(got, vec![exact]);
+    assert_eq!(file.tensors[0].nonzeros, 3);
+}
+
+#[test]
+fn damaged_files_are_errors_not_panics() {
+    let (graph, tensors) = conv_net(0.3);
+    let good = write_model(&graph, &tensors, &EncodeOptions::default())
+        .unwrap()
+        .bytes;
+    assert!(Model::load(&good, Execution::Sparse).is_ok());
+
+    assert_eq!(
+        Model::load(b"hello", Execution::Sparse).unwrap_err(),
+        RuntimeError::NotAModel
+    );
+    let mut newer = good.clone();
+    newer[8..10].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+    assert!(matches!(
+        Model::load(&newer, Execution::Sparse),
+        Err(RuntimeError::Version { found, .. }) if found == FORMAT_VERSION + 1
+    ));
+    // Every truncation is an error.
+    for len in 0..good.len() {
+        assert!(
+            Model::load(&good[..len], Execution::Sparse).is_err(),
+            "cut at {len}"
+        );
+    }
+    let cut = Model::load(&good[..good.len() - 1], Execution::Sparse).unwrap_err();
+    assert!(matches!(cut, RuntimeError::Truncated { .. }), "{cut}");
+    // Every flipped body byte is caught by the checksum.
+    for at in 24..good.len() {
+        let mut bad = good.clone();
+        bad[at] ^= 0x40;
+        assert!(matches!(
+            Model::load(&bad, Execution::Sparse),
+            Err(RuntimeError::Checksum { .. })
+        ));
+    }
+    let mut longer = good.clone();
+    longer.push(0);
+    assert!(Model::load(&longer, Execution::Sparse).is_err());
+}
+
+#[test]
+fn shapes_that_do_not_chain_are_shape_errors() {
+    let (mut graph, tensors) = conv_net(0.3);
+    graph.layers.remove(3); // no flatten before the linear layer
+    let file = write_model(&graph, &tensors, &EncodeOptions::default()).unwrap();
+    let err = Model::load(&file.bytes, Execution::Sparse).unwrap_err();
+    assert!(matches!(err, RuntimeError::Shape(_)), "{err}");
+    let (mut graph, tensors) = conv_net(0.3);
+    graph.classes = 4;
+    let file = write_model(&graph, &tensors, &EncodeOptions::default()).unwrap();
+    assert!(matches!(
+        Model::load(&file.bytes, Execution::Sparse),
+        Err(RuntimeError::Shape(_))
+    ));
+    let (graph, tensors) = conv_net(0.3);
+    let model = Model::load(
+        &write_model(&graph, &tensors, &EncodeOptions::default())
+            .unwrap()
+            .bytes,
+        Execution::Sparse,
+    )
+    .unwrap();
+    assert!(matches!(
+        model.forward(&[0.0; 3]),
+        Err(RuntimeError::Shape(_))
+    ));
+    // A layer naming a missing tensor cannot even be written.
+    let (mut graph, tensors) = conv_net(0.3);
+    graph.layers.push(Layer::Linear {
+        weight: 9,
+        bias: None,
+    });
+    assert!(matches!(
+        write_model(&graph, &tensors, &EncodeOptions::default()),
+        Err(RuntimeError::Invalid(_))
+    ));
+}
+
+#[test]
+fn preprocessing_reproduces_the_affine_pixel_map() {
+    let (graph, tensors) = conv_net(0.3);
+    let model = Model::load(
+        &write_model(&graph, &tensors, &EncodeOptions::default())
+            .unwrap()
+            .bytes,
+        Execution::Sparse,
+    )
+    .unwrap();
+    let pixels: Vec<u8> = (0..32).map(|i| (i * 8) as u8).collect();
+    let x = model.preprocess(&pixels).unwrap();
+    assert_eq!(x[0], 0.0 * (1.0 / 255.0) - 0.5);
+    assert_eq!(x[16], f32::from(pixels[16]) * (2.0 / 255.0) - 1.0);
+    assert!(model.preprocess(&pixels[..5]).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any sparse matrix survives a round trip in every encoding, bit for bit in f32.
+    #[test]
+    fn f32_round_trips_are_exact(
+        rows in 1usize..6,
+        cols in 1usize..700,
+        seed in any::<u64>(),
+        density in 0.0f64..1.0,
+    ) {
+        let mut state = seed | 1;
+        let mut next = || { state ^= state << 13; state ^= state >> 7; state ^= state << 17; state };
+        let values: Vec<f32> = (0..rows * cols)
+            .map(|_| {
+                let r = next();
+                if (r % 1000) as f64 / 1000.0 < density { (r >> 20) as f32 / 1e6 - 2000.0 } else { 0.0 }
+            })
+            .collect();
+        let graph = Graph {
+            architecture: "prop".into(),
+            input: [1, 1, cols],
+            classes: rows,
+            preprocess: Preprocess::None,
+            metadata: vec![],
+            layers: vec![Layer::Flatten, Layer::Linear { weight: 0, bias: None }],
+        };
+        let tensors = vec![TensorSpec::new("w", vec![rows, cols], values.clone())];
+        let x: Vec<f32> = (0..cols).map(|i| if i % 5 == 0 { 1.0 } else { 0.0 }).collect();
+        let mut expected = Vec::new();
+        for e in Encoding::ALL {
+            let file = write_model(&graph, &tensors, &options(EncodingChoice::Force(e), Quantization::F32)).unwrap();
+            let model = Model::load(&file.bytes, Execution::Dense).unwrap();
+            let out = model.forward(&x).unwrap();
+            if expected.is_empty() { expected = out.clone(); }
+            prop_assert_eq!(&out, &expected);
+            prop_assert_eq!(file.tensors[0].nonzeros, values.iter().filter(|v| **v != 0.0).count());
+        }
+    }
+}
