@@ -38,6 +38,9 @@ pub struct PlanArgs {
     /// Per-round rate up to which more rounds are preferred to longer trainings.
     #[arg(long, default_value_t = 0.2)]
     gentle_rate: f64,
+    /// Share of the time left reserved for the final training (0: equal trainings).
+    #[arg(long, default_value_t = 0.0)]
+    final_share: f64,
 }
 
 fn millis(ms: f64) -> Result<Duration> {
@@ -56,9 +59,7 @@ pub fn print(args: &PlanArgs) -> Result<()> {
         dense_convergence: args.dense_convergence,
         ..PlanInput::new(args.budget, costs, args.target_sparsity, args.min_iters)
     };
-    let policy = ConvergencePolicy {
-        gentle_rate: args.gentle_rate,
-    };
+    let policy = ConvergencePolicy::new(args.gentle_rate).with_final_share(args.final_share);
     let plan = plan_with(&input, &policy).context("planning")?;
     let smallest = minimum_budget(&costs, args.min_iters, 0, input.eval, reserve);
 

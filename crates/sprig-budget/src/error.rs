@@ -68,6 +68,9 @@ pub enum BudgetError {
     /// The sparsity tolerance is NaN, negative or not below 1.
     #[error("the sparsity tolerance must be a number in [0, 1), got {0}")]
     InvalidTolerance(f64),
+    /// A policy setting is out of its range.
+    #[error("invalid round policy: {0}")]
+    InvalidPolicy(String),
 
     /// A round count of zero where at least one round is needed.
     #[error("the number of pruning rounds must be at least 1")]

@@ -400,3 +400,31 @@ fn extreme_values_plan_without_overflow() {
         assert_eq!(*p.sparsity_after_round.last().unwrap(), 0.999_999);
     }
 }
+
+#[test]
+fn a_final_share_puts_the_spare_time_into_the_final_training() {
+    // After dense convergence at 3000 iterations, 115.7 s left minus the 1 s reserve:
+    // 114 700 ms. Each later round costs 20 ms + its iterations × 1.4 ms + 50 ms.
+    // Share 0.5 reserves ≥ 0.5 × (114 700 / 1.4) = 40 964 iterations for the last
+    // training; the intermediate ones stay at j* = 3000.
+    let input = dense_converged(120);
+    let policy = ConvergencePolicy::default().with_final_share(0.5);
+    let p = plan_with(&input, &policy).unwrap();
+    let (last, middle) = p.trainings[1..].split_last().unwrap();
+    assert_eq!(p.trainings[0], 0, "the dense training is over");
+    assert!(middle.iter().all(|&j| j == 3000), "{:?}", p.trainings);
+    assert!(*last >= 40_964, "{:?}", p.trainings);
+    // Rounds: the most that fit with the reserved final training, at most 10 (rate 0.2).
+    // (R − 1)·(70 + 4200) + 70 + 40 964·1.4 ≤ 114 700 → R − 1 ≤ 13.4 → R = 10.
+    assert_eq!(p.rounds, 10);
+    assert!(p.expected_finish <= p.cutoff);
+    // Everything is used: one more iteration in the final training would not fit.
+    let equal = plan_with(&input, &ConvergencePolicy::default()).unwrap();
+    assert!(p.trainings.iter().sum::<u64>() >= equal.trainings.iter().sum::<u64>() - 1000);
+    // A share outside [0, 1) is an error.
+    let bad = ConvergencePolicy::default().with_final_share(1.0);
+    assert!(matches!(
+        plan_with(&input, &bad),
+        Err(BudgetError::InvalidPolicy(_))
+    ));
+}

@@ -34,7 +34,9 @@ fn eval_schedule() -> impl Strategy<Value = EvalSchedule> {
 
 fn policy() -> impl Strategy<Value = BuiltinPolicy> {
     prop_oneof![
-        (0.05f64..0.6).prop_map(|r| BuiltinPolicy::Convergence(ConvergencePolicy::new(r))),
+        (0.05f64..0.6, prop_oneof![Just(0.0), 0.0f64..0.95]).prop_map(|(r, share)| {
+            BuiltinPolicy::Convergence(ConvergencePolicy::new(r).with_final_share(share))
+        }),
         (1u32..30).prop_map(|r| BuiltinPolicy::Fixed(FixedRounds(r))),
         Just(BuiltinPolicy::Max(MaxRounds)),
     ]
@@ -412,10 +414,12 @@ proptest! {
         let reserve = sim.evaluation + sim.save;
         let min = minimum_budget(&costs, sim.j_min, 15, sim.eval, reserve);
         let sim = Sim { budget: min + Duration::from_millis(extra), ..sim };
-        let out = simulate(&sim, ConvergencePolicy::default());
-        prop_assert!(out.completed, "{:?}", out);
-        prop_assert_eq!(out.sparsity, sim.target);
-        prop_assert!(out.finish <= sim.budget);
+        for policy in [ConvergencePolicy::default(), ConvergencePolicy::default().with_final_share(0.5)] {
+            let out = simulate(&sim, policy);
+            prop_assert!(out.completed, "{:?} {:?}", policy, out);
+            prop_assert_eq!(out.sparsity, sim.target);
+            prop_assert!(out.finish <= sim.budget);
+        }
     }
 
     /// Arbitrary input — NaN, infinities, zero or enormous durations and

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sprig_budget::BuiltinPolicy;
 use sprig_models::Architecture;
 use sprig_prune::classifier::TrainConfig;
 
@@ -113,6 +114,11 @@ pub struct Experiment {
     pub eval_every: u64,
     /// The schedule of unconstrained IMP (only for [`Method::Imp`]).
     pub imp: Option<ImpSchedule>,
+    /// The round policy of a budgeted run, and of the budgeted run whose ticket a random
+    /// control takes (`None`: the library's default). Part of the canonical form when
+    /// set, so a change of policy never reuses another policy's result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<BuiltinPolicy>,
 }
 
 impl Experiment {
@@ -144,6 +150,11 @@ impl Experiment {
         ))
     }
 
+    /// How the report tells runs of different round policies apart.
+    pub fn variant(&self) -> Option<String> {
+        self.policy.map(|p| policy_label(&p))
+    }
+
     /// The budgeted experiment whose ticket a random control reuses.
     pub fn ticket_source(&self) -> Experiment {
         Experiment {
@@ -151,6 +162,18 @@ impl Experiment {
             imp: None,
             ..self.clone()
         }
+    }
+}
+
+/// A short name for a round policy, for tables.
+pub fn policy_label(policy: &BuiltinPolicy) -> String {
+    match policy {
+        BuiltinPolicy::Convergence(c) if c.final_share > 0.0 => {
+            format!("final-heavy {}", c.final_share)
+        }
+        BuiltinPolicy::Convergence(_) => "equal trainings".into(),
+        BuiltinPolicy::Fixed(f) => format!("{} rounds", f.0),
+        BuiltinPolicy::Max(_) => "max rounds".into(),
     }
 }
 
@@ -172,6 +195,7 @@ mod tests {
             train: TrainConfig::lenet(1),
             eval_every: 500,
             imp: None,
+            policy: None,
         }
     }
 

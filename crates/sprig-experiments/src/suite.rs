@@ -1,6 +1,7 @@
 //! Which experiments each evaluation table runs.
 
 use serde::{Deserialize, Serialize};
+use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
 use sprig_models::Architecture;
 use sprig_prune::classifier::{LrSchedule, TrainConfig};
 
@@ -106,6 +107,13 @@ pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
         .collect()
 }
 
+/// The round policy of the evaluation's budgeted runs: the convergence policy with half
+/// of the time left reserved for the final training. The standard suite also runs the
+/// same policy with equal trainings (final share 0) as an ablation.
+pub fn budgeted_policy() -> BuiltinPolicy {
+    BuiltinPolicy::Convergence(ConvergencePolicy::default().with_final_share(0.5))
+}
+
 fn section(s: &Section, backend: &str) -> Vec<Experiment> {
     let mut runs = Vec::new();
     let baseline_budget = *s.budgets.last().expect("every section has a budget");
@@ -122,6 +130,7 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             train: (s.train)(seed),
             eval_every: s.eval_every,
             imp: None,
+            policy: Some(budgeted_policy()),
         };
         for &budget in &s.budgets {
             runs.push(Experiment {
@@ -134,6 +143,10 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             let mut constant = base.clone();
             constant.train.schedule = LrSchedule::Constant;
             runs.push(constant);
+            runs.push(Experiment {
+                policy: Some(BuiltinPolicy::Convergence(ConvergencePolicy::default())),
+                ..base.clone()
+            });
         }
         for method in [Method::OneShot, Method::RandomPrune, Method::RandomReinit] {
             if method == Method::RandomReinit && !s.all_controls {
@@ -141,12 +154,15 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             }
             runs.push(Experiment {
                 method,
+                // One-shot's policy is fixed (one round); its config carries none.
+                policy: base.policy.filter(|_| method.needs_ticket()),
                 ..base.clone()
             });
         }
         runs.push(Experiment {
             method: Method::Dense,
             target_sparsity: 0.0,
+            policy: None,
             ..base.clone()
         });
         // Unconstrained IMP is the reference, not the subject: one seed is enough to
@@ -156,6 +172,7 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
                 method: Method::Imp,
                 budget_s: None,
                 imp: Some(imp),
+                policy: None,
                 ..base.clone()
             });
         }

@@ -151,7 +151,7 @@ impl VisionRunner {
             validation_accuracy: Some(finished.validation_accuracy),
             stop_reason: Some(format!("{:?}", finished.stop).to_lowercase()),
             run_dir: experiment.run_dir().to_string_lossy().into_owned(),
-            variant: None,
+            variant: experiment.variant(),
         };
         ticket::write_json(&dir, files::RESULT, &result)?;
         Ok(result)
@@ -256,7 +256,7 @@ impl Run<'_> {
             })
         };
         match e.method {
-            Method::Budgeted => budgeted(BuiltinPolicy::default(), trainee),
+            Method::Budgeted => budgeted(e.policy.unwrap_or_default(), trainee),
             Method::OneShot => budgeted(BuiltinPolicy::Fixed(FixedRounds(1)), trainee),
             Method::Imp => {
                 let schedule = e

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::{ConvNet, Initialization, Lenet300100, PrunableTensor, ResNet};
+use crate::{ConvNet, InferenceGraph, Initialization, Lenet300100, PrunableTensor, ResNet};
 
 /// What can go wrong building a model.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,11 @@ pub trait Classifier: Module + Clone + fmt::Debug {
     fn forward(&self, input: Self::Input) -> Tensor<2>;
     /// The tensors the pruner may prune, with their layer kinds.
     fn prunable(&self) -> Vec<PrunableTensor>;
+    /// The model as a sequential graph for the sparse runtime, if it is one (a ResNet,
+    /// with its skip connections and batch norm, is not yet).
+    fn inference_graph(&self) -> Option<InferenceGraph> {
+        None
+    }
 }
 
 impl Classifier for Lenet300100 {
@@ -61,6 +66,9 @@ impl Classifier for Lenet300100 {
     }
     fn prunable(&self) -> Vec<PrunableTensor> {
         Lenet300100::prunable(self)
+    }
+    fn inference_graph(&self) -> Option<InferenceGraph> {
+        Some(Lenet300100::inference_graph(self))
     }
 }
 
@@ -81,6 +89,9 @@ impl Classifier for ConvNet {
     }
     fn prunable(&self) -> Vec<PrunableTensor> {
         ConvNet::prunable(self)
+    }
+    fn inference_graph(&self) -> Option<InferenceGraph> {
+        Some(ConvNet::inference_graph(self))
     }
 }
 

@@ -70,6 +70,16 @@ impl ConvNet {
         x
     }
 
+    /// Number of convolutions (two per pair).
+    pub fn conv_count(&self) -> usize {
+        self.convs.len()
+    }
+
+    /// Number of fully-connected layers, the output layer included.
+    pub fn linear_count(&self) -> usize {
+        self.fcs.len()
+    }
+
     /// Every convolution and fully-connected weight; the last layer is the output layer.
     pub fn prunable(&self) -> Vec<PrunableTensor> {
         let convs =

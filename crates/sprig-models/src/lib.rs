@@ -15,12 +15,14 @@
 
 mod arch;
 mod conv_net;
+mod inference;
 mod init;
 mod lenet;
 mod resnet;
 
 pub use arch::{Architecture, Classifier, ModelError};
 pub use conv_net::ConvNet;
+pub use inference::{GraphTensor, InferenceGraph};
 pub use init::{Initialization, initial_weights};
 pub use lenet::Lenet300100;
 pub use resnet::ResNet;

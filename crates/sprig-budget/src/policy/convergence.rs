@@ -55,6 +55,13 @@ use crate::BudgetError;
 pub struct ConvergencePolicy {
     /// The per-round rate considered gentle enough; in `(0, 1)`.
     pub gentle_rate: f64,
+    /// Share of the iterations that fit in the time left reserved for the final training
+    /// (the one whose weights are returned), in `[0, 1)`. 0 gives every training after
+    /// the dense one the same length; above 0, trainings before the last stop at the
+    /// dense convergence j* (they only have to rank the weights for the next prune) and
+    /// the final training gets the rest, at least this share and at least j*.
+    #[serde(default)]
+    pub final_share: f64,
 }
 
 /// Rounds assumed while the dense convergence is unknown: the dense training
@@ -65,9 +72,21 @@ impl ConvergencePolicy {
     /// The LTH default: 20 % of the remaining weights per round.
     pub const DEFAULT_GENTLE_RATE: f64 = 0.2;
 
-    /// A policy with the given gentle rate (validated when planning).
+    /// A policy with the given gentle rate (validated when planning) and equal
+    /// trainings after the dense one.
     pub fn new(gentle_rate: f64) -> Self {
-        Self { gentle_rate }
+        Self {
+            gentle_rate,
+            final_share: 0.0,
+        }
+    }
+
+    /// The same policy with `share` of the time left reserved for the final training.
+    pub fn with_final_share(self, share: f64) -> Self {
+        Self {
+            final_share: share,
+            ..self
+        }
     }
 }
 
@@ -85,6 +104,15 @@ impl RoundPolicy for ConvergencePolicy {
         }
         let shape = Shape::exploring(ctx);
         let j_star = shape.j_star;
+        if !(0.0..1.0).contains(&self.final_share) {
+            return Err(BudgetError::InvalidPolicy(format!(
+                "the final share must be in [0, 1), not {}",
+                self.final_share
+            )));
+        }
+        if self.final_share > 0.0 {
+            return Ok(final_heavy(ctx, shape, gentle, self.final_share));
+        }
         let Some(rounds) =
             largest_where(1, u64::from(gentle), |r| shape.fits(ctx, r as u32, j_star))
         else {
@@ -99,6 +127,28 @@ impl RoundPolicy for ConvergencePolicy {
         });
         Ok(Some(shape.schedule(ctx, rounds, j)))
     }
+}
+
+/// The schedule `[current, j* × (R − 1), F]` with the final training F ≥ max(j*, share ×
+/// the iterations that fit), the most rounds R ≤ `gentle` that fit, and F stretched to
+/// fill the time; `None` if not even one round fits.
+fn final_heavy(ctx: &PlanContext<'_>, shape: Shape, gentle: u32, share: f64) -> Option<Vec<u64>> {
+    let j_star = shape.j_star;
+    let bound = ctx.iteration_bound();
+    let reserved = ((share * bound as f64) as u64)
+        .max(j_star)
+        .min(ctx.training_cap());
+    let schedule = |rounds: u32, last: u64| {
+        let mut v = PlanContext::uniform(shape.first(ctx, j_star), rounds - 1, j_star);
+        v.push(last);
+        v
+    };
+    let rounds = largest_where(1, u64::from(gentle), |r| {
+        ctx.fits(&schedule(r as u32, reserved))
+    })? as u32;
+    let hi = ctx.training_cap().min(bound).max(reserved);
+    let last = largest_where(reserved, hi, |f| ctx.fits(&schedule(rounds, f)))?;
+    Some(schedule(rounds, last))
 }
 
 /// Training lengths shared by the convergence-based policies.

@@ -1,0 +1,247 @@
+//! Exports a trained ticket to the file format of `sprig-runtime`
+//! (`docs/sparse-format.md`), and reports what every tensor costs against dense fp32.
+//!
+//! Pruned weights are simply not stored: each weight tensor takes the smallest of dense,
+//! bitmask, CSR and delta-CSR, in f32 or int8 ([`ExportFormat`]).
+//!
+//! ```
+//! use sprig_export::{ExportFormat, ModelSpec, export};
+//! use sprig_mask::Snapshot;
+//! use sprig_models::{GraphTensor, InferenceGraph};
+//! use sprig_runtime::{Execution, Layer, Model, Preprocess};
+//!
+//! // One Burn-style linear layer ([in, out] = [3, 2]) with a bias.
+//! let graph = InferenceGraph {
+//!     layers: vec![Layer::Flatten, Layer::Linear { weight: 0, bias: Some(1) }],
+//!     tensors: vec![
+//!         GraphTensor { path: "fc.weight".into(), transposed: true },
+//!         GraphTensor { path: "fc.bias".into(), transposed: false },
+//!     ],
+//! };
+//! let mut weights = Snapshot::new();
+//! weights.insert("fc.weight", vec![3, 2], vec![1.0, 0.0, 0.0, 0.0, 0.0, 2.0]).unwrap();
+//! weights.insert("fc.bias", vec![2], vec![0.0, 1.0]).unwrap();
+//! let spec = ModelSpec::new("toy", [1, 1, 3], 2, Preprocess::None);
+//! let file = export(&graph, &weights, &spec, ExportFormat::SparseF32).unwrap();
+//! let model = Model::load(&file.bytes, Execution::Sparse).unwrap();
+//! assert_eq!(model.forward(&[1.0, 5.0, 3.0]).unwrap(), vec![1.0, 7.0]);
+//! ```
+
+mod report;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+pub use report::SizeReport;
+use serde::{Deserialize, Serialize};
+use sprig_mask::Snapshot;
+use sprig_models::InferenceGraph;
+use sprig_runtime::{
+    EncodeOptions, Encoding, EncodingChoice, Graph, ModelFile, Preprocess, Quantization,
+    RuntimeError, TensorSpec, write_model,
+};
+
+/// What can go wrong exporting.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The graph names a parameter the weights do not have.
+    #[error("the weights have no tensor `{0}`, which the model's graph needs")]
+    MissingTensor(String),
+    /// A tensor the exporter must transpose is not a matrix.
+    #[error("tensor `{path}` has shape {shape:?}; a linear weight must be 2-D")]
+    NotAMatrix {
+        /// Parameter path.
+        path: String,
+        /// Its shape.
+        shape: Vec<usize>,
+    },
+    /// The format refused the model.
+    #[error(transparent)]
+    Format(#[from] RuntimeError),
+    /// The model has no sequential graph the runtime can run.
+    #[error("model `{0}` cannot be exported yet: the runtime runs sequential networks only")]
+    Unsupported(String),
+    /// Writing the file failed.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An unknown format name.
+    #[error("unknown export format `{0}`: known formats are dense_f32, sparse_f32, sparse_int8")]
+    UnknownFormat(String),
+}
+
+/// The three forms the evaluation compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// Every weight stored, zeros included, in f32: the dense baseline.
+    DenseF32,
+    /// Only kept weights, the smallest encoding per tensor, f32 values.
+    SparseF32,
+    /// Only kept weights, the smallest encoding per tensor, int8 values with one scale
+    /// per row (per output feature or filter).
+    SparseInt8,
+}
+
+impl ExportFormat {
+    /// Every format, in table order.
+    pub const ALL: [ExportFormat; 3] = [
+        ExportFormat::DenseF32,
+        ExportFormat::SparseF32,
+        ExportFormat::SparseInt8,
+    ];
+
+    /// The name in result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::DenseF32 => "dense_f32",
+            ExportFormat::SparseF32 => "sparse_f32",
+            ExportFormat::SparseInt8 => "sparse_int8",
+        }
+    }
+
+    /// The encoder settings of this format.
+    pub fn options(self) -> EncodeOptions {
+        match self {
+            ExportFormat::DenseF32 => EncodeOptions {
+                encoding: EncodingChoice::Force(Encoding::Dense),
+                quantization: Quantization::F32,
+            },
+            ExportFormat::SparseF32 => EncodeOptions::default(),
+            ExportFormat::SparseInt8 => EncodeOptions {
+                encoding: EncodingChoice::Smallest,
+                quantization: Quantization::Int8PerRow,
+            },
+        }
+    }
+}
+
+impl fmt::Display for ExportFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for ExportFormat {
+    type Err = ExportError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ExportFormat::ALL
+            .into_iter()
+            .find(|f| f.name() == s.trim().replace('-', "_"))
+            .ok_or_else(|| ExportError::UnknownFormat(s.to_string()))
+    }
+}
+
+/// What the file says about the model besides its weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSpec {
+    /// Architecture name.
+    pub architecture: String,
+    /// One example's `[channels, height, width]`.
+    pub input: [usize; 3],
+    /// Number of classes.
+    pub classes: usize,
+    /// How raw inputs become model inputs.
+    pub preprocess: Preprocess,
+    /// Other preprocessing facts (tokenizer, audio features), as key–value pairs.
+    pub metadata: Vec<(String, String)>,
+}
+
+impl ModelSpec {
+    /// A spec without extra metadata.
+    pub fn new(
+        architecture: impl Into<String>,
+        input: [usize; 3],
+        classes: usize,
+        preprocess: Preprocess,
+    ) -> Self {
+        Self {
+            architecture: architecture.into(),
+            input,
+            classes,
+            preprocess,
+            metadata: Vec::new(),
+        }
+    }
+}
+
+/// The graph's tensors from `weights`, in the runtime's layout (linear weights transposed
+/// to `[out, in]`).
+///
+/// # Errors
+/// [`ExportError::MissingTensor`] or [`ExportError::NotAMatrix`].
+pub fn runtime_tensors(
+    graph: &InferenceGraph,
+    weights: &Snapshot,
+) -> Result<Vec<TensorSpec>, ExportError> {
+    graph
+        .tensors
+        .iter()
+        .map(|t| {
+            let flat = weights
+                .get(&t.path)
+                .ok_or_else(|| ExportError::MissingTensor(t.path.clone()))?;
+            let shape = flat.shape().to_vec();
+            if !t.transposed {
+                return Ok(TensorSpec::new(&t.path, shape, flat.values().to_vec()));
+            }
+            let &[rows, cols] = shape.as_slice() else {
+                return Err(ExportError::NotAMatrix {
+                    path: t.path.clone(),
+                    shape,
+                });
+            };
+            let v = flat.values();
+            let mut out = vec![0.0; v.len()];
+            for r in 0..rows {
+                for c in 0..cols {
+                    out[c * rows + r] = v[r * cols + c];
+                }
+            }
+            Ok(TensorSpec::new(&t.path, vec![cols, rows], out))
+        })
+        .collect()
+}
+
+/// Encodes a model in `format`.
+///
+/// # Errors
+/// As [`runtime_tensors`], and [`ExportError::Format`] if the format refuses a tensor
+/// (a NaN weight, a shape over 2^32).
+pub fn export(
+    graph: &InferenceGraph,
+    weights: &Snapshot,
+    spec: &ModelSpec,
+    format: ExportFormat,
+) -> Result<ModelFile, ExportError> {
+    let tensors = runtime_tensors(graph, weights)?;
+    let file_graph = Graph {
+        architecture: spec.architecture.clone(),
+        input: spec.input,
+        classes: spec.classes,
+        preprocess: spec.preprocess.clone(),
+        metadata: spec.metadata.clone(),
+        layers: graph.layers.clone(),
+    };
+    Ok(write_model(&file_graph, &tensors, &format.options())?)
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file in the same folder, then a
+/// rename), so a reader never sees half a model.
+///
+/// # Errors
+/// [`ExportError::Io`] naming the file.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = path.with_extension("sprig.tmp");
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}

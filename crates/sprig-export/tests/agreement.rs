@@ -1,0 +1,170 @@
+//! An exported ticket computes what the Burn model computes, and a LeNet-300-100 ticket
+//! at the LTH paper's smallest matching size (3.6% of weights) fits the size targets.
+
+use burn::tensor::{Tensor, TensorData};
+use sprig_backend::Backend;
+use sprig_export::{ExportFormat, ModelSpec, SizeReport, export};
+use sprig_mask::{LayerRates, MaskSet, Scope, Scores, prune_to_sparsity};
+use sprig_models::{Classifier, ConvNet, Initialization, Lenet300100, initial_weights};
+use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
+use sprig_runtime::{Execution, Model, Preprocess};
+
+/// θ0 of `model`, magnitude-pruned to `sparsity`, with biases made non-zero so they
+/// are exercised too.
+fn pruned<M: Classifier>(model: &M, sparsity: f64, init: Initialization) -> sprig_mask::Snapshot {
+    let shapes = tensor_shapes(model);
+    let weights = initial_weights(&shapes, init, 7).unwrap();
+    let mut masks = MaskSet::new();
+    for t in model.prunable() {
+        let shape = &shapes.iter().find(|(p, _)| *p == t.path).unwrap().1;
+        masks.insert_dense(&t.path, t.kind, shape).unwrap();
+    }
+    let scores = Scores::magnitude(&weights);
+    prune_to_sparsity(
+        &mut masks,
+        &scores,
+        Scope::Global,
+        &LayerRates::uniform(),
+        sparsity,
+    )
+    .unwrap();
+    let mut weights = weights.masked(&masks).unwrap();
+    for (name, _) in shapes.iter().filter(|(p, _)| p.ends_with("bias")) {
+        let t = weights.get_mut(name).unwrap();
+        for (i, v) in t.values_mut().iter_mut().enumerate() {
+            *v = ((i as f32) * 0.37).sin() * 0.1;
+        }
+    }
+    weights
+}
+
+/// Inputs in roughly the range of normalised images.
+fn inputs(n: usize, len: usize) -> Vec<f32> {
+    (0..n * len)
+        .map(|i| ((i as f32) * 0.0137).sin() * 1.5)
+        .collect()
+}
+
+/// Burn's logits and the runtime's for the same inputs; returns (agreeing argmax
+/// fraction, largest logit difference).
+fn compare<M: Classifier<Input = Tensor<4>>>(
+    model: M,
+    weights: &sprig_mask::Snapshot,
+    input: [usize; 3],
+    runtime: &Model,
+) -> (f64, f32) {
+    let device = Backend::Flex.device().unwrap();
+    let model = load_snapshot(model, weights).unwrap();
+    let n = 64;
+    let len: usize = input.iter().product();
+    let x = inputs(n, len);
+    let batch = Tensor::<4>::from_data(
+        TensorData::new(x.clone(), [n, input[0], input[1], input[2]]),
+        &device,
+    );
+    let burn: Vec<f32> = model
+        .forward(batch)
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let classes = burn.len() / n;
+    let (mut agree, mut worst) = (0, 0.0_f32);
+    for i in 0..n {
+        let ours = runtime.forward(&x[i * len..(i + 1) * len]).unwrap();
+        let theirs = &burn[i * classes..(i + 1) * classes];
+        for (a, b) in ours.iter().zip(theirs) {
+            worst = worst.max((a - b).abs());
+        }
+        let argmax = |v: &[f32]| (0..v.len()).fold(0, |b, j| if v[j] > v[b] { j } else { b });
+        agree += usize::from(argmax(&ours) == argmax(theirs));
+    }
+    (agree as f64 / n as f64, worst)
+}
+
+#[test]
+fn lenet_ticket_at_3_6_percent_is_small_and_computes_what_burn_computes() {
+    let device = Backend::Flex.device().unwrap();
+    let model = Lenet300100::new(784, 10, &device);
+    let weights = pruned(&model, 0.964, Initialization::GlorotNormal);
+    let graph = model.inference_graph();
+    let spec = ModelSpec::new("lenet-300-100", [1, 28, 28], 10, Preprocess::None);
+    let dense = export(&graph, &weights, &spec, ExportFormat::DenseF32).unwrap();
+    let f32_file = export(&graph, &weights, &spec, ExportFormat::SparseF32).unwrap();
+    let int8 = export(&graph, &weights, &spec, ExportFormat::SparseInt8).unwrap();
+    let (d, s, q) = (
+        SizeReport::of(&dense),
+        SizeReport::of(&f32_file),
+        SizeReport::of(&int8),
+    );
+    assert!(d.total_bytes > 1_060_000, "dense {}", d.total_bytes);
+    assert!(s.total_bytes <= 60_000, "sparse f32 {}\n{s}", s.total_bytes);
+    assert!(
+        q.total_bytes <= 35_000,
+        "sparse int8 {}\n{q}",
+        q.total_bytes
+    );
+    for execution in [Execution::Sparse, Execution::Dense] {
+        let runtime = Model::load(&f32_file.bytes, execution).unwrap();
+        let (agree, worst) = compare(
+            Lenet300100::new(784, 10, &device),
+            &weights,
+            [1, 28, 28],
+            &runtime,
+        );
+        assert_eq!(agree, 1.0, "{execution:?}");
+        assert!(worst < 1e-4, "{execution:?}: logits differ by {worst}");
+    }
+}
+
+#[test]
+fn conv_ticket_computes_what_burn_computes() {
+    let device = Backend::Flex.device().unwrap();
+    let input = [3, 8, 8];
+    let model = ConvNet::new(1, input, 10, &device);
+    let weights = pruned(&model, 0.8, Initialization::GlorotNormal);
+    let spec = ModelSpec::new("conv-2", input, 10, Preprocess::None);
+    let file = export(
+        &model.inference_graph(),
+        &weights,
+        &spec,
+        ExportFormat::SparseF32,
+    )
+    .unwrap();
+    let runtime = Model::load(&file.bytes, Execution::Sparse).unwrap();
+    let (agree, worst) = compare(
+        ConvNet::new(1, input, 10, &device),
+        &weights,
+        input,
+        &runtime,
+    );
+    assert_eq!(agree, 1.0);
+    assert!(worst < 1e-4, "logits differ by {worst}");
+    // Pruned weights are neither stored nor multiplied.
+    let dense = Model::load(&file.bytes, Execution::Dense).unwrap();
+    assert!(runtime.multiply_adds() * 4 < dense.multiply_adds());
+}
+
+#[test]
+fn missing_weights_are_named() {
+    let device = Backend::Flex.device().unwrap();
+    let model = Lenet300100::new(784, 10, &device);
+    let mut weights = snapshot(&model).unwrap();
+    weights = {
+        let mut w = sprig_mask::Snapshot::new();
+        for (name, t) in weights.iter().filter(|(n, _)| *n != "fc2.bias") {
+            w.insert(name, t.shape().to_vec(), t.values().to_vec())
+                .unwrap();
+        }
+        w
+    };
+    let spec = ModelSpec::new("lenet-300-100", [1, 28, 28], 10, Preprocess::None);
+    let err = export(
+        &model.inference_graph(),
+        &weights,
+        &spec,
+        ExportFormat::SparseF32,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("fc2.bias"), "{err}");
+}

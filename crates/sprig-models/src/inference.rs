@@ -1,0 +1,96 @@
+//! A zoo model as the sequential graph the sparse runtime runs (`sprig-runtime`).
+
+use sprig_runtime::Layer;
+
+use crate::{ConvNet, Lenet300100};
+
+/// A model's layers for `sprig-runtime`, naming its parameters by path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InferenceGraph {
+    /// The layers, in order; tensors are named by index into [`InferenceGraph::tensors`].
+    pub layers: Vec<Layer>,
+    /// Parameter paths, with whether Burn stores the tensor transposed relative to the
+    /// runtime (a Burn `Linear` weight is `[in, out]`, the runtime's is `[out, in]`).
+    pub tensors: Vec<GraphTensor>,
+}
+
+/// One parameter of an [`InferenceGraph`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphTensor {
+    /// Parameter path in the Burn module, e.g. `fc1.weight`.
+    pub path: String,
+    /// Whether the exporter must transpose a rank-2 Burn tensor.
+    pub transposed: bool,
+}
+
+impl InferenceGraph {
+    fn push(&mut self, path: String, transposed: bool) -> usize {
+        self.tensors.push(GraphTensor { path, transposed });
+        self.tensors.len() - 1
+    }
+
+    /// A Burn `Linear` at `prefix` (weight transposed, bias as is).
+    fn linear(&mut self, prefix: &str) {
+        let weight = self.push(format!("{prefix}.weight"), true);
+        let bias = Some(self.push(format!("{prefix}.bias"), false));
+        self.layers.push(Layer::Linear { weight, bias });
+    }
+
+    /// A Burn `Conv2d` at `prefix` with zero padding `padding`.
+    fn conv(&mut self, prefix: &str, padding: usize) {
+        let weight = self.push(format!("{prefix}.weight"), false);
+        let bias = Some(self.push(format!("{prefix}.bias"), false));
+        self.layers.push(Layer::Conv2d {
+            weight,
+            bias,
+            padding,
+        });
+    }
+
+    fn empty() -> Self {
+        Self {
+            layers: Vec::new(),
+            tensors: Vec::new(),
+        }
+    }
+}
+
+impl Lenet300100 {
+    /// The network as the runtime runs it: flatten, then three linear layers with ReLU
+    /// between them.
+    pub fn inference_graph(&self) -> InferenceGraph {
+        let mut g = InferenceGraph::empty();
+        g.layers.push(Layer::Flatten);
+        for (i, fc) in ["fc1", "fc2", "fc3"].iter().enumerate() {
+            g.linear(fc);
+            if i < 2 {
+                g.layers.push(Layer::Relu);
+            }
+        }
+        g
+    }
+}
+
+impl ConvNet {
+    /// The network as the runtime runs it: pairs of 3×3 convolutions (padding 1, "same")
+    /// with ReLU, each pair followed by 2×2 max pooling; flatten; three linear layers.
+    pub fn inference_graph(&self) -> InferenceGraph {
+        let mut g = InferenceGraph::empty();
+        for i in 0..self.conv_count() {
+            g.conv(&format!("convs.{i}"), 1);
+            g.layers.push(Layer::Relu);
+            if i % 2 == 1 {
+                g.layers.push(Layer::MaxPool2d { size: 2 });
+            }
+        }
+        g.layers.push(Layer::Flatten);
+        let last = self.linear_count() - 1;
+        for i in 0..=last {
+            g.linear(&format!("fcs.{i}"));
+            if i < last {
+                g.layers.push(Layer::Relu);
+            }
+        }
+        g
+    }
+}
