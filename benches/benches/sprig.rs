@@ -1,13 +1,15 @@
 //! Sprig's criterion benchmarks: one harness, one group per concern.
-//! Run with `cargo bench -p sprig-benches`.
+//! Run with `cargo bench -p sprig-benches` (groups: mask, planner, inference).
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use sprig_benches::lenet_weights;
+use sprig_benches::{lenet_runtime_file, lenet_weights};
 use sprig_budget::{CostModel, PlanInput, plan};
+use sprig_export::ExportFormat;
 use sprig_mask::{LayerRates, Scope, Scores, prune};
+use sprig_runtime::{Execution, Model};
 
 sprig_backend::global_allocator!();
 
@@ -52,5 +54,25 @@ fn planner(c: &mut Criterion) {
         });
 }
 
-criterion_group!(benches, mask, planner);
+/// Single-sample inference of LeNet-300-100 in the sparse runtime across sparsities: the
+/// dense kernels on the dense export against the sparse kernels on the sparse export.
+fn inference(c: &mut Criterion) {
+    let x: Vec<f32> = (0..784).map(|i| (i as f32 * 0.01).sin()).collect();
+    let mut group = c.benchmark_group("inference");
+    for sparsity in [0.5, 0.7, 0.9, 0.964, 0.98] {
+        for (format, execution, label) in [
+            (ExportFormat::DenseF32, Execution::Dense, "dense"),
+            (ExportFormat::SparseF32, Execution::Sparse, "sparse"),
+        ] {
+            let bytes = lenet_runtime_file(sparsity, format);
+            let model = Model::load(&bytes, execution).expect("a file the fixture wrote");
+            group.bench_function(format!("lenet_{label}_runtime_s{sparsity}"), |b| {
+                b.iter(|| black_box(model.forward(black_box(&x)).expect("784 inputs")))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, mask, planner, inference);
 criterion_main!(benches);

@@ -29,6 +29,40 @@ pub fn lint() -> Result<()> {
         "-D",
         "warnings",
     ]);
+    run(cmd)?;
+    no_std()
+}
+
+/// A target without `std`: building the sparse runtime for it proves the crate (and its
+/// dependencies) need only `core` and `alloc`.
+const NO_STD_TARGET: &str = "thumbv7em-none-eabihf";
+
+/// Builds `sprig-runtime` for a microcontroller target when that target is installed
+/// (`rustup target add thumbv7em-none-eabihf`; CI installs it).
+fn no_std() -> Result<()> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == NO_STD_TARGET)
+        })
+        .unwrap_or(false);
+    if !installed {
+        eprintln!(
+            "xtask: target {NO_STD_TARGET} not installed: skipping the no_std build of sprig-runtime"
+        );
+        return Ok(());
+    }
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(libtorch::workspace_root()).args([
+        "build",
+        "-p",
+        "sprig-runtime",
+        "--target",
+        NO_STD_TARGET,
+    ]);
     run(cmd)
 }
 

@@ -10,7 +10,8 @@ use crate::{cargo, libtorch};
 /// Arguments of `cargo xtask eval`.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// `vision` (text and audio come with their issues).
+    /// `vision`, or `edge` (exported tickets: bytes, latency, accuracy); text and audio
+    /// come with their issues.
     domain: String,
     /// One seed, small budgets: the CI smoke run (writes `DOMAIN-quick.*`).
     #[arg(long, conflicts_with = "full")]
@@ -83,6 +84,8 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             cmd.env(key, value);
         }
     }
+    // The edge table reads criterion's estimates from here.
+    cmd.env("CRITERION_HOME", root.join("target/criterion"));
     let status = cmd
         .status()
         .with_context(|| format!("could not start {}", binary.display()))?;

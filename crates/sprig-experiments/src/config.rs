@@ -29,6 +29,29 @@ impl Dataset {
             Dataset::Cifar10 => "cifar10",
         }
     }
+
+    /// One image's `[channels, height, width]`.
+    pub fn image_shape(self) -> [usize; 3] {
+        match self {
+            Dataset::Mnist => [1, 28, 28],
+            Dataset::Cifar10 => [3, 32, 32],
+        }
+    }
+
+    /// Number of classes.
+    pub fn classes(self) -> usize {
+        10
+    }
+}
+
+impl std::str::FromStr for Dataset {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Dataset::Mnist, Dataset::Cifar10]
+            .into_iter()
+            .find(|d| d.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown data set `{s}`: known data sets are mnist, cifar10"))
+    }
 }
 
 impl fmt::Display for Dataset {

@@ -3,6 +3,7 @@
 //! and the suites behind `cargo xtask eval DOMAIN`.
 
 pub mod config;
+pub mod edge;
 pub mod machine;
 pub mod suite;
 pub mod ticket;

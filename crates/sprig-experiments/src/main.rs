@@ -1,4 +1,5 @@
-//! `sprig-experiments`: runs an evaluation suite and writes its table, JSON and plots.
+//! `sprig-experiments`: runs an evaluation suite and writes its table, JSON and plots;
+//! exports a ticket to the sparse runtime's format and runs an exported model.
 //! Normally started by `cargo xtask eval DOMAIN`, which builds it with the right backends.
 
 use std::path::{Path, PathBuf};
@@ -6,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use sprig_experiments::{Mode, VisionRunner, machine, suite};
+use sprig_experiments::{Mode, VisionRunner, edge, machine, suite};
 use sprig_report::{
     Provenance, RunResult, markdown_report, plot_accuracy_vs_budget, plot_accuracy_vs_sparsity,
     write_json,
@@ -49,11 +50,41 @@ enum Command {
         #[arg(long, default_value = "unknown")]
         commit: String,
     },
+    /// Exports a ticket folder to a `.sprig` file and prints its size report.
+    Export {
+        /// The ticket (run folder).
+        ticket: PathBuf,
+        /// `dense_f32`, `sparse_f32` or `sparse_int8`.
+        #[arg(long, default_value = "sparse_f32")]
+        format: String,
+        /// The file to write.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Where the data sets are (only for tickets without normalization.json).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Runs an exported model on a data set's test split and prints its accuracy.
+    Infer {
+        /// The `.sprig` file.
+        model: PathBuf,
+        /// `mnist` or `cifar10`.
+        #[arg(long)]
+        dataset: String,
+        /// Run the dense kernels instead of the sparse ones.
+        #[arg(long)]
+        dense: bool,
+        /// Where the data sets are (default: $SPRIG_DATA, then ./data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Domain {
     Vision,
+    /// Exported tickets: bytes, latency, accuracy (`docs/results/edge.*`).
+    Edge,
 }
 
 fn main() -> Result<()> {
@@ -71,16 +102,66 @@ fn main() -> Result<()> {
              pool was already running): late iterations of a training may be slower"
         );
     }
-    let Command::Eval {
-        domain,
-        mode,
-        backend,
-        data_dir,
-        runs,
-        results,
-        command_line,
-        commit,
-    } = Cli::parse().command;
+    let (domain, mode, backend, data_dir, runs, results, command_line, commit) =
+        match Cli::parse().command {
+            Command::Eval {
+                domain,
+                mode,
+                backend,
+                data_dir,
+                runs,
+                results,
+                command_line,
+                commit,
+            } => (
+                domain,
+                mode,
+                backend,
+                data_dir,
+                runs,
+                results,
+                command_line,
+                commit,
+            ),
+            Command::Export {
+                ticket,
+                format,
+                out,
+                data_dir,
+            } => {
+                let format: sprig_export::ExportFormat = format.parse()?;
+                let mut runner =
+                    VisionRunner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
+                let report = edge::export_ticket(&mut runner, &ticket, format, &out)
+                    .with_context(|| format!("exporting {}", ticket.display()))?;
+                println!("{report}");
+                println!("wrote {} ({format})", out.display());
+                return Ok(());
+            }
+            Command::Infer {
+                model,
+                dataset,
+                dense,
+                data_dir,
+            } => {
+                let dataset: sprig_experiments::Dataset =
+                    dataset.parse().map_err(anyhow::Error::msg)?;
+                let execution = if dense {
+                    sprig_runtime::Execution::Dense
+                } else {
+                    sprig_runtime::Execution::Sparse
+                };
+                let mut runner =
+                    VisionRunner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
+                let (accuracy, n) = edge::infer(&mut runner, &model, dataset, execution)?;
+                println!(
+                    "{}: test accuracy {:.2}% on {n} {dataset} test images ({execution:?} kernels)",
+                    model.display(),
+                    100.0 * accuracy
+                );
+                return Ok(());
+            }
+        };
     // A bad backend name fails every run the same way: say so once, up front.
     let chosen: sprig_backend::Backend = backend
         .parse()
@@ -91,9 +172,11 @@ fn main() -> Result<()> {
     let data_dir = sprig_data::data_dir(data_dir);
     let experiments = match domain {
         Domain::Vision => suite::vision(mode, &backend),
+        Domain::Edge => edge::suite(mode, &backend),
     };
     let mut runner = VisionRunner::new(data_dir, runs);
     let mut done = Vec::new();
+    let mut finished = Vec::new();
     let mut failures = Vec::new();
     let started = Instant::now();
     for (i, experiment) in experiments.iter().enumerate() {
@@ -112,6 +195,7 @@ fn main() -> Result<()> {
                         .unwrap_or_default()
                 );
                 done.push(result);
+                finished.push(experiment);
             }
             Err(e) => {
                 eprintln!("        FAILED: {e:#}");
@@ -120,8 +204,37 @@ fn main() -> Result<()> {
         }
     }
     eprintln!("suite finished in {:.0} s", started.elapsed().as_secs_f64());
+    if domain == Domain::Edge {
+        let root = std::env::current_dir().context("the working folder")?;
+        let bench = edge::EdgeBench::new(
+            runner.runs_root().join("edge-exports"),
+            edge::criterion_home(&root),
+            mode,
+        );
+        let mut rows = Vec::new();
+        for (e, r) in finished.iter().zip(&done) {
+            eprintln!("exporting and measuring {}", e.run_dir().display());
+            match bench.measure(&mut runner, e, r) {
+                Ok(mut more) => rows.append(&mut more),
+                Err(err) => failures.push(format!("{}: {err:#}", e.run_dir().display())),
+            }
+        }
+        write_edge(
+            &results,
+            &mode.stem("edge"),
+            &rows,
+            &backend,
+            &command_line,
+            &commit,
+        )?;
+        if !failures.is_empty() {
+            bail!("{} run(s) failed:\n{}", failures.len(), failures.join("\n"));
+        }
+        return Ok(());
+    }
     let stem = mode.stem(match domain {
         Domain::Vision => "vision",
+        Domain::Edge => "edge",
     });
     write_table(
         &results,
@@ -180,6 +293,31 @@ fn write_table(
     );
     let path = dir.join(format!("{stem}.md"));
     std::fs::write(&path, page).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// `docs/results/{stem}.{json,md}` for the edge table.
+fn write_edge(
+    dir: &Path,
+    stem: &str,
+    rows: &[edge::EdgeRow],
+    backend: &str,
+    command_line: &str,
+    commit: &str,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let json = dir.join(format!("{stem}.json"));
+    let text = serde_json::to_string_pretty(rows)?;
+    std::fs::write(&json, text + "\n").with_context(|| format!("writing {}", json.display()))?;
+    let header = format!(
+        "Generated by `{command_line}` at commit `{commit}` on {}, {}; backend `{backend}`.\n",
+        machine::describe(),
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
+    );
+    let path = dir.join(format!("{stem}.md"));
+    std::fs::write(&path, edge::markdown(rows, &header))
+        .with_context(|| format!("writing {}", path.display()))?;
     eprintln!("wrote {}", path.display());
     Ok(())
 }

@@ -18,6 +18,8 @@ use sprig_mask::{MaskSet, Snapshot};
 pub mod files {
     /// The experiment's configuration (its canonical form names the folder).
     pub const CONFIG: &str = "config.json";
+    /// The input normalisation training used (fitted on the training split).
+    pub const NORMALIZATION: &str = "normalization.json";
     /// The mask, per tensor, as packed bits (base64).
     pub const MASK: &str = "mask.json";
     /// θ0 (or θk) with the mask applied: the ticket itself.

@@ -108,30 +108,21 @@ impl VisionRunner {
             ticket,
             dir: &dir,
             clock: &clock,
+            norm,
         };
-        let (finished, test_accuracy) = match experiment.model.conv_pairs() {
-            None if experiment.model == Architecture::ResNet20 => run.go(
-                ResNet::resnet20(input[0], classes, &device),
-                &device,
+        let (finished, test_accuracy) = build_model(
+            experiment.model,
+            input,
+            classes,
+            &device.clone(),
+            Train {
+                run,
+                device,
                 train,
                 validation,
-                &mut test,
-            )?,
-            None => run.go(
-                Lenet300100::new(input.iter().product(), classes, &device),
-                &device,
-                train,
-                validation,
-                &mut test,
-            )?,
-            Some(pairs) => run.go(
-                ConvNet::new(pairs, input, classes, &device),
-                &device,
-                train,
-                validation,
-                &mut test,
-            )?,
-        };
+                test: &mut test,
+            },
+        )?;
         let (finished, time_used) = finished;
         let result = RunResult {
             domain: experiment.domain.clone(),
@@ -157,6 +148,20 @@ impl VisionRunner {
         Ok(result)
     }
 
+    /// The data set with the validation split of `seed`, and the normalisation fitted on
+    /// its training split, loaded once per invocation.
+    ///
+    /// # Errors
+    /// A missing or corrupt data file, named.
+    pub fn data(&mut self, dataset: Dataset, seed: u64) -> Result<&(VisionData, Normalization)> {
+        self.load(dataset, seed)
+    }
+
+    /// The folder run folders go under.
+    pub fn runs_root(&self) -> &Path {
+        &self.runs_root
+    }
+
     /// The data set with the experiment seed's validation split, loaded once.
     fn load(&mut self, dataset: Dataset, seed: u64) -> Result<&(VisionData, Normalization)> {
         if !self.loaded.contains_key(&(dataset, seed)) {
@@ -174,12 +179,55 @@ impl VisionRunner {
     }
 }
 
+/// Something to do with a freshly built zoo model, whatever its concrete type.
+pub(crate) trait WithModel {
+    /// What it gives back.
+    type Output;
+    /// Does it.
+    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output;
+}
+
+/// Builds `architecture` for `input` images and `classes` on `device` and hands it to `w`.
+pub(crate) fn build_model<W: WithModel>(
+    architecture: Architecture,
+    input: [usize; 3],
+    classes: usize,
+    device: &Device,
+    w: W,
+) -> W::Output {
+    match architecture.conv_pairs() {
+        None if architecture == Architecture::ResNet20 => {
+            w.with(ResNet::resnet20(input[0], classes, device))
+        }
+        None => w.with(Lenet300100::new(input.iter().product(), classes, device)),
+        Some(pairs) => w.with(ConvNet::new(pairs, input, classes, device)),
+    }
+}
+
+/// Trains a built model by the experiment's method.
+struct Train<'a> {
+    run: Run<'a>,
+    device: Device,
+    train: ImageBatches,
+    validation: ImageBatches,
+    test: &'a mut ImageBatches,
+}
+
+impl WithModel for Train<'_> {
+    type Output = Result<((Finished, Duration), f64)>;
+    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
+        self.run
+            .go(model, &self.device, self.train, self.validation, self.test)
+    }
+}
+
 /// One experiment in flight.
 struct Run<'a> {
     experiment: &'a Experiment,
     ticket: Option<MaskSet>,
     dir: &'a Path,
     clock: &'a RealClock,
+    norm: &'a Normalization,
 }
 
 impl Run<'_> {
@@ -214,6 +262,7 @@ impl Run<'_> {
             ClassifierTrainee::new(model, &start, train, validation, device, e.train)?;
         let finished = self.method(&mut trainee, start, masks)?;
         ticket::write_json(self.dir, files::CONFIG, e)?;
+        ticket::write_json(self.dir, files::NORMALIZATION, self.norm)?;
         ticket::write_json(self.dir, files::MASK, &finished.masks)?;
         ticket::write_weights(self.dir, files::INITIAL, &finished.initial)?;
         ticket::write_weights(self.dir, files::TRAINED, &finished.trained)?;

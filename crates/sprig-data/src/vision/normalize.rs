@@ -143,9 +143,9 @@ impl Normalization {
         Ok(())
     }
 
-    /// `x = p * scale + offset`, the same map as `(p/255 - mean)/std` with
-    /// one multiply-add per pixel.
-    pub(crate) fn scale_offset(&self) -> (Vec<f32>, Vec<f32>) {
+    /// The per-channel `(scale, offset)` with `x = p × scale + offset`: the one multiply-add
+    /// training applies to a pixel `p`, which an exported model must repeat exactly.
+    pub fn scale_offset(&self) -> (Vec<f32>, Vec<f32>) {
         let scale = self.std.iter().map(|s| 1.0 / (255.0 * s)).collect();
         let offset = self
             .mean

@@ -1,0 +1,510 @@
+//! `eval edge`: exports tickets in every format and measures what a device would see —
+//! bytes on disk, single-sample latency of the runtime (dense and sparse) and of Burn,
+//! and test accuracy of the exported model against the Burn model it came from.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use criterion::Criterion;
+use serde::{Deserialize, Serialize};
+use sprig_backend::Backend;
+use sprig_data::ImageSet;
+use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, write_file};
+use sprig_models::{Architecture, Classifier};
+use sprig_prune::classifier::{ImageBatches, LabelledData, TrainConfig};
+use sprig_prune::load_snapshot;
+use sprig_report::RunResult;
+use sprig_runtime::{Execution, Model, Preprocess};
+
+use crate::config::{Dataset, Experiment, Method};
+use crate::suite::{Mode, budgeted_policy};
+use crate::ticket::{self, files};
+use crate::vision::{VisionRunner, WithModel, build_model};
+
+/// One model, sparsity and format: the objects of `docs/results/edge.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EdgeRow {
+    /// Data set.
+    pub dataset: String,
+    /// Architecture.
+    pub model: String,
+    /// `dense` or `budgeted`: how the ticket was made.
+    pub method: String,
+    /// Sparsity the ticket was pruned to (over prunable weights).
+    pub sparsity: f64,
+    /// `dense_f32`, `sparse_f32` or `sparse_int8`.
+    pub format: String,
+    /// Bytes of the exported file.
+    pub bytes: usize,
+    /// Bytes of the model's parameters as dense fp32.
+    pub dense_f32_bytes: usize,
+    /// Median single-sample latency of the runtime (dense execution for `dense_f32`,
+    /// sparse otherwise), microseconds, by criterion.
+    pub latency_us: f64,
+    /// Median single-sample latency of the Burn model on the same backend as training
+    /// (dense, batch of one), microseconds, by criterion.
+    pub burn_latency_us: f64,
+    /// Multiply–adds of one runtime forward pass.
+    pub multiply_adds: usize,
+    /// Test accuracy of the exported model in the runtime (a fraction).
+    pub test_accuracy: f64,
+    /// Test accuracy of the Burn model on the same examples.
+    pub burn_test_accuracy: f64,
+    /// Fraction of the examples on which runtime and Burn predict the same class.
+    pub agreement: f64,
+    /// Test examples evaluated (the first N of the official test split).
+    pub test_examples: usize,
+    /// The ticket's run folder.
+    pub ticket: String,
+}
+
+/// The tickets the edge table needs: for each model, one budgeted ticket per sparsity and
+/// a dense model, seed 0, on `backend`.
+pub fn suite(mode: Mode, backend: &str) -> Vec<Experiment> {
+    let (lenet_targets, lenet_budget, conv) = match mode {
+        Mode::Quick => (vec![0.9, 0.964], 15.0, None),
+        Mode::Standard | Mode::Full => (
+            vec![0.5, 0.7, 0.9, 0.964, 0.98],
+            60.0,
+            Some((vec![0.5, 0.7, 0.9, 0.98], 180.0)),
+        ),
+    };
+    let make = |dataset, model, train: TrainConfig, eval_every, budget, target| Experiment {
+        domain: "edge".into(),
+        dataset,
+        model,
+        method: if target > 0.0 {
+            Method::Budgeted
+        } else {
+            Method::Dense
+        },
+        seed: 0,
+        backend: backend.into(),
+        budget_s: Some(budget),
+        target_sparsity: target,
+        train,
+        eval_every,
+        imp: None,
+        policy: (target > 0.0).then(budgeted_policy),
+    };
+    let mut runs: Vec<Experiment> = std::iter::once(0.0)
+        .chain(lenet_targets)
+        .map(|t| {
+            make(
+                Dataset::Mnist,
+                Architecture::Lenet300100,
+                TrainConfig::lenet(0),
+                500,
+                lenet_budget,
+                t,
+            )
+        })
+        .collect();
+    if let Some((targets, budget)) = conv {
+        runs.extend(std::iter::once(0.0).chain(targets).map(|t| {
+            make(
+                Dataset::Cifar10,
+                Architecture::Conv2,
+                TrainConfig::conv2(0),
+                100,
+                budget,
+                t,
+            )
+        }));
+    }
+    runs
+}
+
+/// Exports and measures tickets.
+#[derive(Debug)]
+pub struct EdgeBench {
+    /// Where exported files go.
+    out_dir: PathBuf,
+    /// Where criterion writes its estimates.
+    criterion_home: PathBuf,
+    /// The most test examples a model is run on (the dense runtime of a conv net takes
+    /// milliseconds per example).
+    max_examples: fn(Architecture) -> usize,
+    quick: bool,
+}
+
+impl EdgeBench {
+    /// Exported files go to `out_dir`; criterion's estimates are read from
+    /// `criterion_home` (where `$CRITERION_HOME` points, or `target/criterion`).
+    pub fn new(out_dir: PathBuf, criterion_home: PathBuf, mode: Mode) -> Self {
+        Self {
+            out_dir,
+            criterion_home,
+            max_examples: |a| match a {
+                Architecture::Lenet300100 => 10_000,
+                _ => 2_000,
+            },
+            quick: mode == Mode::Quick,
+        }
+    }
+
+    /// Every format of the ticket of `experiment` (already run), measured.
+    ///
+    /// # Errors
+    /// A missing ticket file, a model the runtime cannot run, or a failed measurement.
+    pub fn measure(
+        &self,
+        runner: &mut VisionRunner,
+        experiment: &Experiment,
+        result: &RunResult,
+    ) -> Result<Vec<EdgeRow>> {
+        let dir = runner.runs_root().join(experiment.run_dir());
+        let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
+        let backend: Backend = experiment.backend.parse()?;
+        let device = backend.device()?;
+        let (data, norm) = runner.data(experiment.dataset, experiment.seed)?;
+        let shape = data.test.shape();
+        let input = [shape.channels, shape.height, shape.width];
+        let classes = data.classes.len();
+        let (scale, offset) = norm.scale_offset();
+        let spec = ModelSpec::new(
+            experiment.model.name(),
+            input,
+            classes,
+            Preprocess::PixelAffine { scale, offset },
+        );
+        let n = data.test.len().min((self.max_examples)(experiment.model));
+        let test = data.test.subset(&(0..n).collect::<Vec<_>>())?;
+        let job = Measure {
+            bench: self,
+            experiment,
+            result,
+            weights: &weights,
+            device: &device,
+            spec,
+            test: ImageBatches::new(test.clone(), norm.clone()),
+            pixels: test,
+            dir,
+        };
+        build_model(experiment.model, input, classes, &device, job)
+    }
+
+    /// Median of a criterion benchmark, in microseconds.
+    fn time(&self, c: &mut Criterion, id: &str, mut f: impl FnMut()) -> Result<f64> {
+        c.bench_function(id, |b| b.iter(&mut f));
+        let path = self
+            .criterion_home
+            .join(criterion_dir(id))
+            .join("new/estimates.json");
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "reading criterion's estimates {} (is $CRITERION_HOME right?)",
+                path.display()
+            )
+        })?;
+        let estimates: serde_json::Value = serde_json::from_str(&text)?;
+        let ns = estimates["median"]["point_estimate"]
+            .as_f64()
+            .with_context(|| format!("{} has no median", path.display()))?;
+        Ok(ns / 1000.0)
+    }
+
+    fn criterion(&self) -> Criterion {
+        let (warm, measure, samples) = if self.quick {
+            (Duration::from_millis(200), Duration::from_millis(500), 10)
+        } else {
+            (Duration::from_secs(1), Duration::from_secs(3), 50)
+        };
+        Criterion::default()
+            .without_plots()
+            .warm_up_time(warm)
+            .measurement_time(measure)
+            .sample_size(samples)
+    }
+}
+
+/// The folder criterion names after a benchmark id.
+fn criterion_dir(id: &str) -> String {
+    id.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_")
+}
+
+/// One ticket being measured; runs with the concrete model type.
+struct Measure<'a> {
+    bench: &'a EdgeBench,
+    experiment: &'a Experiment,
+    result: &'a RunResult,
+    weights: &'a sprig_mask::Snapshot,
+    device: &'a Device,
+    spec: ModelSpec,
+    test: ImageBatches,
+    pixels: ImageSet,
+    dir: PathBuf,
+}
+
+impl WithModel for Measure<'_> {
+    type Output = Result<Vec<EdgeRow>>;
+
+    fn with<M: Classifier<Input = Tensor<4>>>(mut self, model: M) -> Self::Output {
+        let e = self.experiment;
+        let Some(graph) = model.inference_graph() else {
+            bail!("{} has no sequential graph the runtime can run", e.model);
+        };
+        let model = load_snapshot(model, self.weights)?;
+        let burn_predictions = burn_predictions(&model, &mut self.test, self.device)?;
+        let labels: Vec<usize> = self
+            .pixels
+            .labels()
+            .iter()
+            .map(|&l| usize::from(l))
+            .collect();
+        let burn_accuracy = accuracy(&burn_predictions, &labels);
+
+        let mut c = self.bench.criterion();
+        let tag = format!(
+            "{}-s{}",
+            e.model,
+            (self.result.sparsity * 1000.0).round() / 1000.0
+        );
+        let first = self
+            .pixels
+            .image(0)
+            .context("the test split is empty")?
+            .to_vec();
+        let shape = self.spec.input;
+        let one = {
+            let dense = export(&graph, self.weights, &self.spec, ExportFormat::DenseF32)?;
+            let runtime = Model::load(&dense.bytes, Execution::Dense)?;
+            runtime.preprocess(&first)?
+        };
+        let x = Tensor::<4>::from_data(
+            TensorData::new(one.clone(), [1, shape[0], shape[1], shape[2]]),
+            self.device,
+        );
+        let burn_latency = self.bench.time(&mut c, &format!("edge-{tag}-burn"), || {
+            let logits = model.forward(x.clone());
+            std::hint::black_box(logits.into_data());
+        })?;
+
+        std::fs::create_dir_all(&self.bench.out_dir)
+            .with_context(|| format!("creating {}", self.bench.out_dir.display()))?;
+        let mut rows = Vec::new();
+        for format in ExportFormat::ALL {
+            let file = export(&graph, self.weights, &self.spec, format)?;
+            let path = self.bench.out_dir.join(format!("{tag}-{format}.sprig"));
+            write_file(&path, &file.bytes)?;
+            if format == ExportFormat::SparseF32 {
+                let report = SizeReport::of(&file);
+                std::fs::write(
+                    self.bench.out_dir.join(format!("{tag}-sizes.txt")),
+                    report.to_string(),
+                )
+                .context("writing the size report")?;
+            }
+            let execution = match format {
+                ExportFormat::DenseF32 => Execution::Dense,
+                _ => Execution::Sparse,
+            };
+            // Load from disk: what a device would do.
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let runtime = Model::load(&bytes, execution)?;
+            let mut predictions = Vec::with_capacity(labels.len());
+            for i in 0..labels.len() {
+                let pixels = self.pixels.image(i).context("test image")?;
+                predictions.push(runtime.predict(&runtime.preprocess(pixels)?)?);
+            }
+            let agree = predictions
+                .iter()
+                .zip(&burn_predictions)
+                .filter(|(a, b)| a == b)
+                .count() as f64
+                / labels.len().max(1) as f64;
+            let latency = self
+                .bench
+                .time(&mut c, &format!("edge-{tag}-{format}"), || {
+                    std::hint::black_box(runtime.forward(std::hint::black_box(&one)).ok());
+                })?;
+            rows.push(EdgeRow {
+                dataset: e.dataset.name().into(),
+                model: e.model.name().into(),
+                method: e.method.name().into(),
+                sparsity: self.result.sparsity,
+                format: format.name().into(),
+                bytes: file.bytes.len(),
+                dense_f32_bytes: SizeReport::of(&file).dense_f32_bytes,
+                latency_us: latency,
+                burn_latency_us: burn_latency,
+                multiply_adds: runtime.multiply_adds(),
+                test_accuracy: accuracy(&predictions, &labels),
+                burn_test_accuracy: burn_accuracy,
+                agreement: agree,
+                test_examples: labels.len(),
+                ticket: self.dir.display().to_string(),
+            });
+        }
+        Ok(rows)
+    }
+}
+
+/// Burn's predicted class for every example, in batches of 500 on `device` (no autodiff).
+fn burn_predictions<M: Classifier<Input = Tensor<4>>>(
+    model: &M,
+    data: &mut ImageBatches,
+    device: &Device,
+) -> Result<Vec<usize>> {
+    let mut out = Vec::with_capacity(data.len());
+    let indices: Vec<usize> = (0..data.len()).collect();
+    for chunk in indices.chunks(500) {
+        let (x, _): (Tensor<4>, Tensor<1, Int>) = data.batch(chunk, device)?;
+        let predicted = model.forward(x).argmax(1).reshape([chunk.len()]);
+        let values: Vec<i64> = predicted
+            .into_data()
+            .convert::<i64>()
+            .try_to_vec::<i64>()
+            .map_err(|e| anyhow::anyhow!("reading predictions: {e:?}"))?;
+        out.extend(values.into_iter().map(|v| v as usize));
+    }
+    Ok(out)
+}
+
+fn accuracy(predictions: &[usize], labels: &[usize]) -> f64 {
+    let right = predictions
+        .iter()
+        .zip(labels)
+        .filter(|(p, l)| p == l)
+        .count();
+    right as f64 / labels.len().max(1) as f64
+}
+
+/// `docs/results/edge.md`: one table per model, the size report of the smallest
+/// matching LeNet ticket, and how each figure was measured.
+pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
+    let mut s = String::new();
+    s.push_str("# Edge: exported tickets, bytes and single-sample latency\n\n");
+    s.push_str(header);
+    s.push_str(
+        "\nEach ticket is exported three ways: `dense_f32` (every weight, run by the \
+         runtime's dense kernels), `sparse_f32` (kept weights only, the smallest of bitmask, \
+         CSR and delta-CSR per tensor, run by the sparse kernels) and `sparse_int8` (the \
+         same with int8 values and one scale per row; the runtime dequantises at load, so \
+         its latency is the sparse f32 kernels'). Latency: criterion's median of \
+         single-sample forward passes (the first test image, preprocessing excluded); Burn's \
+         is the trained model's dense forward pass on a batch of one, same backend as \
+         training. Accuracy: the exported file read back from disk and run on the first \
+         `test_examples` images of the official test split from their raw pixels; \
+         agreement: the share of those examples on which it predicts Burn's class.\n\n",
+    );
+    let mut models: Vec<&str> = rows.iter().map(|r| r.model.as_str()).collect();
+    models.dedup();
+    for model in models {
+        s.push_str(&format!("## {model}\n\n"));
+        s.push_str(
+            "| sparsity | format | bytes | of dense fp32 | latency µs | speed-up vs dense runtime | Burn µs | test acc. | Burn test acc. | agreement | examples |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        for r in rows.iter().filter(|r| r.model == model) {
+            let dense_runtime = rows
+                .iter()
+                .find(|d| d.ticket == r.ticket && d.format == "dense_f32")
+                .map_or(f64::NAN, |d| d.latency_us);
+            s.push_str(&format!(
+                "| {:.3} | {} | {} | {:.1}% | {:.1} | {:.2}× | {:.1} | {:.2}% | {:.2}% | {:.2}% | {} |\n",
+                r.sparsity,
+                r.format,
+                r.bytes,
+                100.0 * r.bytes as f64 / r.dense_f32_bytes.max(1) as f64,
+                r.latency_us,
+                dense_runtime / r.latency_us,
+                r.burn_latency_us,
+                100.0 * r.test_accuracy,
+                100.0 * r.burn_test_accuracy,
+                100.0 * r.agreement,
+                r.test_examples,
+            ));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Where criterion writes: `$CRITERION_HOME`, else `target/criterion` under `root`.
+pub fn criterion_home(root: &Path) -> PathBuf {
+    std::env::var_os("CRITERION_HOME").map_or_else(|| root.join("target/criterion"), PathBuf::from)
+}
+
+/// Gets a zoo model's inference graph.
+struct GraphOf;
+
+impl WithModel for GraphOf {
+    type Output = Option<sprig_models::InferenceGraph>;
+    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
+        model.inference_graph()
+    }
+}
+
+/// Exports the ticket folder `dir` to `out` in `format` and returns its size report. The
+/// normalisation comes from the folder's `normalization.json`, or is refitted from the
+/// data for older folders.
+///
+/// # Errors
+/// A missing or unreadable ticket file (named), a model the runtime cannot run, or a
+/// failed write.
+pub fn export_ticket(
+    runner: &mut VisionRunner,
+    dir: &Path,
+    format: ExportFormat,
+    out: &Path,
+) -> Result<SizeReport> {
+    let config = dir.join(files::CONFIG);
+    let text = std::fs::read(&config).with_context(|| format!("reading {}", config.display()))?;
+    let experiment: Experiment = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not an experiment", config.display()))?;
+    let norm_path = dir.join(files::NORMALIZATION);
+    let norm: sprig_data::Normalization = match std::fs::read(&norm_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a normalisation", norm_path.display()))?,
+        Err(_) => runner.data(experiment.dataset, experiment.seed)?.1.clone(),
+    };
+    let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
+    let input = experiment.dataset.image_shape();
+    let classes = experiment.dataset.classes();
+    let device = Backend::Flex.device()?;
+    let graph =
+        build_model(experiment.model, input, classes, &device, GraphOf).with_context(|| {
+            format!(
+                "{} has no sequential graph the runtime can run",
+                experiment.model
+            )
+        })?;
+    let (scale, offset) = norm.scale_offset();
+    let spec = ModelSpec::new(
+        experiment.model.name(),
+        input,
+        classes,
+        Preprocess::PixelAffine { scale, offset },
+    );
+    let file = export(&graph, &weights, &spec, format)?;
+    write_file(out, &file.bytes)?;
+    Ok(SizeReport::of(&file))
+}
+
+/// Runs the exported model in `file` on the official test split of `dataset` from raw
+/// pixels; returns (accuracy, examples).
+///
+/// # Errors
+/// An unreadable or invalid model file, or data that does not fit it.
+pub fn infer(
+    runner: &mut VisionRunner,
+    file: &Path,
+    dataset: Dataset,
+    execution: Execution,
+) -> Result<(f64, usize)> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let model =
+        Model::load(&bytes, execution).with_context(|| format!("loading {}", file.display()))?;
+    let test = &runner.data(dataset, 0)?.0.test;
+    let mut right = 0;
+    for i in 0..test.len() {
+        let pixels = test.image(i).context("test image")?;
+        let predicted = model.predict(&model.preprocess(pixels)?)?;
+        right += usize::from(Some(predicted) == test.label(i));
+    }
+    Ok((right as f64 / test.len().max(1) as f64, test.len()))
+}
