@@ -163,13 +163,7 @@ impl EdgeBench {
         let shape = data.test.shape();
         let input = [shape.channels, shape.height, shape.width];
         let classes = data.classes.len();
-        let (scale, offset) = norm.scale_offset();
-        let spec = ModelSpec::new(
-            experiment.model.name(),
-            input,
-            classes,
-            Preprocess::PixelAffine { scale, offset },
-        );
+        let spec = model_spec(experiment.model, input, classes, norm);
         let n = data.test.len().min((self.max_examples)(experiment.model));
         let test = data.test.subset(&(0..n).collect::<Vec<_>>())?;
         let job = Measure {
@@ -429,6 +423,23 @@ pub fn criterion_home(root: &Path) -> PathBuf {
     std::env::var_os("CRITERION_HOME").map_or_else(|| root.join("target/criterion"), PathBuf::from)
 }
 
+/// What an exported vision model says besides its weights: the pixel preprocessing is
+/// the normalisation training used.
+fn model_spec(
+    model: Architecture,
+    input: [usize; 3],
+    classes: usize,
+    norm: &sprig_data::Normalization,
+) -> ModelSpec {
+    let (scale, offset) = norm.scale_offset();
+    ModelSpec::new(
+        model.name(),
+        input,
+        classes,
+        Preprocess::PixelAffine { scale, offset },
+    )
+}
+
 /// Gets a zoo model's inference graph.
 struct GraphOf;
 
@@ -473,13 +484,7 @@ pub fn export_ticket(
                 experiment.model
             )
         })?;
-    let (scale, offset) = norm.scale_offset();
-    let spec = ModelSpec::new(
-        experiment.model.name(),
-        input,
-        classes,
-        Preprocess::PixelAffine { scale, offset },
-    );
+    let spec = model_spec(experiment.model, input, classes, &norm);
     let file = export(&graph, &weights, &spec, format)?;
     write_file(out, &file.bytes)?;
     Ok(SizeReport::of(&file))

@@ -25,31 +25,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs one domain's suite and writes docs/results/DOMAIN.{md,json} and plots.
-    Eval {
-        /// Which table.
-        domain: Domain,
-        /// How much of it.
-        #[arg(long, value_enum, default_value = "standard")]
-        mode: Mode,
-        /// Backend for every run.
-        #[arg(long, default_value = "flex")]
-        backend: String,
-        /// Where the data sets are (default: $SPRIG_DATA, then ./data).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// Where run folders go; a finished run found there is not redone.
-        #[arg(long, default_value = "target/sprig-runs")]
-        runs: PathBuf,
-        /// Where the table, JSON and plots go.
-        #[arg(long, default_value = "docs/results")]
-        results: PathBuf,
-        /// The command line to record as the table's provenance.
-        #[arg(long, default_value = "cargo xtask eval")]
-        command_line: String,
-        /// The commit to record (xtask passes `git rev-parse --short HEAD`).
-        #[arg(long, default_value = "unknown")]
-        commit: String,
-    },
+    Eval(EvalArgs),
     /// Exports a ticket folder to a `.sprig` file and prints its size report.
     Export {
         /// The ticket (run folder).
@@ -80,6 +56,34 @@ enum Command {
     },
 }
 
+/// Arguments of `eval`.
+#[derive(Debug, clap::Args)]
+struct EvalArgs {
+    /// Which table.
+    domain: Domain,
+    /// How much of it.
+    #[arg(long, value_enum, default_value = "standard")]
+    mode: Mode,
+    /// Backend for every run.
+    #[arg(long, default_value = "flex")]
+    backend: String,
+    /// Where the data sets are (default: $SPRIG_DATA, then ./data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Where run folders go; a finished run found there is not redone.
+    #[arg(long, default_value = "target/sprig-runs")]
+    runs: PathBuf,
+    /// Where the table, JSON and plots go.
+    #[arg(long, default_value = "docs/results")]
+    results: PathBuf,
+    /// The command line to record as the table's provenance.
+    #[arg(long, default_value = "cargo xtask eval")]
+    command_line: String,
+    /// The commit to record (xtask passes `git rev-parse --short HEAD`).
+    #[arg(long, default_value = "unknown")]
+    commit: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Domain {
     Vision,
@@ -102,66 +106,61 @@ fn main() -> Result<()> {
              pool was already running): late iterations of a training may be slower"
         );
     }
-    let (domain, mode, backend, data_dir, runs, results, command_line, commit) =
-        match Cli::parse().command {
-            Command::Eval {
-                domain,
-                mode,
-                backend,
-                data_dir,
-                runs,
-                results,
-                command_line,
-                commit,
-            } => (
-                domain,
-                mode,
-                backend,
-                data_dir,
-                runs,
-                results,
-                command_line,
-                commit,
-            ),
-            Command::Export {
-                ticket,
-                format,
-                out,
-                data_dir,
-            } => {
-                let format: sprig_export::ExportFormat = format.parse()?;
-                let mut runner =
-                    VisionRunner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
-                let report = edge::export_ticket(&mut runner, &ticket, format, &out)
-                    .with_context(|| format!("exporting {}", ticket.display()))?;
-                println!("{report}");
-                println!("wrote {} ({format})", out.display());
-                return Ok(());
-            }
-            Command::Infer {
-                model,
-                dataset,
-                dense,
-                data_dir,
-            } => {
-                let dataset: sprig_experiments::Dataset =
-                    dataset.parse().map_err(anyhow::Error::msg)?;
-                let execution = if dense {
-                    sprig_runtime::Execution::Dense
-                } else {
-                    sprig_runtime::Execution::Sparse
-                };
-                let mut runner =
-                    VisionRunner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
-                let (accuracy, n) = edge::infer(&mut runner, &model, dataset, execution)?;
-                println!(
-                    "{}: test accuracy {:.2}% on {n} {dataset} test images ({execution:?} kernels)",
-                    model.display(),
-                    100.0 * accuracy
-                );
-                return Ok(());
-            }
-        };
+    match Cli::parse().command {
+        Command::Eval(args) => eval(args),
+        Command::Export {
+            ticket,
+            format,
+            out,
+            data_dir,
+        } => {
+            let format: sprig_export::ExportFormat = format.parse()?;
+            let mut runner =
+                VisionRunner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
+            let report = edge::export_ticket(&mut runner, &ticket, format, &out)
+                .with_context(|| format!("exporting {}", ticket.display()))?;
+            println!("{report}");
+            println!("wrote {} ({format})", out.display());
+            Ok(())
+        }
+        Command::Infer {
+            model,
+            dataset,
+            dense,
+            data_dir,
+        } => {
+            let dataset: sprig_experiments::Dataset =
+                dataset.parse().map_err(anyhow::Error::msg)?;
+            let execution = if dense {
+                sprig_runtime::Execution::Dense
+            } else {
+                sprig_runtime::Execution::Sparse
+            };
+            let mut runner =
+                VisionRunner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
+            let (accuracy, n) = edge::infer(&mut runner, &model, dataset, execution)?;
+            println!(
+                "{}: test accuracy {:.2}% on {n} {dataset} test images ({execution:?} kernels)",
+                model.display(),
+                100.0 * accuracy
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Runs a suite and writes its table.
+fn eval(args: EvalArgs) -> Result<()> {
+    let EvalArgs {
+        domain,
+        mode,
+        backend,
+        data_dir,
+        runs,
+        results,
+        command_line,
+        commit,
+    } = args;
     // A bad backend name fails every run the same way: say so once, up front.
     let chosen: sprig_backend::Backend = backend
         .parse()

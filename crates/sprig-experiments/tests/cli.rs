@@ -61,3 +61,50 @@ fn unknown_names_list_the_known_ones() {
     assert!(!output.status.success());
     assert!(stderr.contains("flex"), "lists known backends: {stderr}");
 }
+
+#[test]
+fn export_and_infer_name_what_is_wrong() {
+    // No ticket there: the error names the missing config.json.
+    let out = temp("model.sprig");
+    let output = runner()
+        .args(["export"])
+        .arg(temp("no-ticket"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("no-ticket/config.json"), "{stderr}");
+    assert!(!out.exists(), "nothing is written on failure");
+
+    // A file that is not a model: the runtime's error, with the file's name.
+    let junk = temp("junk.sprig");
+    std::fs::write(&junk, b"not a model at all").unwrap();
+    let output = runner()
+        .args(["infer", "--dataset", "mnist"])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("junk.sprig") && stderr.contains("SPRIGTKT"),
+        "{stderr}"
+    );
+
+    // Unknown names list the known ones.
+    let output = runner()
+        .args(["export", "x", "--out", "y", "--format", "zip"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("sparse_int8"), "{stderr}");
+    let output = runner()
+        .args(["infer", "x", "--dataset", "imagenet"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mnist, cifar10"), "{stderr}");
+}
