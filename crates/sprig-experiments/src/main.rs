@@ -324,7 +324,8 @@ fn write_edge(
 fn notes(mode: Mode) -> Vec<String> {
     let mut notes = vec![
         "`budgeted`: Sprig's time-budgeted IMP (global magnitude pruning, rewind to θ0, \
-         rounds chosen by the dense training's convergence); `one_shot`: one prune to the \
+         rounds and training lengths planned from the measured time per iteration and the \
+         dense training's convergence, re-planned at every validation); `one_shot`: one prune to the \
          target in the same budget; `random_prune`: a random mask with the budgeted \
          ticket's per-tensor sparsity, trained from θ0 for the same budget; \
          `random_reinit`: the budgeted ticket's mask with fresh initial weights, same \
@@ -339,6 +340,14 @@ fn notes(mode: Mode) -> Vec<String> {
         "Learning-rate schedules: `linear_decay` decays to zero at the end of every \
          training (Li, Yumer & Ramanan, ICLR 2020), `constant` keeps Adam's base rate \
          (LTH). Both appear at the largest budget."
+            .to_string(),
+        "Round policies (the variant column): `final-heavy 0.5` is the budgeted runs' \
+         policy: the dense training stops at its validation plateau (j*), later trainings \
+         before the last stop at j* too (they only rank the weights for the next prune), \
+         and the final ticket's training gets the rest of the time, at least half of what \
+         is left; rounds are added while that fits, up to a 20% per-round rate. \
+         `equal trainings` is the ablation: every training after the dense one gets the \
+         same length. The random controls use the final-heavy ticket."
             .to_string(),
     ];
     if mode == Mode::Quick {

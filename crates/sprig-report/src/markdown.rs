@@ -93,7 +93,11 @@ fn row(s: &GroupSummary) -> String {
     );
     format!(
         "| {} | {} | {} | {} | {:.4} | {} | {} | {:.1} | {} | {:.1} |\n",
-        cell(&c.method),
+        cell(
+            &c.variant
+                .as_ref()
+                .map_or_else(|| c.method.clone(), |v| format!("{} ({v})", c.method))
+        ),
         cell(if c.lr_schedule.is_empty() {
             "—"
         } else {
