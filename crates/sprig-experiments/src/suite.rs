@@ -143,10 +143,16 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             let mut constant = base.clone();
             constant.train.schedule = LrSchedule::Constant;
             runs.push(constant);
-            runs.push(Experiment {
-                policy: Some(BuiltinPolicy::Convergence(ConvergencePolicy::default())),
-                ..base.clone()
-            });
+            // Ablations of the round policy: equal trainings, and a larger final share
+            // (which leaves time for fewer rounds before the final training).
+            for share in [0.0, 0.75] {
+                runs.push(Experiment {
+                    policy: Some(BuiltinPolicy::Convergence(
+                        ConvergencePolicy::default().with_final_share(share),
+                    )),
+                    ..base.clone()
+                });
+            }
         }
         for method in [Method::OneShot, Method::RandomPrune, Method::RandomReinit] {
             if method == Method::RandomReinit && !s.all_controls {
