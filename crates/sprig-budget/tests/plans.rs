@@ -428,3 +428,16 @@ fn a_final_share_puts_the_spare_time_into_the_final_training() {
         Err(BudgetError::InvalidPolicy(_))
     ));
 }
+
+#[test]
+fn a_share_that_cannot_fit_still_gives_one_round_with_the_rest() {
+    // Right after profiling, the dense training's exploring cap is a third of the time;
+    // a 0.9 share cannot fit after it, so the plan is one round whose final training
+    // takes everything left.
+    let input = after_profiling();
+    let p = plan_with(&input, &ConvergencePolicy::default().with_final_share(0.9)).unwrap();
+    assert_eq!(p.kind, PlanKind::Regular);
+    assert_eq!(p.rounds, 1, "{:?}", p.trainings);
+    assert!(p.trainings[1] > p.trainings[0], "{:?}", p.trainings);
+    assert!(p.expected_finish <= p.cutoff);
+}

@@ -513,3 +513,51 @@ pub fn infer(
     }
     Ok((right as f64 / test.len().max(1) as f64, test.len()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_suite_has_the_lth_smallest_ticket_and_unique_folders() {
+        for mode in [Mode::Quick, Mode::Standard] {
+            let runs = suite(mode, "flex");
+            let mut dirs = std::collections::BTreeSet::new();
+            assert!(runs.iter().all(|r| dirs.insert(r.run_dir())), "{mode:?}");
+            assert!(runs.iter().any(|r| r.model == Architecture::Lenet300100
+                && r.target_sparsity == 0.964
+                && r.method == Method::Budgeted));
+            assert!(runs.iter().any(|r| r.method == Method::Dense));
+        }
+    }
+
+    #[test]
+    fn the_page_lists_every_row_with_its_speed_up() {
+        let row = |format: &str, latency: f64| EdgeRow {
+            dataset: "mnist".into(),
+            model: "lenet-300-100".into(),
+            method: "budgeted".into(),
+            sparsity: 0.9,
+            format: format.into(),
+            bytes: 1000,
+            dense_f32_bytes: 4000,
+            latency_us: latency,
+            burn_latency_us: 50.0,
+            multiply_adds: 10,
+            test_accuracy: 0.98,
+            burn_test_accuracy: 0.98,
+            agreement: 1.0,
+            test_examples: 100,
+            ticket: "t".into(),
+        };
+        let page = markdown(
+            &[row("dense_f32", 30.0), row("sparse_f32", 10.0)],
+            "header\n",
+        );
+        assert!(
+            page.contains("| 0.900 | sparse_f32 | 1000 | 25.0% | 10.0 | 3.00× |"),
+            "{page}"
+        );
+        assert!(page.contains("| 0.900 | dense_f32 |"), "{page}");
+    }
+}

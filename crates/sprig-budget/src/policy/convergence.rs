@@ -131,7 +131,8 @@ impl RoundPolicy for ConvergencePolicy {
 
 /// The schedule `[current, j* × (R − 1), F]` with the final training F ≥ max(j*, share ×
 /// the iterations that fit), the most rounds R ≤ `gentle` that fit, and F stretched to
-/// fill the time; `None` if not even one round fits.
+/// fill the time; one round with F ≥ j* if the share does not fit even then; `None` if
+/// not even that fits.
 fn final_heavy(ctx: &PlanContext<'_>, shape: Shape, gentle: u32, share: f64) -> Option<Vec<u64>> {
     let j_star = shape.j_star;
     let bound = ctx.iteration_bound();
@@ -143,9 +144,12 @@ fn final_heavy(ctx: &PlanContext<'_>, shape: Shape, gentle: u32, share: f64) -> 
         v.push(last);
         v
     };
+    // If even one round cannot leave the reserved share to the final training (the
+    // current training is long), one round with the longest final training that fits.
     let rounds = largest_where(1, u64::from(gentle), |r| {
         ctx.fits(&schedule(r as u32, reserved))
-    })? as u32;
+    })
+    .or_else(|| ctx.fits(&schedule(1, j_star)).then_some(1))? as u32;
     let hi = ctx.training_cap().min(bound).max(reserved);
     let last = largest_where(reserved, hi, |f| ctx.fits(&schedule(rounds, f)))?;
     Some(schedule(rounds, last))
