@@ -84,7 +84,11 @@ pub fn lenet_runtime_file(sparsity: f64, format: sprig_export::ExportFormat) -> 
         architecture: "lenet-300-100".into(),
         input: [1, 28, 28],
         classes: 10,
-        preprocess: Preprocess::None,
+        // MNIST's normalisation (mean 0.1307, std 0.3081 of p / 255).
+        preprocess: Preprocess::PixelAffine {
+            scale: vec![1.0 / (255.0 * 0.3081)],
+            offset: vec![-0.1307 / 0.3081],
+        },
         metadata: Vec::new(),
         layers,
     };

@@ -60,6 +60,9 @@ pub fn markdown_report(
     for s in &summaries {
         let key = (s.config.dataset.clone(), s.config.model.clone());
         if current.as_ref() != Some(&key) {
+            if current.is_some() {
+                page.push('\n');
+            }
             let _ = writeln!(page, "## {} / {}\n", cell(&key.0), cell(&key.1));
             page.push_str(
                 "| method | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds |\n\

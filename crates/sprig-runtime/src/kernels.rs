@@ -152,11 +152,97 @@ impl CsrMatrix {
     }
 }
 
+/// A matrix stored by columns, non-zeros only. `y += W x` visits only the columns whose
+/// input is non-zero, so it skips pruned weights *and* zero activations (ReLU outputs,
+/// background pixels).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CscMatrix {
+    rows: usize,
+    cols: usize,
+    col_ptr: Vec<u32>,
+    row_idx: Vec<u32>,
+    values: Vec<f32>,
+}
+
+impl CscMatrix {
+    /// The column layout of `m`'s non-zeros.
+    pub(crate) fn from_csr(m: &CsrMatrix) -> Self {
+        let mut col_ptr = alloc::vec![0u32; m.cols + 1];
+        for &c in &m.col_idx {
+            col_ptr[c as usize + 1] += 1;
+        }
+        for c in 0..m.cols {
+            col_ptr[c + 1] += col_ptr[c];
+        }
+        let mut next: Vec<u32> = col_ptr[..m.cols].to_vec();
+        let mut row_idx = alloc::vec![0u32; m.values.len()];
+        let mut values = alloc::vec![0.0f32; m.values.len()];
+        for r in 0..m.rows {
+            for (c, v) in m.row(r) {
+                let at = next[c] as usize;
+                row_idx[at] = r as u32;
+                values[at] = v;
+                next[c] += 1;
+            }
+        }
+        Self {
+            rows: m.rows,
+            cols: m.cols,
+            col_ptr,
+            row_idx,
+            values,
+        }
+    }
+
+    /// Stored non-zeros.
+    pub fn nonzeros(&self) -> usize {
+        self.values.len()
+    }
+
+    /// `y += W x`, skipping every column whose input is zero. `x` must have `cols`
+    /// values and `y` `rows`.
+    pub fn matvec_add(&self, x: &[f32], y: &mut [f32]) {
+        for (c, &xc) in x.iter().enumerate().take(self.cols) {
+            if xc == 0.0 {
+                continue;
+            }
+            let (s, e) = (self.col_ptr[c] as usize, self.col_ptr[c + 1] as usize);
+            for (&r, &v) in self.row_idx[s..e].iter().zip(&self.values[s..e]) {
+                y[r as usize] += v * xc;
+            }
+        }
+    }
+
+    /// The same matrix with column `c` multiplied by `scale[c]`.
+    pub(crate) fn scaled(&self, scale: &[f32]) -> Self {
+        let mut m = self.clone();
+        for (c, &k) in scale.iter().enumerate().take(m.cols) {
+            let (s, e) = (m.col_ptr[c] as usize, m.col_ptr[c + 1] as usize);
+            m.values[s..e].iter_mut().for_each(|v| *v *= k);
+        }
+        m
+    }
+
+    /// `W v` for a vector `v` (e.g. a normalisation's offsets), every column visited.
+    pub(crate) fn times(&self, v: &[f32]) -> Vec<f32> {
+        let mut y = alloc::vec![0.0; self.rows];
+        for (c, &vc) in v.iter().enumerate().take(self.cols) {
+            let (s, e) = (self.col_ptr[c] as usize, self.col_ptr[c + 1] as usize);
+            for (&r, &w) in self.row_idx[s..e].iter().zip(&self.values[s..e]) {
+                y[r as usize] += w * vc;
+            }
+        }
+        y
+    }
+}
+
 /// A weight matrix in either form.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Matrix {
     Dense(DenseMatrix),
     Sparse(CsrMatrix),
+    /// Linear layers in sparse execution: by columns, skipping zero inputs.
+    SparseColumns(CscMatrix),
 }
 
 impl Matrix {
@@ -164,6 +250,7 @@ impl Matrix {
         match self {
             Matrix::Dense(m) => m.rows,
             Matrix::Sparse(m) => m.rows,
+            Matrix::SparseColumns(m) => m.rows,
         }
     }
 
@@ -172,6 +259,7 @@ impl Matrix {
         match self {
             Matrix::Dense(m) => m.data.len(),
             Matrix::Sparse(m) => m.values.len(),
+            Matrix::SparseColumns(m) => m.values.len(),
         }
     }
 
@@ -179,6 +267,10 @@ impl Matrix {
         match self {
             Matrix::Dense(m) => m.matvec(x, y),
             Matrix::Sparse(m) => m.matvec(x, y),
+            Matrix::SparseColumns(m) => {
+                y.fill(0.0);
+                m.matvec_add(x, y);
+            }
         }
     }
 
@@ -187,6 +279,15 @@ impl Matrix {
         match self {
             Matrix::Dense(m) => m.row(r).for_each(|(c, v)| f(c, v)),
             Matrix::Sparse(m) => m.row(r).for_each(|(c, v)| f(c, v)),
+            // Convolutions are built with CSR rows; a column matrix has no cheap row.
+            Matrix::SparseColumns(m) => {
+                for c in 0..m.cols {
+                    let (s, e) = (m.col_ptr[c] as usize, m.col_ptr[c + 1] as usize);
+                    if let Some(k) = (s..e).find(|&k| m.row_idx[k] as usize == r) {
+                        f(c, m.values[k]);
+                    }
+                }
+            }
         }
     }
 }

@@ -42,5 +42,5 @@ pub use encoding::{EncodeOptions, Encoding, EncodingChoice, Quantization, Tensor
 pub use error::RuntimeError;
 pub use format::{FORMAT_VERSION, MAGIC, ModelFile, read_model, write_model};
 pub use graph::{Graph, Layer, Preprocess, TensorSpec};
-pub use kernels::{CsrMatrix, DenseMatrix};
+pub use kernels::{CscMatrix, CsrMatrix, DenseMatrix};
 pub use model::{Execution, Model};

@@ -7,7 +7,7 @@ use crate::encoding::{Decoded, TensorSize};
 use crate::error::shape;
 use crate::format::read_file;
 use crate::graph::{Graph, Layer, Preprocess};
-use crate::kernels::{ConvShape, CsrMatrix, DenseMatrix, Matrix, conv2d, max_pool};
+use crate::kernels::{ConvShape, CscMatrix, CsrMatrix, DenseMatrix, Matrix, conv2d, max_pool};
 
 /// How weight matrices are held and multiplied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,6 +64,10 @@ pub struct Model {
     execution: Execution,
     /// The longest activation vector, for the two working buffers.
     widest: usize,
+    /// Sparse execution of a model that starts flatten → linear on pixels: that layer with
+    /// the pixel normalisation folded in (`W·diag(scale)` and `b + W·offset`), so it runs
+    /// on raw pixels and skips the zero ones (the background of most images).
+    folded: Option<Op>,
 }
 
 impl Model {
@@ -94,12 +98,14 @@ impl Model {
                 graph.classes
             )));
         }
+        let folded = fold_pixels(&graph, &ops);
         Ok(Self {
             graph,
             ops,
             sizes,
             execution,
             widest,
+            folded,
         })
     }
 
@@ -162,10 +168,33 @@ impl Model {
     /// [`RuntimeError::Shape`] if `input` does not have [`Model::input_len`] values.
     pub fn forward(&self, input: &[f32]) -> Result<Vec<f32>, RuntimeError> {
         self.check_input(input.len())?;
+        Ok(self.run(&self.ops, input))
+    }
+
+    /// The logits for raw 8-bit pixels (planar by channel), preprocessing included. In
+    /// sparse execution a model that starts flatten → linear skips the zero pixels (see
+    /// [`Model::preprocess`] for the map).
+    ///
+    /// # Errors
+    /// As [`Model::preprocess`].
+    pub fn forward_pixels(&self, pixels: &[u8]) -> Result<Vec<f32>, RuntimeError> {
+        match &self.folded {
+            Some(first) => {
+                self.check_input(pixels.len())?;
+                let x: Vec<f32> = pixels.iter().map(|&p| f32::from(p)).collect();
+                let ops = core::iter::once(first).chain(&self.ops[2..]);
+                Ok(self.run(ops, &x))
+            }
+            None => self.forward(&self.preprocess(pixels)?),
+        }
+    }
+
+    /// Runs `ops` on `input`, ping-ponging between two buffers.
+    fn run<'a>(&'a self, ops: impl IntoIterator<Item = &'a Op>, input: &[f32]) -> Vec<f32> {
         let mut a = Vec::with_capacity(self.widest);
         a.extend_from_slice(input);
         let mut b = alloc::vec![0.0; self.widest];
-        for op in &self.ops {
+        for op in ops {
             match op {
                 Op::Linear { weights, bias } => {
                     let out = &mut b[..weights.rows()];
@@ -193,7 +222,7 @@ impl Model {
                 Op::Flatten => {}
             }
         }
-        Ok(a)
+        a
     }
 
     /// The predicted class: the first index of the largest logit.
@@ -203,6 +232,14 @@ impl Model {
     pub fn predict(&self, input: &[f32]) -> Result<usize, RuntimeError> {
         let logits = self.forward(input)?;
         Ok(argmax(&logits))
+    }
+
+    /// The predicted class of raw pixels ([`Model::forward_pixels`]).
+    ///
+    /// # Errors
+    /// As [`Model::preprocess`].
+    pub fn predict_pixels(&self, pixels: &[u8]) -> Result<usize, RuntimeError> {
+        Ok(argmax(&self.forward_pixels(pixels)?))
     }
 
     fn check_input(&self, len: usize) -> Result<(), RuntimeError> {
@@ -276,8 +313,12 @@ fn build(
                     t.shape
                 )));
             }
+            let weights = match matrix(t, execution) {
+                Matrix::Sparse(csr) => Matrix::SparseColumns(CscMatrix::from_csr(&csr)),
+                dense => dense,
+            };
             let op = Op::Linear {
-                weights: matrix(t, execution),
+                weights,
                 bias: bias_of(bias, t.rows)?,
             };
             (op, Activations::Flat(t.rows))
@@ -360,4 +401,32 @@ fn matrix(t: &Decoded, execution: Execution) -> Matrix {
                 .expect("a decoded tensor holds rows × cols values"),
         ),
     }
+}
+
+/// The first linear layer with the pixel normalisation folded in, when the model is
+/// flatten → linear on pixels in sparse execution: `W x + b` with `x = p·scale[c] +
+/// offset[c]` is `(W·diag(scale)) p + (b + W·offset)`.
+fn fold_pixels(graph: &Graph, ops: &[Op]) -> Option<Op> {
+    let Preprocess::PixelAffine { scale, offset } = &graph.preprocess else {
+        return None;
+    };
+    let [Op::Flatten, Op::Linear { weights, bias }, ..] = ops else {
+        return None;
+    };
+    let Matrix::SparseColumns(w) = weights else {
+        return None;
+    };
+    let plane = (graph.input[1] * graph.input[2]).max(1);
+    let per_column = |v: &[f32]| -> Vec<f32> {
+        (0..graph.input.iter().product::<usize>())
+            .map(|c| v[c / plane])
+            .collect()
+    };
+    let shift = w.times(&per_column(offset));
+    let scales = per_column(scale);
+    let csc = w.scaled(&scales);
+    Some(Op::Linear {
+        weights: Matrix::SparseColumns(csc),
+        bias: bias.iter().zip(&shift).map(|(b, s)| b + s).collect(),
+    })
 }

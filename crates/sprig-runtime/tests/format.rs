@@ -354,3 +354,63 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn raw_pixels_give_the_logits_of_their_preprocessed_input() {
+    // Flatten → linear on 2×3×3 pixels, most of them zero (as in MNIST's background).
+    let weights: Vec<f32> = (0..4 * 18)
+        .map(|i| {
+            if i % 3 == 0 {
+                0.0
+            } else {
+                ((i as f32) * 0.41).sin()
+            }
+        })
+        .collect();
+    let graph = Graph {
+        architecture: "pixels".into(),
+        input: [2, 3, 3],
+        classes: 4,
+        preprocess: Preprocess::PixelAffine {
+            scale: vec![1.0 / 255.0, 1.0 / 127.0],
+            offset: vec![-0.4, 0.3],
+        },
+        metadata: vec![],
+        layers: vec![
+            Layer::Flatten,
+            Layer::Linear {
+                weight: 0,
+                bias: Some(1),
+            },
+        ],
+    };
+    let tensors = vec![
+        TensorSpec::new("w", vec![4, 18], weights),
+        TensorSpec::new("b", vec![4], vec![0.1, 0.2, -0.3, 0.0]),
+    ];
+    let bytes = write_model(&graph, &tensors, &EncodeOptions::default())
+        .unwrap()
+        .bytes;
+    let pixels: Vec<u8> = (0..18)
+        .map(|i| if i % 4 == 0 { (i * 13) as u8 } else { 0 })
+        .collect();
+    let dense = Model::load(&bytes, Execution::Dense).unwrap();
+    let expected = dense.forward(&dense.preprocess(&pixels).unwrap()).unwrap();
+    for execution in [Execution::Sparse, Execution::Dense] {
+        let model = Model::load(&bytes, execution).unwrap();
+        let got = model.forward_pixels(&pixels).unwrap();
+        for (a, b) in got.iter().zip(&expected) {
+            assert!((a - b).abs() < 1e-5, "{execution:?}: {a} vs {b}");
+        }
+        assert_eq!(
+            model.predict_pixels(&pixels).unwrap(),
+            model.predict(&model.preprocess(&pixels).unwrap()).unwrap()
+        );
+    }
+    assert!(
+        Model::load(&bytes, Execution::Sparse)
+            .unwrap()
+            .forward_pixels(&pixels[..3])
+            .is_err()
+    );
+}
