@@ -438,6 +438,9 @@ fn a_share_that_cannot_fit_still_gives_one_round_with_the_rest() {
     let p = plan_with(&input, &ConvergencePolicy::default().with_final_share(0.9)).unwrap();
     assert_eq!(p.kind, PlanKind::Regular);
     assert_eq!(p.rounds, 1, "{:?}", p.trainings);
+    // The dense training keeps its exploring cap (the 2-round share of the table above),
+    // not the minimum: it still has to show when the network converges.
+    assert_eq!(p.trainings[0], 28_256, "{:?}", p.trainings);
     assert!(p.trainings[1] > p.trainings[0], "{:?}", p.trainings);
     assert!(p.expected_finish <= p.cutoff);
 }

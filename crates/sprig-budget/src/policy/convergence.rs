@@ -151,7 +151,9 @@ fn final_heavy(ctx: &PlanContext<'_>, shape: Shape, gentle: u32, share: f64) -> 
     })
     .or_else(|| ctx.fits(&schedule(1, j_star)).then_some(1))? as u32;
     let hi = ctx.training_cap().min(bound).max(reserved);
-    let last = largest_where(reserved, hi, |f| ctx.fits(&schedule(rounds, f)))?;
+    // The longest final training that fits: at least the share when the share decided
+    // the rounds, at least j* when the fallback did.
+    let last = largest_where(j_star, hi, |f| ctx.fits(&schedule(rounds, f)))?;
     Some(schedule(rounds, last))
 }
 
