@@ -346,10 +346,8 @@ fn notes(mode: Mode) -> Vec<String> {
          before the last stop at j* too (they only rank the weights for the next prune), \
          and the final ticket's training gets the rest of the time, at least half of what \
          is left; rounds are added while that fits, up to a 20% per-round rate. \
-         `equal trainings` (every training after the dense one gets the same length) and \
-         `final-heavy 0.75` (at least three quarters of what is left to the final \
-         training, so fewer rounds) are ablations. The random controls use the \
-         `final-heavy 0.5` ticket."
+         `equal trainings` (every training after the dense one gets the same length) is \
+         the ablation. The random controls use the `final-heavy 0.5` ticket."
             .to_string(),
     ];
     if mode == Mode::Quick {

@@ -143,9 +143,8 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             let mut constant = base.clone();
             constant.train.schedule = LrSchedule::Constant;
             runs.push(constant);
-            // Ablations of the round policy: equal trainings, and a larger final share
-            // (which leaves time for fewer rounds before the final training).
-            for share in [0.0, 0.75] {
+            // Ablation of the round policy: equal trainings after the dense one.
+            for share in [0.0] {
                 runs.push(Experiment {
                     policy: Some(BuiltinPolicy::Convergence(
                         ConvergencePolicy::default().with_final_share(share),
