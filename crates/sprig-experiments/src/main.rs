@@ -341,7 +341,7 @@ fn notes(mode: Mode) -> Vec<String> {
          training (Li, Yumer & Ramanan, ICLR 2020), `constant` keeps Adam's base rate \
          (LTH). Both appear at the largest budget."
             .to_string(),
-        "Round policies (the variant column): `final-heavy 0.5` is the budgeted runs' \
+        "Round policies (in parentheses after the method): `final-heavy 0.5` is the budgeted runs' \
          policy: the dense training stops at its validation plateau (j*), later trainings \
          before the last stop at j* too (they only rank the weights for the next prune), \
          and the final ticket's training gets the rest of the time, at least half of what \

@@ -144,14 +144,10 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             constant.train.schedule = LrSchedule::Constant;
             runs.push(constant);
             // Ablation of the round policy: equal trainings after the dense one.
-            for share in [0.0] {
-                runs.push(Experiment {
-                    policy: Some(BuiltinPolicy::Convergence(
-                        ConvergencePolicy::default().with_final_share(share),
-                    )),
-                    ..base.clone()
-                });
-            }
+            runs.push(Experiment {
+                policy: Some(BuiltinPolicy::Convergence(ConvergencePolicy::default())),
+                ..base.clone()
+            });
         }
         for method in [Method::OneShot, Method::RandomPrune, Method::RandomReinit] {
             if method == Method::RandomReinit && !s.all_controls {
