@@ -186,6 +186,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_edge_suite_reuses_the_vision_tables_conv_tickets() {
+        let vision = vision(Mode::Standard, "flex");
+        for e in crate::edge::suite(Mode::Standard, "flex")
+            .iter()
+            .filter(|e| e.model == Architecture::Conv2)
+        {
+            assert!(vision.contains(e), "{:?}", e.run_dir());
+        }
+    }
+
+    #[test]
     fn controls_follow_their_ticket_and_folders_are_unique() {
         for mode in [Mode::Quick, Mode::Standard, Mode::Full] {
             let runs = vision(mode, "flex");
