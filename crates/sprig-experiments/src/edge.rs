@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 use criterion::Criterion;
 use serde::{Deserialize, Serialize};
 use sprig_backend::Backend;
@@ -265,16 +265,8 @@ impl WithModel for Measure<'_> {
             .image(0)
             .context("the test split is empty")?
             .to_vec();
-        let shape = self.spec.input;
-        let one = {
-            let dense = export(&graph, self.weights, &self.spec, ExportFormat::DenseF32)?;
-            let runtime = Model::load(&dense.bytes, Execution::Dense)?;
-            runtime.preprocess(&first)?
-        };
-        let x = Tensor::<4>::from_data(
-            TensorData::new(one, [1, shape[0], shape[1], shape[2]]),
-            self.device,
-        );
+        // Burn's input for the first image, normalised as in training.
+        let (x, _): (Tensor<4>, Tensor<1, Int>) = self.test.batch(&[0], self.device)?;
         let burn_latency = self.bench.time(&mut c, &format!("edge-{tag}-burn"), || {
             let logits = model.forward(x.clone());
             std::hint::black_box(logits.into_data());
