@@ -430,6 +430,36 @@ fn a_final_share_puts_the_spare_time_into_the_final_training() {
 }
 
 #[test]
+fn short_ranking_trainings_leave_more_to_the_final_one() {
+    // As above, with ranking trainings planned at a quarter of j* = 3000: 750 each. Still
+    // 10 rounds (the gentle cap), and the 9 × 2250 iterations saved go to the final one.
+    let input = dense_converged(120);
+    let share = ConvergencePolicy::default().with_final_share(0.5);
+    let long = plan_with(&input, &share).unwrap();
+    let p = plan_with(&input, &share.with_ranking_share(0.25)).unwrap();
+    let (last, middle) = p.trainings[1..].split_last().unwrap();
+    assert!(middle.iter().all(|&j| j == 750), "{:?}", p.trainings);
+    assert_eq!(p.rounds, 10);
+    assert!(
+        *last >= long.trainings.last().unwrap() + 9 * 2250 - 100,
+        "{:?}",
+        p.trainings
+    );
+    assert!(p.expected_finish <= p.cutoff);
+    // While the dense training is still exploring, it is not shortened.
+    let early = after_profiling();
+    let a = plan_with(&early, &share).unwrap();
+    let b = plan_with(&early, &share.with_ranking_share(0.25)).unwrap();
+    assert_eq!(a.trainings[0], b.trainings[0]);
+    for bad in [0.0, 1.5, f64::NAN] {
+        assert!(matches!(
+            plan_with(&input, &share.with_ranking_share(bad)),
+            Err(BudgetError::InvalidPolicy(_))
+        ));
+    }
+}
+
+#[test]
 fn a_share_that_cannot_fit_still_gives_one_round_with_the_rest() {
     // Right after profiling, the dense training's exploring cap is a third of the time;
     // a 0.9 share cannot fit after it, so the plan is one round whose final training

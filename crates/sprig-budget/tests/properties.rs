@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use sprig_budget::{
-    BudgetError, BuiltinPolicy, Clock, ConvergencePolicy, CostModel, Deadline, EvalSchedule,
-    FakeClock, FixedRounds, IterationProfiler, MaxRounds, PlanInput, PlanKind, Replanner,
-    RoundPolicy, RunConfig, minimum_budget, plan, plan_with,
+    BudgetError, BuiltinPolicy, Clock, ConvergencePolicy, CostModel, DEFAULT_SPARSITY_TOLERANCE,
+    Deadline, EvalSchedule, FakeClock, FixedRounds, IterationProfiler, MaxRounds, PlanInput,
+    PlanKind, Replanner, RoundPolicy, RunConfig, minimum_budget, plan, plan_with,
 };
 
 /// 256 cases, or more with `PROPTEST_CASES=n` for a longer hunt.
@@ -34,9 +34,18 @@ fn eval_schedule() -> impl Strategy<Value = EvalSchedule> {
 
 fn policy() -> impl Strategy<Value = BuiltinPolicy> {
     prop_oneof![
-        (0.05f64..0.6, prop_oneof![Just(0.0), 0.0f64..0.95]).prop_map(|(r, share)| {
-            BuiltinPolicy::Convergence(ConvergencePolicy::new(r).with_final_share(share))
-        }),
+        (
+            0.05f64..0.6,
+            prop_oneof![Just(0.0), 0.0f64..0.95],
+            prop::option::of(0.01f64..=1.0),
+        )
+            .prop_map(|(r, share, ranking)| {
+                let p = ConvergencePolicy::new(r).with_final_share(share);
+                BuiltinPolicy::Convergence(match ranking {
+                    Some(ranking) => p.with_ranking_share(ranking),
+                    None => p,
+                })
+            }),
         (1u32..30).prop_map(|r| BuiltinPolicy::Fixed(FixedRounds(r))),
         Just(BuiltinPolicy::Max(MaxRounds)),
     ]
@@ -402,7 +411,9 @@ proptest! {
             out.finish, sim.budget, out.slowest_iteration
         );
         if out.completed {
-            prop_assert_eq!(out.sparsity, sim.target);
+            // Within the planner's tolerance: with a tiny s* a round can land within
+            // it, and the run counts the target as reached.
+            prop_assert!((out.sparsity - sim.target).abs() <= DEFAULT_SPARSITY_TOLERANCE);
         }
     }
 
@@ -417,7 +428,9 @@ proptest! {
         for policy in [ConvergencePolicy::default(), ConvergencePolicy::default().with_final_share(0.5)] {
             let out = simulate(&sim, policy);
             prop_assert!(out.completed, "{:?} {:?}", policy, out);
-            prop_assert_eq!(out.sparsity, sim.target);
+            // Within the planner's tolerance: with a tiny s* a round can land within
+            // it, and the run counts the target as reached.
+            prop_assert!((out.sparsity - sim.target).abs() <= DEFAULT_SPARSITY_TOLERANCE);
             prop_assert!(out.finish <= sim.budget);
         }
     }

@@ -1,6 +1,6 @@
 //! Data sets for Sprig, loaded from a local data directory (no downloads).
 //!
-//! This part covers vision: MNIST and CIFAR-10, in whichever format the data
+//! Vision: MNIST and CIFAR-10, in whichever format the data
 //! directory holds, as in-memory [`ImageSet`]s that implement Burn's
 //! [`Dataset`](burn_dataset::Dataset) trait and offer an allocation-free
 //! batch path ([`ImageSet::fill_batch`]) for the trainer.
@@ -10,6 +10,9 @@
 //!   directory, verify, decode, hold out a seeded validation split.
 //! - [`Normalization`]: per-channel mean/std fitted on the training split.
 //! - [`epoch_order`]: the seeded visiting order of each epoch.
+//!
+//! Text ([`text`]): TREC, MR and CSV files in the layout of Zhang et al. (2015), tokenised
+//! and encoded with a [`Vocabulary`] built from the training split only, as [`TextSet`]s.
 //!
 //! Every bad input (missing, truncated or corrupt file) is a [`DataError`]
 //! naming the file and what was expected; nothing panics on it.
@@ -44,9 +47,14 @@
 #![warn(missing_docs)]
 
 mod data_dir;
+pub mod text;
 pub mod vision;
 
 pub use data_dir::{DATA_DIR_ENV, DEFAULT_DATA_DIR, data_dir};
+pub use text::{
+    TextData, TextItem, TextOptions, TextSet, TrecLabels, Vocabulary, load_class_csv, load_mr,
+    load_trec,
+};
 pub use vision::{
     ChecksumPolicy, DataError, DataSource, ImageItem, ImageSet, ImageShape, LTH_VALIDATION_SIZE,
     LoadOptions, Normalization, TrainTest, VisionData, epoch_order, load_cifar10, load_mnist,

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sprig_budget::BuiltinPolicy;
-use sprig_models::Architecture;
+use sprig_data::text::VocabConfig;
+use sprig_models::{Architecture, Modality};
 use sprig_prune::classifier::TrainConfig;
 
 /// The evaluation's data sets.
@@ -19,38 +20,66 @@ pub enum Dataset {
     Mnist,
     /// CIFAR-10 natural images.
     Cifar10,
+    /// TREC question classification, 6 coarse classes.
+    Trec,
+    /// MR movie-review sentence polarity.
+    Mr,
 }
 
 impl Dataset {
-    /// The name used in result files.
+    /// Every data set, in the order they are listed to users.
+    pub const ALL: [Dataset; 4] = [Dataset::Mnist, Dataset::Cifar10, Dataset::Trec, Dataset::Mr];
+
+    /// The name used in result files (and the folder under the data directory).
     pub fn name(self) -> &'static str {
         match self {
             Dataset::Mnist => "mnist",
             Dataset::Cifar10 => "cifar10",
+            Dataset::Trec => "trec",
+            Dataset::Mr => "mr",
         }
     }
 
-    /// One image's `[channels, height, width]`.
-    pub fn image_shape(self) -> [usize; 3] {
+    /// What its examples are.
+    pub fn modality(self) -> Modality {
         match self {
-            Dataset::Mnist => [1, 28, 28],
-            Dataset::Cifar10 => [3, 32, 32],
+            Dataset::Mnist | Dataset::Cifar10 => Modality::Image,
+            Dataset::Trec | Dataset::Mr => Modality::Text,
+        }
+    }
+
+    /// One image's `[channels, height, width]`, for image data sets.
+    pub fn image_shape(self) -> Option<[usize; 3]> {
+        match self {
+            Dataset::Mnist => Some([1, 28, 28]),
+            Dataset::Cifar10 => Some([3, 32, 32]),
+            Dataset::Trec | Dataset::Mr => None,
         }
     }
 
     /// Number of classes.
     pub fn classes(self) -> usize {
-        10
+        match self {
+            Dataset::Mnist | Dataset::Cifar10 => 10,
+            Dataset::Trec => 6,
+            Dataset::Mr => 2,
+        }
     }
 }
 
 impl std::str::FromStr for Dataset {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [Dataset::Mnist, Dataset::Cifar10]
+        Dataset::ALL
             .into_iter()
             .find(|d| d.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown data set `{s}`: known data sets are mnist, cifar10"))
+            .ok_or_else(|| {
+                let known: Vec<&str> = Dataset::ALL.iter().map(|d| d.name()).collect();
+                format!(
+                    "unknown data set `{s}`: known data sets are {}",
+                    known.join(", ")
+                )
+            })
     }
 }
 
@@ -142,6 +171,9 @@ pub struct Experiment {
     /// set, so a change of policy never reuses another policy's result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<BuiltinPolicy>,
+    /// Tokenisation and vocabulary of a text data set (`None` for images).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<VocabConfig>,
 }
 
 impl Experiment {
@@ -191,10 +223,23 @@ impl Experiment {
 /// A short name for a round policy, for tables.
 pub fn policy_label(policy: &BuiltinPolicy) -> String {
     match policy {
-        BuiltinPolicy::Convergence(c) if c.final_share > 0.0 => {
-            format!("final-heavy {}", c.final_share)
+        BuiltinPolicy::Convergence(c) => {
+            let mut label = if c.final_share > 0.0 {
+                format!("final-heavy {}", c.final_share)
+            } else {
+                "equal trainings".into()
+            };
+            if let Some(overlap) = c.ranking_overlap {
+                label.push_str(&format!(", early-bird {overlap}"));
+            }
+            if c.ranking_resumes {
+                label.push_str(", resumed ranking");
+            }
+            if let Some(share) = c.ranking_share {
+                label.push_str(&format!(" {share} j*"));
+            }
+            label
         }
-        BuiltinPolicy::Convergence(_) => "equal trainings".into(),
         BuiltinPolicy::Fixed(f) => format!("{} rounds", f.0),
         BuiltinPolicy::Max(_) => "max rounds".into(),
     }
@@ -219,6 +264,7 @@ mod tests {
             eval_every: 500,
             imp: None,
             policy: None,
+            text: None,
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Device, Int, Tensor};
-use criterion::Criterion;
+use criterion::{Criterion, SamplingMode};
 use serde::{Deserialize, Serialize};
 use sprig_backend::Backend;
 use sprig_data::ImageSet;
@@ -19,9 +19,9 @@ use sprig_report::RunResult;
 use sprig_runtime::{Execution, Model, Preprocess};
 
 use crate::config::{Dataset, Experiment, Method};
+use crate::runner::{Runner, WithModel, build_model};
 use crate::suite::{Mode, budgeted_policy};
 use crate::ticket::{self, files};
-use crate::vision::{VisionRunner, WithModel, build_model};
 
 /// One model, sparsity and format: the objects of `docs/results/edge.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,9 +40,12 @@ pub struct EdgeRow {
     pub bytes: usize,
     /// Bytes of the model's parameters as dense fp32.
     pub dense_f32_bytes: usize,
-    /// Median single-sample latency of the runtime (dense execution for `dense_f32`,
-    /// sparse otherwise), microseconds, by criterion.
+    /// Single-sample latency of the runtime (dense execution for `dense_f32`, sparse
+    /// otherwise), microseconds: the median of several criterion runs' medians.
     pub latency_us: f64,
+    /// The medians of the separate criterion runs `latency_us` is the median of.
+    #[serde(default)]
+    pub latency_runs_us: Vec<f64>,
     /// Median single-sample latency of the Burn model on the same backend as training
     /// (dense, batch of one), microseconds, by criterion.
     pub burn_latency_us: f64,
@@ -90,6 +93,7 @@ pub fn suite(mode: Mode, backend: &str) -> Vec<Experiment> {
         eval_every,
         imp: None,
         policy: (target > 0.0).then(budgeted_policy),
+        text: None,
     };
     let mut runs: Vec<Experiment> = std::iter::once(0.0)
         .chain(lenet_targets)
@@ -155,7 +159,7 @@ impl EdgeBench {
     /// A missing ticket file, a model the runtime cannot run, or a failed measurement.
     pub fn measure(
         &self,
-        runner: &mut VisionRunner,
+        runner: &mut Runner,
         experiment: &Experiment,
         result: &RunResult,
     ) -> Result<Vec<EdgeRow>> {
@@ -181,14 +185,20 @@ impl EdgeBench {
             pixels: test,
             dir,
         };
-        build_model(experiment.model, input, classes, &device, job)
+        build_model(experiment.model, input, classes, &device, job)?
     }
 
-    /// Median of a criterion benchmark, in microseconds.
+    /// Median of one criterion run of `f`, in microseconds. Flat sampling (the same
+    /// number of iterations in every sample) keeps a millisecond-long conv forward pass
+    /// to the measurement time instead of criterion's growing linear schedule.
     fn time(&self, c: &mut Criterion, id: &str, mut f: impl FnMut()) -> Result<f64> {
-        c.bench_function(id, |b| b.iter(&mut f));
+        let mut group = c.benchmark_group(GROUP);
+        group.sampling_mode(SamplingMode::Flat);
+        group.bench_function(id, |b| b.iter(&mut f));
+        group.finish();
         let path = self
             .criterion_home
+            .join(GROUP)
             .join(criterion_dir(id))
             .join("new/estimates.json");
         let text = std::fs::read_to_string(&path).with_context(|| {
@@ -204,11 +214,17 @@ impl EdgeBench {
         Ok(ns / 1000.0)
     }
 
+    /// Criterion runs per latency figure: the figure is their median, and the runs of a
+    /// ticket's variants alternate, so a slow spell of the machine hits them all alike.
+    fn latency_runs(&self) -> usize {
+        if self.quick { 1 } else { 5 }
+    }
+
     fn criterion(&self) -> Criterion {
         let (warm, measure, samples) = if self.quick {
             (Duration::from_millis(200), Duration::from_millis(500), 10)
         } else {
-            (Duration::from_secs(1), Duration::from_secs(3), 50)
+            (Duration::from_millis(500), Duration::from_secs(2), 50)
         };
         Criterion::default()
             .without_plots()
@@ -217,6 +233,9 @@ impl EdgeBench {
             .sample_size(samples)
     }
 }
+
+/// Criterion's group (and folder) of the edge latencies.
+const GROUP: &str = "edge";
 
 /// The folder criterion names after a benchmark id.
 fn criterion_dir(id: &str) -> String {
@@ -237,6 +256,7 @@ struct Measure<'a> {
 }
 
 impl WithModel for Measure<'_> {
+    type Input = Tensor<4>;
     type Output = Result<Vec<EdgeRow>>;
 
     fn with<M: Classifier<Input = Tensor<4>>>(mut self, model: M) -> Self::Output {
@@ -254,7 +274,6 @@ impl WithModel for Measure<'_> {
             .collect();
         let burn_accuracy = accuracy(&burn_predictions, &labels);
 
-        let mut c = self.bench.criterion();
         let tag = format!(
             "{}-s{}",
             e.model,
@@ -265,16 +284,11 @@ impl WithModel for Measure<'_> {
             .image(0)
             .context("the test split is empty")?
             .to_vec();
-        // Burn's input for the first image, normalised as in training.
-        let (x, _): (Tensor<4>, Tensor<1, Int>) = self.test.batch(&[0], self.device)?;
-        let burn_latency = self.bench.time(&mut c, &format!("edge-{tag}-burn"), || {
-            let logits = model.forward(x.clone());
-            std::hint::black_box(logits.into_data());
-        })?;
 
         std::fs::create_dir_all(&self.bench.out_dir)
             .with_context(|| format!("creating {}", self.bench.out_dir.display()))?;
         let mut rows = Vec::new();
+        let mut runtimes = Vec::new();
         for format in ExportFormat::ALL {
             let file = export(&graph, self.weights, &self.spec, format)?;
             let path = self.bench.out_dir.join(format!("{tag}-{format}.sprig"));
@@ -306,11 +320,6 @@ impl WithModel for Measure<'_> {
                 .filter(|(a, b)| a == b)
                 .count() as f64
                 / labels.len().max(1) as f64;
-            let latency = self
-                .bench
-                .time(&mut c, &format!("edge-{tag}-{format}"), || {
-                    std::hint::black_box(runtime.forward_pixels(std::hint::black_box(&first)).ok());
-                })?;
             rows.push(EdgeRow {
                 dataset: e.dataset.name().into(),
                 model: e.model.name().into(),
@@ -319,8 +328,9 @@ impl WithModel for Measure<'_> {
                 format: format.name().into(),
                 bytes: file.bytes.len(),
                 dense_f32_bytes: SizeReport::of(&file).dense_f32_bytes,
-                latency_us: latency,
-                burn_latency_us: burn_latency,
+                latency_us: f64::NAN,
+                latency_runs_us: Vec::new(),
+                burn_latency_us: f64::NAN,
                 multiply_adds: runtime.multiply_adds(),
                 test_accuracy: accuracy(&predictions, &labels),
                 burn_test_accuracy: burn_accuracy,
@@ -328,6 +338,30 @@ impl WithModel for Measure<'_> {
                 test_examples: labels.len(),
                 ticket: self.dir.display().to_string(),
             });
+            runtimes.push(runtime);
+        }
+
+        // Latency: every variant once per run, the runs repeated; medians of the runs.
+        let mut c = self.bench.criterion();
+        // Burn's input for the first image, normalised as in training.
+        let (x, _): (Tensor<4>, Tensor<1, Int>) = self.test.batch(&[0], self.device)?;
+        let mut burn_runs = Vec::new();
+        for _ in 0..self.bench.latency_runs() {
+            burn_runs.push(self.bench.time(&mut c, &format!("{tag}-burn"), || {
+                let logits = model.forward(x.clone());
+                std::hint::black_box(logits.into_data());
+            })?);
+            for (row, runtime) in rows.iter_mut().zip(&runtimes) {
+                let id = format!("{tag}-{}", row.format);
+                row.latency_runs_us.push(self.bench.time(&mut c, &id, || {
+                    std::hint::black_box(runtime.forward_pixels(std::hint::black_box(&first)).ok());
+                })?);
+            }
+        }
+        let burn_latency = median(&burn_runs);
+        for row in &mut rows {
+            row.latency_us = median(&row.latency_runs_us);
+            row.burn_latency_us = burn_latency;
         }
         Ok(rows)
     }
@@ -354,6 +388,17 @@ fn burn_predictions<M: Classifier<Input = Tensor<4>>>(
     Ok(out)
 }
 
+/// The median of `values` (the mean of the middle two for an even count; NaN if empty).
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
+}
+
 fn accuracy(predictions: &[usize], labels: &[usize]) -> f64 {
     let right = predictions
         .iter()
@@ -378,8 +423,10 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
          zero activations: linear layers run by columns and skip zero inputs (ReLU outputs, \
          and background pixels, the first layer having the normalisation folded into its \
          weights and bias); the `sparse_f32` rows of the dense (sparsity 0) model show what \
-         activation sparsity alone gives. Latency: criterion's median of single-sample \
-         forward passes from raw pixels (the first test image, preprocessing included); \
+         activation sparsity alone gives. Latency: single-sample forward passes from raw \
+         pixels (the first test image, preprocessing included), the median of several \
+         criterion runs' medians (`latency_runs_us` in the JSON), the runs of a ticket's \
+         variants interleaved so that a slow spell of this shared machine hits them alike; \
          Burn's is the trained model's dense forward pass on a batch of one, preprocessed, \
          same backend as training. Accuracy: the exported file read back from disk and run on the first \
          `test_examples` images of the official test split from their raw pixels; \
@@ -444,6 +491,7 @@ fn model_spec(
 struct GraphOf;
 
 impl WithModel for GraphOf {
+    type Input = Tensor<4>;
     type Output = Option<sprig_models::InferenceGraph>;
     fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
         model.inference_graph()
@@ -458,7 +506,7 @@ impl WithModel for GraphOf {
 /// A missing or unreadable ticket file (named), a model the runtime cannot run, or a
 /// failed write.
 pub fn export_ticket(
-    runner: &mut VisionRunner,
+    runner: &mut Runner,
     dir: &Path,
     format: ExportFormat,
     out: &Path,
@@ -474,11 +522,14 @@ pub fn export_ticket(
         Err(_) => runner.data(experiment.dataset, experiment.seed)?.1.clone(),
     };
     let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
-    let input = experiment.dataset.image_shape();
+    let input = experiment
+        .dataset
+        .image_shape()
+        .with_context(|| format!("{}: only image models export yet", experiment.dataset))?;
     let classes = experiment.dataset.classes();
     let device = Backend::Flex.device()?;
     let graph =
-        build_model(experiment.model, input, classes, &device, GraphOf).with_context(|| {
+        build_model(experiment.model, input, classes, &device, GraphOf)?.with_context(|| {
             format!(
                 "{} has no sequential graph the runtime can run",
                 experiment.model
@@ -496,7 +547,7 @@ pub fn export_ticket(
 /// # Errors
 /// An unreadable or invalid model file, or data that does not fit it.
 pub fn infer(
-    runner: &mut VisionRunner,
+    runner: &mut Runner,
     file: &Path,
     dataset: Dataset,
     execution: Execution,
@@ -532,6 +583,18 @@ mod tests {
     }
 
     #[test]
+    fn median_of_runs() {
+        for (runs, expected) in [
+            (vec![3.0], 3.0),
+            (vec![9.0, 1.0, 5.0], 5.0),
+            (vec![4.0, 1.0, 2.0, 30.0], 3.0),
+        ] {
+            assert_eq!(median(&runs), expected, "{runs:?}");
+        }
+        assert!(median(&[]).is_nan());
+    }
+
+    #[test]
     fn the_page_lists_every_row_with_its_speed_up() {
         let row = |format: &str, latency: f64| EdgeRow {
             dataset: "mnist".into(),
@@ -542,6 +605,7 @@ mod tests {
             bytes: 1000,
             dense_f32_bytes: 4000,
             latency_us: latency,
+            latency_runs_us: vec![latency],
             burn_latency_us: 50.0,
             multiply_adds: 10,
             test_accuracy: 0.98,

@@ -5,10 +5,10 @@
 pub mod config;
 pub mod edge;
 pub mod machine;
+pub mod runner;
 pub mod suite;
 pub mod ticket;
-pub mod vision;
 
 pub use config::{Dataset, Experiment, ImpSchedule, Method};
+pub use runner::Runner;
 pub use suite::Mode;
-pub use vision::VisionRunner;

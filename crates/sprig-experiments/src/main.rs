@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use sprig_experiments::{Mode, VisionRunner, edge, machine, suite};
+use sprig_experiments::{Mode, Runner, edge, machine, suite};
 use sprig_report::{
     Provenance, RunResult, markdown_report, plot_accuracy_vs_budget, plot_accuracy_vs_sparsity,
     write_json,
@@ -82,11 +82,17 @@ struct EvalArgs {
     /// The commit to record (xtask passes `git rev-parse --short HEAD`).
     #[arg(long, default_value = "unknown")]
     commit: String,
+    /// Run only the experiments whose run folder contains this text (for exploring one
+    /// row; point `--results` elsewhere, as the table then has only those rows).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Domain {
     Vision,
+    /// TREC and MR (`docs/results/text.*`).
+    Text,
     /// Exported tickets: bytes, latency, accuracy (`docs/results/edge.*`).
     Edge,
 }
@@ -116,7 +122,7 @@ fn main() -> Result<()> {
         } => {
             let format: sprig_export::ExportFormat = format.parse()?;
             let mut runner =
-                VisionRunner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
+                Runner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
             let report = edge::export_ticket(&mut runner, &ticket, format, &out)
                 .with_context(|| format!("exporting {}", ticket.display()))?;
             println!("{report}");
@@ -137,7 +143,7 @@ fn main() -> Result<()> {
                 sprig_runtime::Execution::Sparse
             };
             let mut runner =
-                VisionRunner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
+                Runner::new(sprig_data::data_dir(data_dir), "target/sprig-runs".into());
             let (accuracy, n) = edge::infer(&mut runner, &model, dataset, execution)?;
             println!(
                 "{}: test accuracy {:.2}% on {n} {dataset} test images ({execution:?} kernels)",
@@ -160,6 +166,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         results,
         command_line,
         commit,
+        only,
     } = args;
     // A bad backend name fails every run the same way: say so once, up front.
     let chosen: sprig_backend::Backend = backend
@@ -171,9 +178,17 @@ fn eval(args: EvalArgs) -> Result<()> {
     let data_dir = sprig_data::data_dir(data_dir);
     let experiments = match domain {
         Domain::Vision => suite::vision(mode, &backend),
+        Domain::Text => suite::text(mode, &backend),
         Domain::Edge => edge::suite(mode, &backend),
     };
-    let mut runner = VisionRunner::new(data_dir, runs);
+    let experiments: Vec<_> = experiments
+        .into_iter()
+        .filter(|e| {
+            only.as_ref()
+                .is_none_or(|text| e.run_dir().to_string_lossy().contains(text.as_str()))
+        })
+        .collect();
+    let mut runner = Runner::new(data_dir, runs);
     let mut done = Vec::new();
     let mut finished = Vec::new();
     let mut failures = Vec::new();
@@ -233,6 +248,7 @@ fn eval(args: EvalArgs) -> Result<()> {
     }
     let stem = mode.stem(match domain {
         Domain::Vision => "vision",
+        Domain::Text => "text",
         Domain::Edge => "edge",
     });
     write_table(
@@ -242,6 +258,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         &backend,
         &command_line,
         &commit,
+        domain,
         mode,
     )?;
     if !failures.is_empty() {
@@ -257,6 +274,7 @@ fn write_table(
     backend: &str,
     command_line: &str,
     commit: &str,
+    domain: Domain,
     mode: Mode,
 ) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -279,10 +297,14 @@ fn write_table(
         backend: backend.to_string(),
         machine: machine::describe(),
         generated_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        notes: notes(mode),
+        notes: notes(domain, mode),
+    };
+    let title = match domain {
+        Domain::Text => "Text: time-budgeted lottery tickets on TREC and MR",
+        _ => "Vision: time-budgeted lottery tickets on MNIST and CIFAR-10",
     };
     let page = markdown_report(
-        "Vision: time-budgeted lottery tickets on MNIST and CIFAR-10",
+        title,
         &provenance,
         runs,
         &[
@@ -321,7 +343,14 @@ fn write_edge(
     Ok(())
 }
 
-fn notes(mode: Mode) -> Vec<String> {
+fn notes(domain: Domain, mode: Mode) -> Vec<String> {
+    let held_out = match domain {
+        Domain::Text => {
+            "10% of the training file held out (TREC: the official 500 test questions; MR: a \
+             fixed seeded 10% of the snippets is the test split, the same for every seed)"
+        }
+        _ => "5,000 images held out of the training set",
+    };
     let mut notes = vec![
         "`budgeted`: Sprig's time-budgeted IMP (global magnitude pruning, rewind to θ0, \
          rounds and training lengths planned from the measured time per iteration and the \
@@ -329,31 +358,46 @@ fn notes(mode: Mode) -> Vec<String> {
          target in the same budget; `random_prune`: a random mask with the budgeted \
          ticket's per-tensor sparsity, trained from θ0 for the same budget; \
          `random_reinit`: the budgeted ticket's mask with fresh initial weights, same \
-         budget; `dense`: no pruning, same budget; `imp`: unconstrained IMP (10 rounds, \
-         fixed iterations per training, no deadline)."
+         budget; `dense`: no pruning, same budget; `imp`: unconstrained IMP (fixed rounds \
+         and iterations per training, no deadline)."
             .to_string(),
-        "Time used runs from model construction to the ticket folder written (data is \
-         loaded before the clock starts); test accuracy is measured afterwards, on the \
-         official test split, of the weights selected by validation accuracy (5,000 \
-         images held out of the training set)."
-            .to_string(),
+        format!(
+            "Time used runs from model construction to the ticket folder written (data is \
+             loaded before the clock starts); test accuracy is measured afterwards, on the \
+             test split, of the weights selected by validation accuracy ({held_out})."
+        ),
         "Learning-rate schedules: `linear_decay` decays to zero at the end of every \
          training (Li, Yumer & Ramanan, ICLR 2020), `constant` keeps Adam's base rate \
          (LTH). Both appear at the largest budget."
             .to_string(),
-        "Round policies (in parentheses after the method): `final-heavy 0.5` is the budgeted runs' \
-         policy: the dense training stops at its validation plateau (j*), later trainings \
-         before the last stop at j* too (they only rank the weights for the next prune), \
-         and the final ticket's training gets the rest of the time, at least half of what \
-         is left; rounds are added while that fits, up to a 20% per-round rate. \
-         `equal trainings` (every training after the dense one gets the same length) is \
-         the ablation. The random controls use the `final-heavy 0.5` ticket."
+        "Round policies (in parentheses after the method). The budgeted runs' policy, \
+         `final-heavy 0.5, early-bird 0.9, resumed ranking 0.25 j*`: the dense training stops \
+         at its validation plateau (j*); every later training but the last only has to rank \
+         the weights for the next prune, so it resumes from the trained weights (pruned, with \
+         a fresh learning-rate schedule) instead of θ0, is planned at a quarter of j*, and \
+         stops as soon as the mask it would prune to keeps 90% of the previous check's \
+         survivors (Early-Bird tickets, You et al., ICLR 2020); rounds are added while they \
+         fit, up to a 20% per-round rate, and the final ticket's training, from θ0 under the \
+         final mask, gets the rest of the time, at least half of what is left. \
+         `equal trainings` (every training after the dense one from θ0, all of the same \
+         length) is the ablation. The random controls use the budgeted run's ticket."
             .to_string(),
     ];
+    if domain == Domain::Text {
+        notes.push(
+            "Text models: Kim (2014)'s TextCNN (embedding 64, widths 3/4/5 × 100 filters, \
+             max over time, dropout 0.5) and a bag of embeddings (mean embedding 128 → 128 → \
+             output), random embeddings with the spread of Kim's U[-0.25, 0.25] (no pre-trained vectors); vocabulary from \
+             the training split, lower-cased, every token kept; TREC padded/cut to 24 \
+             tokens, MR to 44 (99% of the examples whole). The embedding table is prunable like every weight (global \
+             magnitude ranking); its own sparsity is the `embedding sparsity` column."
+                .into(),
+        );
+    }
     if mode == Mode::Quick {
         notes.push(
-            "Quick mode: one seed and a 15 s budget on MNIST only, to check the pipeline \
-             end to end; not the evaluation."
+            "Quick mode: one seed and a 15 s budget on one small configuration, to check the \
+             pipeline end to end; not the evaluation."
                 .into(),
         );
     }

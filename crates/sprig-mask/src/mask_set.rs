@@ -188,6 +188,46 @@ impl MaskSet {
             })
     }
 
+    /// Surviving weights that `self` and `other` share, as a fraction of the larger of
+    /// their surviving counts (1.0 = the same masks; 1.0 when both keep nothing). The
+    /// mask-stability test of early stopping for ranking trainings (Early-Bird, You et
+    /// al., ICLR 2020) compares the masks successive checks would prune to.
+    ///
+    /// # Errors
+    /// [`MaskError::UnknownTensor`] if the sets mask different tensors,
+    /// [`MaskError::ShapeMismatch`] if a tensor's shapes differ.
+    pub fn kept_in_common(&self, other: &Self) -> Result<f64> {
+        let mut common = 0usize;
+        for (name, entry) in &self.entries {
+            let theirs = other
+                .entries
+                .get(name)
+                .ok_or_else(|| MaskError::UnknownTensor {
+                    tensor: name.clone(),
+                })?;
+            common += entry
+                .mask
+                .intersection(&theirs.mask)
+                .map_err(|e| e.with_tensor(name))?
+                .kept_count();
+        }
+        if let Some(name) = other
+            .entries
+            .keys()
+            .find(|n| !self.entries.contains_key(*n))
+        {
+            return Err(MaskError::UnknownTensor {
+                tensor: name.clone(),
+            });
+        }
+        let larger = self.kept().max(other.kept());
+        Ok(if larger == 0 {
+            1.0
+        } else {
+            common as f64 / larger as f64
+        })
+    }
+
     /// `(weight count, rate multiplier)` per tensor, in name order: the
     /// input of [`base_rate_for_target`](crate::base_rate_for_target).
     #[must_use]

@@ -184,6 +184,33 @@ proptest! {
         prop_assert_ne!(big, other);
     }
 
+    /// (d') The overlap of two masks is symmetric, 1 for a mask with itself, and the
+    /// share of survivors kept by both.
+    #[test]
+    fn kept_in_common_counts_shared_survivors(layout in layout(), seed in any::<u64>(), global in any::<bool>()) {
+        let pruned = |seed: u64, rate: f64| {
+            let mut masks = dense(&layout);
+            let scores = Scores::random(&masks, seed);
+            prune(&mut masks, &scores, scope(global), &LayerRates::uniform(), rate).unwrap();
+            masks
+        };
+        let (a, b) = (pruned(seed, 0.5), pruned(seed.wrapping_add(1), 0.3));
+        prop_assert_eq!(a.kept_in_common(&a).unwrap(), 1.0);
+        let ab = a.kept_in_common(&b).unwrap();
+        prop_assert_eq!(ab, b.kept_in_common(&a).unwrap());
+        let shared = flat(&a, &Scores::random(&a, seed))
+            .iter()
+            .zip(flat(&b, &Scores::random(&b, seed)))
+            .filter(|(x, y)| x.1 && y.1)
+            .count();
+        let larger = a.kept().max(b.kept());
+        let expected = if larger == 0 { 1.0 } else { shared as f64 / larger as f64 };
+        prop_assert_eq!(ab, expected);
+        let elsewhere = MaskSet::dense([("elsewhere.weight", "linear", &[2][..])]).unwrap();
+        prop_assert!(elsewhere.kept_in_common(&a).is_err());
+        prop_assert!(a.kept_in_common(&elsewhere).is_err());
+    }
+
     /// (e) JSON round trip is the identity, for sets and single masks.
     #[test]
     fn serde_round_trip(

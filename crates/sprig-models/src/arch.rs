@@ -7,7 +7,12 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::{ConvNet, InferenceGraph, Initialization, Lenet300100, PrunableTensor, ResNet};
+use burn::tensor::Int;
+
+use crate::{
+    BagOfEmbeddings, ConvNet, InferenceGraph, Initialization, Lenet300100, PrunableTensor, ResNet,
+    TextCnn,
+};
 
 /// What can go wrong building a model.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +100,35 @@ impl Classifier for ConvNet {
     }
 }
 
+impl Classifier for TextCnn {
+    type Input = Tensor<2, Int>;
+    fn forward(&self, ids: Tensor<2, Int>) -> Tensor<2> {
+        TextCnn::forward(self, ids)
+    }
+    fn prunable(&self) -> Vec<PrunableTensor> {
+        TextCnn::prunable(self)
+    }
+}
+
+impl Classifier for BagOfEmbeddings {
+    type Input = Tensor<2, Int>;
+    fn forward(&self, ids: Tensor<2, Int>) -> Tensor<2> {
+        BagOfEmbeddings::forward(self, ids)
+    }
+    fn prunable(&self) -> Vec<PrunableTensor> {
+        BagOfEmbeddings::prunable(self)
+    }
+}
+
+/// What an architecture takes as input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modality {
+    /// Images `[batch, channels, height, width]`.
+    Image,
+    /// Token ids `[batch, length]`.
+    Text,
+}
+
 /// The architectures of the zoo, by the names the CLI and the configs use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -109,16 +143,22 @@ pub enum Architecture {
     Conv6,
     /// ResNet-20 for CIFAR (He et al., 2016).
     ResNet20,
+    /// Kim (2014)'s convolutional text classifier.
+    TextCnn,
+    /// Mean of token embeddings, one hidden layer.
+    BagOfEmbeddings,
 }
 
 impl Architecture {
     /// Every architecture, in the order they are listed to users.
-    pub const ALL: [Architecture; 5] = [
+    pub const ALL: [Architecture; 7] = [
         Architecture::Lenet300100,
         Architecture::Conv2,
         Architecture::Conv4,
         Architecture::Conv6,
         Architecture::ResNet20,
+        Architecture::TextCnn,
+        Architecture::BagOfEmbeddings,
     ];
 
     /// The name used on the command line and in result files.
@@ -129,6 +169,16 @@ impl Architecture {
             Architecture::Conv4 => "conv-4",
             Architecture::Conv6 => "conv-6",
             Architecture::ResNet20 => "resnet-20",
+            Architecture::TextCnn => "textcnn",
+            Architecture::BagOfEmbeddings => "bag-of-embeddings",
+        }
+    }
+
+    /// What it takes as input.
+    pub fn modality(self) -> Modality {
+        match self {
+            Architecture::TextCnn | Architecture::BagOfEmbeddings => Modality::Text,
+            _ => Modality::Image,
         }
     }
 
@@ -144,7 +194,10 @@ impl Architecture {
     /// Pairs of convolutions, for the Conv-N family.
     pub fn conv_pairs(self) -> Option<usize> {
         match self {
-            Architecture::Lenet300100 | Architecture::ResNet20 => None,
+            Architecture::Lenet300100
+            | Architecture::ResNet20
+            | Architecture::TextCnn
+            | Architecture::BagOfEmbeddings => None,
             Architecture::Conv2 => Some(1),
             Architecture::Conv4 => Some(2),
             Architecture::Conv6 => Some(3),
@@ -159,6 +212,9 @@ impl Architecture {
             _ => self.conv_pairs(),
         };
         let reason = match halvings {
+            _ if self.modality() != Modality::Image => {
+                Some("it takes token ids, not images".to_string())
+            }
             _ if input.contains(&0) => Some("every dimension must be at least 1".to_string()),
             Some(pairs)
                 if !input[1].is_multiple_of(1 << pairs) || !input[2].is_multiple_of(1 << pairs) =>

@@ -24,6 +24,9 @@ pub enum Initialization {
     KaimingNormal,
 }
 
+/// Standard deviation of random token vectors: that of Kim (2014)'s U[-0.25, 0.25].
+pub const EMBEDDING_STD: f64 = 0.144_337_567;
+
 /// (fan in, fan out) of a weight. Burn stores a linear weight as `[inputs, outputs]` and a
 /// convolution weight as `[outputs, inputs, kernel…]`.
 fn fans(shape: &[usize]) -> (usize, usize) {
@@ -38,7 +41,8 @@ fn fans(shape: &[usize]) -> (usize, usize) {
 }
 
 /// Initial weights for parameters given by `(path, shape)` (as
-/// `sprig_prune::tensor_shapes` lists them): rank ≥ 2 tensors drawn per `scheme`, `gamma`
+/// `sprig_prune::tensor_shapes` lists them): rank ≥ 2 tensors drawn per `scheme` (an
+/// `…embedding.weight` table from N(0, [`EMBEDDING_STD`]²) whatever the scheme), `gamma`
 /// tensors 1, everything else 0. Each tensor has its own stream, derived from `seed` and
 /// its position, so one seed fixes all of θ0.
 pub fn initial_weights(
@@ -52,6 +56,9 @@ pub fn initial_weights(
         let values = if shape.len() >= 2 {
             let (fan_in, fan_out) = fans(shape);
             let std = match scheme {
+                // A table of token vectors has no fan: Kim (2014) draws random word vectors
+                // from U[-0.25, 0.25], whose spread this matches (σ ≈ 0.144).
+                _ if path.ends_with("embedding.weight") => EMBEDDING_STD,
                 Initialization::GlorotNormal => (2.0 / (fan_in + fan_out) as f64).sqrt(),
                 Initialization::KaimingNormal => (2.0 / fan_in as f64).sqrt(),
             };

@@ -12,6 +12,8 @@
 //! | `conv-4` | conv 64, 64, pool, 128, 128, pool; fc 256, 256, 10 |
 //! | `conv-6` | conv 64, 64, pool, 128, 128, pool, 256, 256, pool; fc 256, 256, 10 |
 //! | `resnet-20` | He et al. 2016 CIFAR ResNet: 16-32-64 filters, 3 blocks per stage, batch norm |
+//! | `textcnn` | Kim 2014: embedding 64, convolutions of widths 3/4/5 × 100 filters, max over time, dropout 0.5 |
+//! | `bag-of-embeddings` | mean of embeddings 128, fc 128, output |
 
 mod arch;
 mod conv_net;
@@ -19,20 +21,23 @@ mod inference;
 mod init;
 mod lenet;
 mod resnet;
+mod text;
 
-pub use arch::{Architecture, Classifier, ModelError};
+pub use arch::{Architecture, Classifier, Modality, ModelError};
 pub use conv_net::ConvNet;
 pub use inference::{GraphTensor, InferenceGraph};
-pub use init::{Initialization, initial_weights};
+pub use init::{EMBEDDING_STD, Initialization, initial_weights};
 pub use lenet::Lenet300100;
 pub use resnet::ResNet;
+pub use text::{BagOfEmbeddings, TEXT_CNN_WIDTHS, TextCnn, TextCnnSize};
 
 /// A tensor the pruner may prune, with the layer kind its per-kind rate is looked up by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrunableTensor {
     /// Parameter path in the module, e.g. `fc1.weight`.
     pub path: String,
-    /// Layer kind: `linear`, `conv` or `output` (see `sprig_mask::LayerRates::lth`).
+    /// Layer kind: `linear`, `conv`, `embedding` or `output` (see
+    /// `sprig_mask::LayerRates::lth`).
     pub kind: &'static str,
 }
 

@@ -1,10 +1,11 @@
 //! The zoo's architectures: sizes as in the LTH paper, prunable tensors that exist, logits
 //! of the right shape, and θ0 fixed by the seed alone.
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use sprig_backend::Backend;
 use sprig_models::{
-    Architecture, Classifier, ConvNet, Initialization, Lenet300100, ResNet, initial_weights,
+    Architecture, BagOfEmbeddings, Classifier, ConvNet, Initialization, Lenet300100, Modality,
+    ResNet, TextCnn, TextCnnSize, initial_weights,
 };
 use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
 
@@ -100,4 +101,56 @@ fn names_parse_and_bad_inputs_are_explained() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("divisible by 8"), "{err}");
+}
+
+/// Text models: embedding first, output last, logits of the right shape, and the bag of
+/// embeddings ignores padding.
+#[test]
+fn text_models_take_token_ids() {
+    let ids = || {
+        Tensor::<2, Int>::from_data(
+            TensorData::new(vec![2i64, 3, 4, 5, 6, 7, 0, 0, 9, 9, 9, 0], [2, 6]),
+            &device(),
+        )
+    };
+    // 1000 × 64 embedding + 100 filters × 64 × (3 + 4 + 5) + 300 × 6 output.
+    let cnn = TextCnn::new(1000, 6, TextCnnSize::DEFAULT, &device());
+    let prunable = cnn.prunable();
+    assert_eq!(prunable.first().map(|t| t.kind), Some("embedding"));
+    assert_eq!(prunable.last().map(|t| t.kind), Some("output"));
+    let shapes = tensor_shapes(&cnn);
+    let weights: usize = prunable
+        .iter()
+        .map(|t| {
+            let (_, shape) = shapes.iter().find(|(p, _)| *p == t.path).unwrap();
+            shape.iter().product::<usize>()
+        })
+        .sum();
+    assert_eq!(weights, 64_000 + 100 * 64 * 12 + 300 * 6);
+    let theta0 = initial_weights(&shapes, Initialization::GlorotNormal, 3).unwrap();
+    // The embedding table is drawn with Kim's spread, not Glorot's for a 1000 × 64 matrix.
+    let table = theta0.get("embedding.weight").unwrap().values();
+    let var = table.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / table.len() as f64;
+    let expected = sprig_models::EMBEDDING_STD.powi(2);
+    assert!((var / expected - 1.0).abs() < 0.05, "embedding variance {var}");
+    let cnn = load_snapshot(cnn, &theta0).unwrap();
+    assert_eq!(cnn.forward(ids()).dims(), [2, 6]);
+
+    let bag = BagOfEmbeddings::new(10, 3, &device());
+    let theta0 = initial_weights(&tensor_shapes(&bag), Initialization::GlorotNormal, 3).unwrap();
+    let bag = load_snapshot(bag, &theta0).unwrap();
+    let logits = bag.forward(ids()).into_data().try_to_vec::<f32>().unwrap();
+    // Example 2 is "9 9 9" padded: the same as "9" padded differently.
+    let single = Tensor::<2, Int>::from_data(
+        TensorData::new(vec![9i64, 0, 0, 0, 0, 0], [1, 6]),
+        &device(),
+    );
+    let alone = bag.forward(single).into_data().try_to_vec::<f32>().unwrap();
+    for (a, b) in logits[3..].iter().zip(&alone) {
+        assert!((a - b).abs() < 1e-5, "{logits:?} vs {alone:?}");
+    }
+    for arch in [Architecture::TextCnn, Architecture::BagOfEmbeddings] {
+        assert_eq!(arch.modality(), Modality::Text);
+        assert!(arch.check_input([1, 28, 28]).is_err());
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use sprig_budget::{Clock, FakeClock};
+use sprig_budget::{BuiltinPolicy, Clock, ConvergencePolicy, FakeClock};
 use sprig_mask::{MaskSet, Snapshot};
 use sprig_prune::PruneError;
 use sprig_prune::engine::{BudgetedConfig, Evaluation, StopReason, Trainee, run_budgeted};
@@ -20,6 +20,8 @@ struct FakeTrainee {
     /// Multiplies the iteration cost from the given training on (an injected slowdown).
     slowdown: Option<(u32, u32)>,
     trainings: u32,
+    /// The weights each training started from.
+    starts: Vec<Snapshot>,
 }
 
 impl FakeTrainee {
@@ -39,6 +41,7 @@ impl FakeTrainee {
             evaluation_cost: Duration::from_millis(30),
             slowdown: None,
             trainings: 0,
+            starts: Vec::new(),
         }
     }
 }
@@ -56,6 +59,7 @@ impl Trainee for FakeTrainee {
         self.steps = 0;
         self.trainings += 1;
         masks.apply_to(&mut self.weights)?;
+        self.starts.push(self.weights.clone());
         Ok(())
     }
     fn set_training_length(&mut self, _iterations: u64) {}
@@ -180,4 +184,41 @@ fn a_budget_too_small_names_the_smallest_workable_one() {
     let err = run_budgeted(&mut trainee, dense_masks(), &clock, &config(0)).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("smallest workable budget"), "{message}");
+}
+
+#[test]
+fn ranking_trainings_resume_and_stop_early_and_the_final_one_rewinds() {
+    let clock = FakeClock::new();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    let theta0 = trainee.weights.clone();
+    let policy = ConvergencePolicy::default()
+        .with_final_share(0.2)
+        .with_ranking_overlap(1.0)
+        .with_ranking_resumes();
+    let config = BudgetedConfig {
+        policy: BuiltinPolicy::Convergence(policy),
+        ..config(30)
+    };
+    let outcome = run_budgeted(&mut trainee, dense_masks(), &clock, &config).unwrap();
+    eprintln!("{:?}", outcome.rounds);
+    assert!(outcome.time_used <= Duration::from_secs(30) + Duration::from_millis(2));
+    assert_eq!(outcome.stop, StopReason::Completed);
+    assert_eq!(outcome.masks.pruned(), 540);
+    assert!(outcome.prunes >= 2, "{} prunes", outcome.prunes);
+    let starts = &trainee.starts;
+    assert_eq!(starts.len() as u32, outcome.prunes + 1);
+    // The final training starts from θ0 under the final mask: the ticket.
+    assert_eq!(starts.last(), Some(&theta0.masked(&outcome.masks).unwrap()));
+    assert_eq!(outcome.initial, theta0.masked(&outcome.masks).unwrap());
+    // The ranking trainings resumed from trained weights, and stopped as soon as two
+    // checks agreed (the fake training never reorders the magnitudes).
+    let ranking = &outcome.rounds[1..outcome.rounds.len() - 1];
+    assert!(!ranking.is_empty());
+    for (start, round) in starts[1..starts.len() - 1].iter().zip(ranking) {
+        assert_ne!(
+            start.get("fc.weight"),
+            theta0.masked(&outcome.masks).unwrap().get("fc.weight")
+        );
+        assert!(round.iterations <= 2 * config.eval_every, "{round:?}");
+    }
 }

@@ -57,6 +57,7 @@ pub fn markdown_report(
         page.push_str("No runs.\n\n");
     }
     let mut current: Option<(String, String)> = None;
+    let mut embeddings = false;
     for s in &summaries {
         let key = (s.config.dataset.clone(), s.config.model.clone());
         if current.as_ref() != Some(&key) {
@@ -64,13 +65,22 @@ pub fn markdown_report(
                 page.push('\n');
             }
             let _ = writeln!(page, "## {} / {}\n", cell(&key.0), cell(&key.1));
-            page.push_str(
+            // Models with embedding tables get their sparsity as a column of its own.
+            embeddings = summaries.iter().any(|o| {
+                o.embedding_sparsity.is_some()
+                    && (o.config.dataset.as_str(), o.config.model.as_str())
+                        == (key.0.as_str(), key.1.as_str())
+            });
+            page.push_str(if embeddings {
+                "| method | LR schedule | budget (s) | target sparsity | sparsity | embedding sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds |\n\
+                 |---|---|---|---|---|---|---|---|---|---|---|\n"
+            } else {
                 "| method | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds |\n\
-                 |---|---|---|---|---|---|---|---|---|---|\n",
-            );
+                 |---|---|---|---|---|---|---|---|---|---|\n"
+            });
             current = Some(key);
         }
-        page.push_str(&row(s));
+        page.push_str(&row(s, embeddings));
     }
     page.push('\n');
     for (caption, file) in plots {
@@ -79,7 +89,7 @@ pub fn markdown_report(
     page
 }
 
-fn row(s: &GroupSummary) -> String {
+fn row(s: &GroupSummary, embeddings: bool) -> String {
     let c = &s.config;
     let accuracy = if s.seeds.len() > 1 {
         format!(
@@ -94,8 +104,14 @@ fn row(s: &GroupSummary) -> String {
         || "—".to_string(),
         |r| format!("{:.3} (max {:.3})", r.mean, r.max),
     );
+    let embedding = if embeddings {
+        s.embedding_sparsity
+            .map_or_else(|| " — |".to_string(), |e| format!(" {:.4} |", e.mean))
+    } else {
+        String::new()
+    };
     format!(
-        "| {} | {} | {} | {} | {:.4} | {} | {} | {:.1} | {} | {:.1} |\n",
+        "| {} | {} | {} | {} | {:.4} |{embedding} {} | {} | {:.1} | {} | {:.1} |\n",
         cell(
             &c.variant
                 .as_ref()

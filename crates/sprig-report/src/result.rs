@@ -49,6 +49,9 @@ pub struct RunResult {
     /// A free label separating otherwise equal configurations (e.g. `split=speaker`).
     #[serde(default)]
     pub variant: Option<String>,
+    /// Sparsity of the embedding tables alone, for models that have them (text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_sparsity: Option<f64>,
 }
 
 impl RunResult {

@@ -60,6 +60,8 @@ pub struct GroupSummary {
     pub time_ratio: Option<Stat>,
     /// Pruning rounds.
     pub rounds: Stat,
+    /// Sparsity of the embedding tables, for models that have them.
+    pub embedding_sparsity: Option<Stat>,
 }
 
 /// Whether two runs share a configuration (differ at most in seed and outcomes).
@@ -125,6 +127,7 @@ pub fn summarise(runs: &[RunResult]) -> Vec<GroupSummary> {
                 time_used_s: stat(|r| r.time_used_s)?,
                 time_ratio: Stat::of(group.iter().filter_map(|r| r.time_ratio())),
                 rounds: stat(|r| f64::from(r.rounds))?,
+                embedding_sparsity: Stat::of(group.iter().filter_map(|r| r.embedding_sparsity)),
             })
         })
         .collect();

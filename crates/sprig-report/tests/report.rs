@@ -25,6 +25,7 @@ fn row(method: &str, seed: u64, accuracy: f64, budget: Option<f64>) -> RunResult
         stop_reason: Some("completed".into()),
         run_dir: format!("mnist/{method}-{seed}"),
         variant: None,
+        embedding_sparsity: None,
     }
 }
 
@@ -145,6 +146,31 @@ fn markdown_has_provenance_and_cells() {
     assert!(page.contains("0.990 (max 0.990)"));
     assert!(page.contains("| imp | linear_decay | — |"));
     assert!(page.contains("![Accuracy](a.svg)"));
+    assert!(!page.contains("embedding sparsity"));
+
+    // A text section gets an embedding-sparsity column; the vision one does not.
+    let mut runs = table();
+    runs.extend(table().into_iter().map(|mut r| {
+        r.dataset = "trec".into();
+        r.model = "textcnn".into();
+        r.embedding_sparsity = (r.method != "imp").then_some(0.95);
+        r
+    }));
+    let page = markdown_report("Text", &provenance, &runs, &[]);
+    let text = &page[page.find("## trec / textcnn").unwrap()..];
+    assert!(text.contains("| sparsity | embedding sparsity | test accuracy % |"));
+    assert!(
+        text.contains(
+            "| budgeted | linear_decay | 120 | 0.9 | 0.9000 | 0.9500 | 98.00 ± 1.00 | 3 |"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("| imp | linear_decay | — | 0.9 | 0.9000 | — |"),
+        "{text}"
+    );
+    let vision = &page[..page.find("## trec / textcnn").unwrap()];
+    assert!(!vision.contains("embedding sparsity"));
 }
 
 #[test]

@@ -23,6 +23,26 @@ impl Default for BuiltinPolicy {
     }
 }
 
+impl BuiltinPolicy {
+    /// The mask overlap at which a ranking training may stop early, if the policy says
+    /// so (see [`ConvergencePolicy::ranking_overlap`]).
+    pub fn ranking_overlap(&self) -> Option<f64> {
+        match self {
+            BuiltinPolicy::Convergence(p) => p.ranking_overlap,
+            BuiltinPolicy::Fixed(_) | BuiltinPolicy::Max(_) => None,
+        }
+    }
+
+    /// Whether ranking trainings resume from the trained weights instead of rewinding
+    /// (see [`ConvergencePolicy::ranking_resumes`]).
+    pub fn ranking_resumes(&self) -> bool {
+        match self {
+            BuiltinPolicy::Convergence(p) => p.ranking_resumes,
+            BuiltinPolicy::Fixed(_) | BuiltinPolicy::Max(_) => false,
+        }
+    }
+}
+
 impl RoundPolicy for BuiltinPolicy {
     fn choose(&self, ctx: &PlanContext<'_>) -> Result<Option<Vec<u64>>, BudgetError> {
         match self {

@@ -62,6 +62,27 @@ pub struct ConvergencePolicy {
     /// the final training gets the rest, at least this share and at least j*.
     #[serde(default)]
     pub final_share: f64,
+    /// Early stop of the ranking trainings (every training before the last but the dense
+    /// one): stop once the mask the next prune would give keeps at least this share of
+    /// the survivors of the previous check's (Early-Bird tickets, You et al., ICLR 2020:
+    /// the ranking settles long before the loss does). The time saved goes to the final
+    /// training. `None` trains them for j*. Applied by the training engine, which sees the
+    /// weights; the planner still budgets j* for each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking_overlap: Option<f64>,
+    /// Ranking trainings resume from the last trained weights, pruned, instead of
+    /// rewinding (with a fresh learning-rate schedule: "learning-rate rewinding", Renda
+    /// et al., ICLR 2020); only the final training rewinds, so the ticket is still the
+    /// mask applied to the rewind point. A ranking training then only has to adapt the
+    /// survivors, not re-learn the task, and stops early at a much lower cost.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ranking_resumes: bool,
+    /// With a final share: the length of a ranking training as a share of j*, in
+    /// `(0, 1]` (`None` = 1). A ranking training that resumes from trained weights needs
+    /// far fewer iterations than one from θ0; planning it shorter buys more rounds at a
+    /// gentler rate within the same time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking_share: Option<f64>,
 }
 
 /// Rounds assumed while the dense convergence is unknown: the dense training
@@ -78,6 +99,9 @@ impl ConvergencePolicy {
         Self {
             gentle_rate,
             final_share: 0.0,
+            ranking_overlap: None,
+            ranking_resumes: false,
+            ranking_share: None,
         }
     }
 
@@ -85,6 +109,31 @@ impl ConvergencePolicy {
     pub fn with_final_share(self, share: f64) -> Self {
         Self {
             final_share: share,
+            ..self
+        }
+    }
+
+    /// The same policy with ranking trainings stopped at a mask overlap of `overlap`
+    /// between successive checks (validated when planning: in `(0, 1]`).
+    pub fn with_ranking_overlap(self, overlap: f64) -> Self {
+        Self {
+            ranking_overlap: Some(overlap),
+            ..self
+        }
+    }
+
+    /// The same policy with ranking trainings planned at `share` of j*.
+    pub fn with_ranking_share(self, share: f64) -> Self {
+        Self {
+            ranking_share: Some(share),
+            ..self
+        }
+    }
+
+    /// The same policy with ranking trainings resuming from the trained weights.
+    pub fn with_ranking_resumes(self) -> Self {
+        Self {
+            ranking_resumes: true,
             ..self
         }
     }
@@ -110,8 +159,26 @@ impl RoundPolicy for ConvergencePolicy {
                 self.final_share
             )));
         }
+        if let Some(overlap) = self.ranking_overlap
+            && !(overlap > 0.0 && overlap <= 1.0)
+        {
+            return Err(BudgetError::InvalidPolicy(format!(
+                "the ranking overlap must be in (0, 1], not {overlap}"
+            )));
+        }
+        if let Some(share) = self.ranking_share
+            && !(share > 0.0 && share <= 1.0)
+        {
+            return Err(BudgetError::InvalidPolicy(format!(
+                "the ranking share must be in (0, 1], not {share}"
+            )));
+        }
         if self.final_share > 0.0 {
-            return Ok(final_heavy(ctx, shape, gentle, self.final_share));
+            let ranking = ((self.ranking_share.unwrap_or(1.0) * j_star as f64) as u64).clamp(
+                ctx.input().min_iterations,
+                j_star.max(ctx.input().min_iterations),
+            );
+            return Ok(final_heavy(ctx, shape, ranking, gentle, self.final_share));
         }
         let Some(rounds) =
             largest_where(1, u64::from(gentle), |r| shape.fits(ctx, r as u32, j_star))
@@ -129,18 +196,30 @@ impl RoundPolicy for ConvergencePolicy {
     }
 }
 
-/// The schedule `[current, j* × (R − 1), F]` with the final training F ≥ max(j*, share ×
-/// the iterations that fit), the most rounds R ≤ `gentle` that fit, and F stretched to
-/// fill the time; one round with F ≥ j* if the share does not fit even then; `None` if
-/// not even that fits.
-fn final_heavy(ctx: &PlanContext<'_>, shape: Shape, gentle: u32, share: f64) -> Option<Vec<u64>> {
+/// The schedule `[current, r × (R − 1), F]` with ranking trainings of r iterations, the
+/// final training F ≥ max(j*, share × the iterations that fit), the most rounds R ≤
+/// `gentle` that fit, and F stretched to fill the time; one round with F ≥ j* if the
+/// share does not fit even then; `None` if not even that fits.
+fn final_heavy(
+    ctx: &PlanContext<'_>,
+    shape: Shape,
+    ranking: u64,
+    gentle: u32,
+    share: f64,
+) -> Option<Vec<u64>> {
     let j_star = shape.j_star;
     let bound = ctx.iteration_bound();
     let reserved = ((share * bound as f64) as u64)
         .max(j_star)
         .min(ctx.training_cap());
+    // The dense training is never a ranking training: it runs to its plateau.
+    let current = if ctx.input().rounds_done == 0 {
+        j_star
+    } else {
+        ranking
+    };
     let schedule = |rounds: u32, last: u64| {
-        let mut v = PlanContext::uniform(shape.first(ctx, j_star), rounds - 1, j_star);
+        let mut v = PlanContext::uniform(shape.first(ctx, current), rounds - 1, ranking);
         v.push(last);
         v
     };

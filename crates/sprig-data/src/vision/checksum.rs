@@ -71,6 +71,34 @@ pub const CIFAR10_JPEG_TARS: [KnownFile; 2] = [
     },
 ];
 
+/// TREC question classification (Li & Roth), the original files.
+pub const TREC: [KnownFile; 2] = [
+    KnownFile {
+        name: "train_5500.label",
+        sha256: "9e4c8bdcaffb96ed61041bd64b564183d52793a8e91d84fc3a8646885f466ec3",
+        what: "the original TREC training file",
+    },
+    KnownFile {
+        name: "TREC_10.label",
+        sha256: "033f22c028c2bbba9ca682f68ffe204dc1aa6e1cf35dd6207f2d4ca67f0d0e8e",
+        what: "the original TREC test file",
+    },
+];
+
+/// MR sentence polarity v1.0 (Pang & Lee), as UTF-8 (see the data README).
+pub const MR: [KnownFile; 2] = [
+    KnownFile {
+        name: "rt-polarity.pos",
+        sha256: "4134882974a28d0c7b5151256f0e33a6169984ee7372c279e673f1114f475d58",
+        what: "the MR positive snippets (UTF-8 copy of shared/data)",
+    },
+    KnownFile {
+        name: "rt-polarity.neg",
+        sha256: "2d11cfbc790f1cd96d78339f41ce53ced1efa83cd22d37d6788fa3fe3d17e2fd",
+        what: "the MR negative snippets (UTF-8 copy of shared/data)",
+    },
+];
+
 /// `data_batch_1.bin` as produced by decoding the JPEG copy with Pillow (see
 /// the data README). A binary directory whose first batch has this hash is
 /// lossy in disguise, so it must not be reported as the lossless original.

@@ -101,6 +101,17 @@ pub enum DataError {
         message: String,
     },
 
+    /// One line (or record) of a text file breaks its format.
+    #[error("{}:{line}: {message}", path.display())]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+
     /// A caller asked for something the data cannot give (an index past the
     /// end, a split larger than the set, a normalisation for another channel count).
     #[error("invalid argument: {0}")]
@@ -119,6 +130,15 @@ impl DataError {
         Self::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    /// A format violation on line `line` (1-based) of `path`.
+    pub(crate) fn line(path: &Path, line: u64, message: impl Into<String>) -> Self {
+        Self::Line {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
         }
     }
 

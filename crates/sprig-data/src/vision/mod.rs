@@ -23,7 +23,7 @@ pub mod split;
 
 mod batch;
 mod error;
-mod fsio;
+pub(crate) mod fsio;
 mod image_set;
 mod load;
 mod normalize;

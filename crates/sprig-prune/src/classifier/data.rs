@@ -1,7 +1,7 @@
 //! Labelled examples as device tensors, one batch at a time.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use sprig_data::{ImageSet, Normalization};
+use sprig_data::{ImageSet, Normalization, TextSet};
 
 use crate::PruneError;
 
@@ -74,5 +74,55 @@ impl LabelledData for ImageBatches {
             device,
         );
         Ok((images, labels))
+    }
+}
+
+/// A [`TextSet`] as batches of token ids `[batch, length]`, through reused host buffers.
+#[derive(Debug, Clone)]
+pub struct TokenBatches {
+    set: TextSet,
+    ids: Vec<i64>,
+    labels: Vec<i64>,
+}
+
+impl TokenBatches {
+    /// Batches of `set`.
+    pub fn new(set: TextSet) -> Self {
+        Self {
+            set,
+            ids: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// The examples.
+    pub fn set(&self) -> &TextSet {
+        &self.set
+    }
+}
+
+impl LabelledData for TokenBatches {
+    type Input = Tensor<2, Int>;
+
+    fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    fn batch(
+        &mut self,
+        indices: &[usize],
+        device: &Device,
+    ) -> Result<(Tensor<2, Int>, Tensor<1, Int>), PruneError> {
+        self.set
+            .fill_batch(indices, &mut self.ids, &mut self.labels)?;
+        let ids = Tensor::from_data(
+            TensorData::new(self.ids.clone(), [indices.len(), self.set.length()]),
+            device,
+        );
+        let labels = Tensor::from_data(
+            TensorData::new(self.labels.clone(), [indices.len()]),
+            device,
+        );
+        Ok((ids, labels))
     }
 }

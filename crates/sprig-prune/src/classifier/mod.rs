@@ -6,6 +6,6 @@ mod data;
 mod schedule;
 mod trainee;
 
-pub use data::{ImageBatches, LabelledData};
+pub use data::{ImageBatches, LabelledData, TokenBatches};
 pub use schedule::LrSchedule;
 pub use trainee::{ClassifierTrainee, TrainConfig};

@@ -47,6 +47,17 @@ impl TrainConfig {
         }
     }
 
+    /// Text classifiers: Adam 1e-3, batch 50 (Kim 2014's batch), linear decay.
+    pub fn text(seed: u64) -> Self {
+        Self {
+            batch_size: 50,
+            learning_rate: 1e-3,
+            schedule: LrSchedule::default(),
+            eval_batch_size: 500,
+            seed,
+        }
+    }
+
     fn check(&self) -> Result<(), PruneError> {
         let problem = if self.batch_size == 0 || self.eval_batch_size == 0 {
             Some("batch sizes must be at least 1".to_string())
@@ -128,6 +139,9 @@ where
             ));
         }
         let model = load_snapshot(model, initial)?;
+        // The backend's generator draws dropout masks (the only random draw on the
+        // device; θ0 comes from the host): seeded, a run repeats on the same backend.
+        device.seed(config.seed);
         Ok(Self {
             model: Some(model),
             device: device.clone(),

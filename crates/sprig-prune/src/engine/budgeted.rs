@@ -71,6 +71,12 @@ struct Selected {
     weights: Snapshot,
 }
 
+/// The early stop of a ranking training: the mask of the previous check and its target.
+struct RankingCheck {
+    overlap: f64,
+    previous: Option<(MaskSet, f64)>,
+}
+
 /// State of the run between steps.
 struct Run<'a, T: Trainee, C: Clock> {
     trainee: &'a mut T,
@@ -217,16 +223,25 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
             };
             let c = self.config;
             prune_to_sparsity(&mut self.masks, &scores, c.scope, &c.rates, target)?;
-            self.trainee
-                .load_weights(&self.rewind_point.masked(&self.masks)?)?;
-            self.profiler
-                .record_prune_rewind(self.deadline.elapsed().saturating_sub(started));
+            let pruning = self.deadline.elapsed().saturating_sub(started);
             replanner.record_prune(self.masks.sparsity())?;
             prunes += 1;
             self.round += 1;
             self.iterations = 0;
             self.selected = None;
             plan = replanner.plan(self.deadline.elapsed(), self.profiler.cost_model()?)?;
+            // The final training always starts from the rewind point (that is the ticket);
+            // a ranking training may resume from the weights it just ranked.
+            let started = self.deadline.elapsed();
+            let resume = match &self.last_trained {
+                Some(weights) if c.policy.ranking_resumes() && plan.next_sparsity().is_some() => {
+                    weights
+                }
+                _ => &self.rewind_point,
+            };
+            self.trainee.load_weights(&resume.masked(&self.masks)?)?;
+            self.profiler
+                .record_prune_rewind(pruning + self.deadline.elapsed().saturating_sub(started));
             if plan.is_finalise() {
                 // No time to train after this prune: keep the trained weights, pruned.
                 if let Some(weights) = &self.last_trained {
@@ -250,6 +265,15 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
         let mut plateau = (self.round == 0 && replanner.progress().dense_convergence.is_none())
             .then(|| PlateauDetector::new(self.config.patience, 1e-3))
             .transpose()?;
+        // A ranking training (neither the dense one nor the last) may stop once the mask
+        // the next prune would give has settled.
+        let mut ranking = (self.round > 0)
+            .then(|| self.config.policy.ranking_overlap())
+            .flatten()
+            .map(|overlap| RankingCheck {
+                overlap,
+                previous: None,
+            });
         let mut end = self.iterations + plan.trainings[0];
         self.trainee.set_training_length(end);
         let mut completed = true;
@@ -281,6 +305,16 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
                 let converged = detector.converged_at().unwrap_or(self.iterations);
                 replanner.record_convergence(converged);
                 plateau = None;
+            }
+            if let (Some(check), Some(target)) = (ranking.as_mut(), plan.next_sparsity())
+                && self.mask_settled(check, target)?
+            {
+                tracing::debug!(
+                    round = self.round,
+                    iteration = self.iterations,
+                    "ranking settled; training stops early"
+                );
+                break;
             }
             // Re-plan at every validation, not only between rounds: a long training on a
             // machine that slowed down must shrink in time for the rounds after it. A plan
@@ -320,6 +354,30 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
             self.last_trained = Some(best.weights);
         }
         Ok(completed)
+    }
+
+    /// Whether the mask a prune to `target` would give from the current weights keeps at
+    /// least `check.overlap` of the survivors of the previous check's.
+    fn mask_settled(&mut self, check: &mut RankingCheck, target: f64) -> Result<bool, PruneError> {
+        let mut candidate = self.masks.clone();
+        let c = self.config;
+        let scores = Scores::magnitude(&self.trainee.weights()?);
+        prune_to_sparsity(&mut candidate, &scores, c.scope, &c.rates, target)?;
+        // Re-planning may change the next target between checks: masks of different
+        // targets are not compared.
+        let overlap = match &check.previous {
+            Some((previous, at)) if *at == target => candidate.kept_in_common(previous)?,
+            _ => 0.0,
+        };
+        tracing::debug!(
+            round = self.round,
+            iteration = self.iterations,
+            overlap,
+            "mask overlap with the previous check"
+        );
+        let settled = overlap >= check.overlap;
+        check.previous = Some((candidate, target));
+        Ok(settled)
     }
 
     /// Validates if the deadline allows it, keeping the weights if they are the best of

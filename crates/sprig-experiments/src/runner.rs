@@ -1,17 +1,22 @@
-//! Runs one vision experiment on real MNIST or CIFAR-10 and writes its ticket folder.
+//! Runs one experiment on real data (MNIST, CIFAR-10, TREC, MR) and writes its ticket
+//! folder.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 use sprig_backend::Backend;
 use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
+use sprig_data::text::{TextData, TextOptions, TrecLabels, load_mr, load_trec};
 use sprig_data::{LoadOptions, Normalization, VisionData, load_cifar10, load_mnist};
 use sprig_mask::{LayerRates, MaskSet, Scope, Snapshot, random_like};
-use sprig_models::{Architecture, Classifier, ConvNet, Lenet300100, ResNet, initial_weights};
-use sprig_prune::classifier::{ClassifierTrainee, ImageBatches};
+use sprig_models::{
+    Architecture, BagOfEmbeddings, Classifier, ConvNet, Lenet300100, Modality, ResNet, TextCnn,
+    TextCnnSize, initial_weights,
+};
+use sprig_prune::classifier::{ClassifierTrainee, ImageBatches, LabelledData, TokenBatches};
 use sprig_prune::engine::{
     BudgetedConfig, ImpConfig, RoundRecord, StopReason, TrainOnce, Trainee, TrainingLength,
     run_budgeted, run_imp, train_once,
@@ -28,10 +33,12 @@ const REINIT_STREAM: u64 = 0x5EED_0002;
 
 /// Loaded data sets, kept across experiments of one invocation.
 #[derive(Debug)]
-pub struct VisionRunner {
+pub struct Runner {
     data_dir: PathBuf,
     runs_root: PathBuf,
     loaded: HashMap<(Dataset, u64), (VisionData, Normalization)>,
+    /// Text sets by (data set, seed, vocabulary settings as JSON).
+    loaded_text: HashMap<(Dataset, u64, String), TextData>,
 }
 
 /// What a method hands back before it is saved.
@@ -47,13 +54,14 @@ struct Finished {
     stop: StopReason,
 }
 
-impl VisionRunner {
+impl Runner {
     /// A runner reading data from `data_dir` and writing run folders under `runs_root`.
     pub fn new(data_dir: PathBuf, runs_root: PathBuf) -> Self {
         Self {
             data_dir,
             runs_root,
             loaded: HashMap::new(),
+            loaded_text: HashMap::new(),
         }
     }
 
@@ -87,43 +95,62 @@ impl VisionRunner {
         let device = backend
             .train_device()
             .with_context(|| format!("backend `{backend}`"))?;
-        let (data, norm) = self.load(experiment.dataset, experiment.seed)?;
-        let train = ImageBatches::new(data.train.clone(), norm.clone());
-        let validation = ImageBatches::new(data.validation.clone(), norm.clone());
-        let mut test = ImageBatches::new(data.test.clone(), norm.clone());
-        let input = [
-            data.train.shape().channels,
-            data.train.shape().height,
-            data.train.shape().width,
-        ];
-        let classes = data.classes.len();
-        experiment.model.check_input(input)?;
-        ticket::create_dir(&dir)?;
-        tracing::info!(run = %dir.display(), "starting");
-
-        // The budget starts here: model construction, training and saving count.
-        let clock = RealClock::new();
-        let run = Run {
-            experiment,
-            ticket,
-            dir: &dir,
-            clock: &clock,
-            norm,
+        let ((finished, time_used), test_accuracy) = match experiment.dataset.modality() {
+            Modality::Image => {
+                let (data, norm) = self.load(experiment.dataset, experiment.seed)?;
+                let train = ImageBatches::new(data.train.clone(), norm.clone());
+                let validation = ImageBatches::new(data.validation.clone(), norm.clone());
+                let mut test = ImageBatches::new(data.test.clone(), norm.clone());
+                let shape = data.train.shape();
+                let input = [shape.channels, shape.height, shape.width];
+                let classes = data.classes.len();
+                experiment.model.check_input(input)?;
+                ticket::create_dir(&dir)?;
+                tracing::info!(run = %dir.display(), "starting");
+                // The budget starts here: model construction, training and saving count.
+                let clock = RealClock::new();
+                let run = Run {
+                    experiment,
+                    ticket,
+                    dir: &dir,
+                    clock: &clock,
+                    preprocessing: Preprocessing::Image(norm),
+                };
+                let train = Train {
+                    run,
+                    device: device.clone(),
+                    train,
+                    validation,
+                    test: &mut test,
+                };
+                build_model(experiment.model, input, classes, &device, train)??
+            }
+            Modality::Text => {
+                let data = self.load_text(experiment)?;
+                let train = TokenBatches::new(data.train.clone());
+                let validation = TokenBatches::new(data.validation.clone());
+                let mut test = TokenBatches::new(data.test.clone());
+                let (vocab, classes) = (data.vocab.len(), data.classes.len());
+                ticket::create_dir(&dir)?;
+                tracing::info!(run = %dir.display(), "starting");
+                let clock = RealClock::new();
+                let run = Run {
+                    experiment,
+                    ticket,
+                    dir: &dir,
+                    clock: &clock,
+                    preprocessing: Preprocessing::Text(&data.vocab),
+                };
+                let train = Train {
+                    run,
+                    device: device.clone(),
+                    train,
+                    validation,
+                    test: &mut test,
+                };
+                build_text_model(experiment.model, vocab, classes, &device, train)??
+            }
         };
-        let (finished, test_accuracy) = build_model(
-            experiment.model,
-            input,
-            classes,
-            &device.clone(),
-            Train {
-                run,
-                device,
-                train,
-                validation,
-                test: &mut test,
-            },
-        )?;
-        let (finished, time_used) = finished;
         let result = RunResult {
             domain: experiment.domain.clone(),
             dataset: experiment.dataset.name().into(),
@@ -143,6 +170,7 @@ impl VisionRunner {
             stop_reason: Some(format!("{:?}", finished.stop).to_lowercase()),
             run_dir: experiment.run_dir().to_string_lossy().into_owned(),
             variant: experiment.variant(),
+            embedding_sparsity: embedding_sparsity(&finished.masks),
         };
         ticket::write_json(&dir, files::RESULT, &result)?;
         Ok(result)
@@ -162,6 +190,34 @@ impl VisionRunner {
         &self.runs_root
     }
 
+    /// The text data set of `e` (its seed's validation split, its vocabulary settings),
+    /// loaded once.
+    fn load_text(&mut self, e: &Experiment) -> Result<&TextData> {
+        let vocab = e
+            .text
+            .clone()
+            .with_context(|| format!("{} needs tokenisation settings", e.dataset))?;
+        let key = (e.dataset, e.seed, serde_json::to_string(&vocab)?);
+        if !self.loaded_text.contains_key(&key) {
+            let dir = self.data_dir.join(e.dataset.name());
+            let options = TextOptions {
+                vocab,
+                ..TextOptions::new(e.seed, 1)
+            };
+            let data = match e.dataset {
+                Dataset::Trec => load_trec(&dir, TrecLabels::Coarse, &options),
+                Dataset::Mr => load_mr(&dir, &options),
+                other => bail!("{other} is not a text data set"),
+            }
+            .with_context(|| format!("loading {} from {}", e.dataset, dir.display()))?;
+            tracing::info!(source = %data.source, vocabulary = data.vocab.len(),
+                train = data.train.len(), validation = data.validation.len(),
+                test = data.test.len(), "loaded");
+            self.loaded_text.insert(key.clone(), data);
+        }
+        Ok(&self.loaded_text[&key])
+    }
+
     /// The data set with the experiment seed's validation split, loaded once.
     fn load(&mut self, dataset: Dataset, seed: u64) -> Result<&(VisionData, Normalization)> {
         if !self.loaded.contains_key(&(dataset, seed)) {
@@ -170,6 +226,7 @@ impl VisionRunner {
             let data = match dataset {
                 Dataset::Mnist => load_mnist(&dir, &options),
                 Dataset::Cifar10 => load_cifar10(&dir, &options),
+                other => bail!("{other} is not an image data set"),
             }
             .with_context(|| format!("loading {dataset} from {}", dir.display()))?;
             let norm = data.fit_normalization()?;
@@ -181,44 +238,84 @@ impl VisionRunner {
 
 /// Something to do with a freshly built zoo model, whatever its concrete type.
 pub(crate) trait WithModel {
+    /// What the model takes.
+    type Input: Clone;
     /// What it gives back.
     type Output;
     /// Does it.
-    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output;
+    fn with<M: Classifier<Input = Self::Input>>(self, model: M) -> Self::Output;
 }
 
-/// Builds `architecture` for `input` images and `classes` on `device` and hands it to `w`.
-pub(crate) fn build_model<W: WithModel>(
+/// Builds the image model `architecture` for `input` images and `classes` on `device` and
+/// hands it to `w`.
+///
+/// # Errors
+/// `architecture` is not an image model.
+pub(crate) fn build_model<W: WithModel<Input = Tensor<4>>>(
     architecture: Architecture,
     input: [usize; 3],
     classes: usize,
     device: &Device,
     w: W,
-) -> W::Output {
-    match architecture.conv_pairs() {
-        None if architecture == Architecture::ResNet20 => {
-            w.with(ResNet::resnet20(input[0], classes, device))
+) -> Result<W::Output> {
+    Ok(match architecture {
+        Architecture::ResNet20 => w.with(ResNet::resnet20(input[0], classes, device)),
+        Architecture::Lenet300100 => {
+            w.with(Lenet300100::new(input.iter().product(), classes, device))
         }
-        None => w.with(Lenet300100::new(input.iter().product(), classes, device)),
-        Some(pairs) => w.with(ConvNet::new(pairs, input, classes, device)),
-    }
+        Architecture::Conv2 | Architecture::Conv4 | Architecture::Conv6 => {
+            let pairs = architecture.conv_pairs().unwrap_or(1);
+            w.with(ConvNet::new(pairs, input, classes, device))
+        }
+        Architecture::TextCnn | Architecture::BagOfEmbeddings => {
+            bail!("{architecture} takes token ids, not images")
+        }
+    })
+}
+
+/// Builds the text model `architecture` for a vocabulary of `vocab` ids and `classes` on
+/// `device` and hands it to `w`.
+///
+/// # Errors
+/// `architecture` is not a text model.
+pub(crate) fn build_text_model<W: WithModel<Input = Tensor<2, Int>>>(
+    architecture: Architecture,
+    vocab: usize,
+    classes: usize,
+    device: &Device,
+    w: W,
+) -> Result<W::Output> {
+    Ok(match architecture {
+        Architecture::TextCnn => w.with(TextCnn::new(vocab, classes, TextCnnSize::DEFAULT, device)),
+        Architecture::BagOfEmbeddings => w.with(BagOfEmbeddings::new(vocab, classes, device)),
+        other => bail!("{other} takes images, not token ids"),
+    })
 }
 
 /// Trains a built model by the experiment's method.
-struct Train<'a> {
+struct Train<'a, D> {
     run: Run<'a>,
     device: Device,
-    train: ImageBatches,
-    validation: ImageBatches,
-    test: &'a mut ImageBatches,
+    train: D,
+    validation: D,
+    test: &'a mut D,
 }
 
-impl WithModel for Train<'_> {
+impl<D: LabelledData> WithModel for Train<'_, D> {
+    type Input = D::Input;
     type Output = Result<((Finished, Duration), f64)>;
-    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
+    fn with<M: Classifier<Input = D::Input>>(self, model: M) -> Self::Output {
         self.run
             .go(model, &self.device, self.train, self.validation, self.test)
     }
+}
+
+/// How inputs were prepared, saved with the ticket so inference repeats it.
+enum Preprocessing<'a> {
+    /// Pixel normalisation fitted on the training split.
+    Image(&'a Normalization),
+    /// The vocabulary of the training split.
+    Text(&'a sprig_data::text::Vocabulary),
 }
 
 /// One experiment in flight.
@@ -227,19 +324,19 @@ struct Run<'a> {
     ticket: Option<MaskSet>,
     dir: &'a Path,
     clock: &'a RealClock,
-    norm: &'a Normalization,
+    preprocessing: Preprocessing<'a>,
 }
 
 impl Run<'_> {
     /// Trains by the method, saves the ticket, then measures test accuracy (after the
     /// clock: the test split is the table's, not part of the user's run).
-    fn go<M: Classifier<Input = Tensor<4>>>(
+    fn go<M: Classifier, D: LabelledData<Input = M::Input>>(
         self,
         model: M,
         device: &Device,
-        train: ImageBatches,
-        validation: ImageBatches,
-        test: &mut ImageBatches,
+        train: D,
+        validation: D,
+        test: &mut D,
     ) -> Result<((Finished, Duration), f64)> {
         let e = self.experiment;
         let shapes = tensor_shapes(&model);
@@ -262,7 +359,10 @@ impl Run<'_> {
             ClassifierTrainee::new(model, &start, train, validation, device, e.train)?;
         let finished = self.method(&mut trainee, start, masks)?;
         ticket::write_json(self.dir, files::CONFIG, e)?;
-        ticket::write_json(self.dir, files::NORMALIZATION, self.norm)?;
+        match self.preprocessing {
+            Preprocessing::Image(norm) => ticket::write_json(self.dir, files::NORMALIZATION, norm)?,
+            Preprocessing::Text(vocab) => ticket::write_json(self.dir, files::VOCABULARY, vocab)?,
+        }
         ticket::write_json(self.dir, files::MASK, &finished.masks)?;
         ticket::write_weights(self.dir, files::INITIAL, &finished.initial)?;
         ticket::write_weights(self.dir, files::TRAINED, &finished.trained)?;
@@ -372,4 +472,15 @@ fn dense_masks<M: Classifier>(model: &M, shapes: &[(String, Vec<usize>)]) -> Res
         masks.insert_dense(&tensor.path, tensor.kind, shape)?;
     }
     Ok(masks)
+}
+
+/// Sparsity of the embedding tables alone, if the model has any.
+fn embedding_sparsity(masks: &MaskSet) -> Option<f64> {
+    let (pruned, total) = masks
+        .iter()
+        .filter(|(_, e)| e.kind() == "embedding")
+        .fold((0, 0), |(p, t), (_, e)| {
+            (p + e.mask().pruned_count(), t + e.mask().len())
+        });
+    (total > 0).then(|| pruned as f64 / total as f64)
 }
