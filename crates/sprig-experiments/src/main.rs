@@ -97,6 +97,17 @@ enum Domain {
     Edge,
 }
 
+impl Domain {
+    /// The stem of its result files.
+    fn name(self) -> &'static str {
+        match self {
+            Domain::Vision => "vision",
+            Domain::Text => "text",
+            Domain::Edge => "edge",
+        }
+    }
+}
+
 fn main() -> Result<()> {
     // Before any tensor work: rayon's pool takes the setting only when it is built.
     let flushed = sprig_backend::flush_denormals_to_zero();
@@ -235,7 +246,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         }
         write_edge(
             &results,
-            &mode.stem("edge"),
+            &mode.stem(Domain::Edge.name()),
             &rows,
             &backend,
             &command_line,
@@ -246,14 +257,8 @@ fn eval(args: EvalArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let stem = mode.stem(match domain {
-        Domain::Vision => "vision",
-        Domain::Text => "text",
-        Domain::Edge => "edge",
-    });
     write_table(
         &results,
-        &stem,
         &done,
         &backend,
         &command_line,
@@ -269,7 +274,6 @@ fn eval(args: EvalArgs) -> Result<()> {
 
 fn write_table(
     dir: &Path,
-    stem: &str,
     runs: &[RunResult],
     backend: &str,
     command_line: &str,
@@ -277,6 +281,7 @@ fn write_table(
     domain: Domain,
     mode: Mode,
 ) -> Result<()> {
+    let stem = mode.stem(domain.name());
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     write_json(&dir.join(format!("{stem}.json")), runs)?;
     let sparsity_plot = format!("{stem}-accuracy-vs-sparsity.svg");

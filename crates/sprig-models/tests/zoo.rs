@@ -132,7 +132,10 @@ fn text_models_take_token_ids() {
     let table = theta0.get("embedding.weight").unwrap().values();
     let var = table.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / table.len() as f64;
     let expected = sprig_models::EMBEDDING_STD.powi(2);
-    assert!((var / expected - 1.0).abs() < 0.05, "embedding variance {var}");
+    assert!(
+        (var / expected - 1.0).abs() < 0.05,
+        "embedding variance {var}"
+    );
     let cnn = load_snapshot(cnn, &theta0).unwrap();
     assert_eq!(cnn.forward(ids()).dims(), [2, 6]);
 
