@@ -98,57 +98,44 @@ impl Runner {
         let ((finished, time_used), test_accuracy) = match experiment.dataset.modality() {
             Modality::Image => {
                 let (data, norm) = self.load(experiment.dataset, experiment.seed)?;
-                let train = ImageBatches::new(data.train.clone(), norm.clone());
-                let validation = ImageBatches::new(data.validation.clone(), norm.clone());
-                let mut test = ImageBatches::new(data.test.clone(), norm.clone());
+                let splits = (
+                    ImageBatches::new(data.train.clone(), norm.clone()),
+                    ImageBatches::new(data.validation.clone(), norm.clone()),
+                    ImageBatches::new(data.test.clone(), norm.clone()),
+                );
                 let shape = data.train.shape();
                 let input = [shape.channels, shape.height, shape.width];
                 let classes = data.classes.len();
                 experiment.model.check_input(input)?;
-                ticket::create_dir(&dir)?;
-                tracing::info!(run = %dir.display(), "starting");
-                // The budget starts here: model construction, training and saving count.
-                let clock = RealClock::new();
-                let run = Run {
+                let start = Start {
                     experiment,
                     ticket,
                     dir: &dir,
-                    clock: &clock,
                     preprocessing: Preprocessing::Image(norm),
+                    device: &device,
                 };
-                let train = Train {
-                    run,
-                    device: device.clone(),
-                    train,
-                    validation,
-                    test: &mut test,
-                };
-                build_model(experiment.model, input, classes, &device, train)??
+                start.go(splits, |train| {
+                    build_model(experiment.model, input, classes, &device, train)
+                })?
             }
             Modality::Text => {
                 let data = self.load_text(experiment)?;
-                let train = TokenBatches::new(data.train.clone());
-                let validation = TokenBatches::new(data.validation.clone());
-                let mut test = TokenBatches::new(data.test.clone());
+                let splits = (
+                    TokenBatches::new(data.train.clone()),
+                    TokenBatches::new(data.validation.clone()),
+                    TokenBatches::new(data.test.clone()),
+                );
                 let (vocab, classes) = (data.vocab.len(), data.classes.len());
-                ticket::create_dir(&dir)?;
-                tracing::info!(run = %dir.display(), "starting");
-                let clock = RealClock::new();
-                let run = Run {
+                let start = Start {
                     experiment,
                     ticket,
                     dir: &dir,
-                    clock: &clock,
                     preprocessing: Preprocessing::Text(&data.vocab),
+                    device: &device,
                 };
-                let train = Train {
-                    run,
-                    device: device.clone(),
-                    train,
-                    validation,
-                    test: &mut test,
-                };
-                build_text_model(experiment.model, vocab, classes, &device, train)??
+                start.go(splits, |train| {
+                    build_text_model(experiment.model, vocab, classes, &device, train)
+                })?
             }
         };
         let result = RunResult {
@@ -307,6 +294,44 @@ impl<D: LabelledData> WithModel for Train<'_, D> {
     fn with<M: Classifier<Input = D::Input>>(self, model: M) -> Self::Output {
         self.run
             .go(model, &self.device, self.train, self.validation, self.test)
+    }
+}
+
+/// Everything a run needs but its model and data.
+struct Start<'a> {
+    experiment: &'a Experiment,
+    ticket: Option<MaskSet>,
+    dir: &'a Path,
+    preprocessing: Preprocessing<'a>,
+    device: &'a Device,
+}
+
+impl Start<'_> {
+    /// Creates the run folder, starts the clock and hands `build` the training job (it
+    /// builds the model and runs the job on it).
+    fn go<D: LabelledData>(
+        self,
+        (train, validation, mut test): (D, D, D),
+        build: impl FnOnce(Train<'_, D>) -> Result<Result<((Finished, Duration), f64)>>,
+    ) -> Result<((Finished, Duration), f64)> {
+        ticket::create_dir(self.dir)?;
+        tracing::info!(run = %self.dir.display(), "starting");
+        // The budget starts here: model construction, training and saving count.
+        let clock = RealClock::new();
+        let run = Run {
+            experiment: self.experiment,
+            ticket: self.ticket,
+            dir: self.dir,
+            clock: &clock,
+            preprocessing: self.preprocessing,
+        };
+        build(Train {
+            run,
+            device: self.device.clone(),
+            train,
+            validation,
+            test: &mut test,
+        })?
     }
 }
 

@@ -150,7 +150,7 @@ pub fn text(mode: Mode, backend: &str) -> Vec<Experiment> {
                 Dataset::Mr,
                 Architecture::TextCnn,
                 seeds(3),
-                vec![60.0],
+                vec![90.0],
                 None,
             ),
             text_section(

@@ -131,13 +131,7 @@ impl TextSet {
     }
 
     fn check_indices(&self, indices: &[usize]) -> Result<(), DataError> {
-        match indices.iter().find(|&&i| i >= self.len()) {
-            Some(bad) => Err(DataError::InvalidArgument(format!(
-                "index {bad} is past the end of a set of {} examples",
-                self.len()
-            ))),
-            None => Ok(()),
-        }
+        DataError::check_indices(indices, self.len(), "examples")
     }
 }
 

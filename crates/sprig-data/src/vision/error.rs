@@ -133,6 +133,17 @@ impl DataError {
         }
     }
 
+    /// Fails with [`DataError::InvalidArgument`] if an index is `>= len` (a set of `len`
+    /// `items`).
+    pub(crate) fn check_indices(indices: &[usize], len: usize, items: &str) -> Result<(), Self> {
+        match indices.iter().find(|&&i| i >= len) {
+            Some(bad) => Err(Self::InvalidArgument(format!(
+                "index {bad} is past the end of a set of {len} {items}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// A format violation on line `line` (1-based) of `path`.
     pub(crate) fn line(path: &Path, line: u64, message: impl Into<String>) -> Self {
         Self::Line {

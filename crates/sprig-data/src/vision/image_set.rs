@@ -215,13 +215,7 @@ impl ImageSet {
 
     /// Fails with [`DataError::InvalidArgument`] if any index is `>= len()`.
     pub(crate) fn check_indices(&self, indices: &[usize]) -> Result<(), DataError> {
-        match indices.iter().find(|&&i| i >= self.len()) {
-            Some(&bad) => Err(DataError::InvalidArgument(format!(
-                "index {bad} is past the end of a set of {} images",
-                self.len()
-            ))),
-            None => Ok(()),
-        }
+        DataError::check_indices(indices, self.len(), "images")
     }
 }
 
