@@ -10,8 +10,8 @@ use crate::{cargo, libtorch};
 /// Arguments of `cargo xtask eval`.
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// `vision`, `text`, or `edge` (exported tickets: bytes, latency, accuracy); audio
-    /// comes with its issue.
+    /// `vision`, `text`, `audio`, or `edge` (exported tickets: bytes, latency,
+    /// accuracy).
     domain: String,
     /// One seed, small budgets: the CI smoke run (writes `DOMAIN-quick.*`).
     #[arg(long, conflicts_with = "full")]

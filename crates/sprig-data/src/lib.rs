@@ -11,6 +11,9 @@
 //! - [`Normalization`]: per-channel mean/std fitted on the training split.
 //! - [`epoch_order`]: the seeded visiting order of each epoch.
 //!
+//! Audio ([`audio`]): WAV recordings (the Free Spoken Digit Dataset, or one folder per
+//! label) as log-mel spectrograms, extracted in parallel and cached.
+//!
 //! Text ([`text`]): TREC, MR and CSV files in the layout of Zhang et al. (2015), tokenised
 //! and encoded with a [`Vocabulary`] built from the training split only, as [`TextSet`]s.
 //!
@@ -46,6 +49,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audio;
 mod data_dir;
 pub mod text;
 pub mod vision;

@@ -21,7 +21,10 @@ fn real_trec_matches_the_readme() {
     };
     let options = TextOptions::new(0, 24);
     let data = load_trec(&dir.join("trec"), TrecLabels::Coarse, &options).unwrap();
-    assert_eq!(&*data.classes, ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]);
+    assert_eq!(
+        &*data.classes,
+        ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
+    );
     assert_eq!(
         (data.train.len(), data.validation.len(), data.test.len()),
         (4_907, 545, 500)
@@ -51,7 +54,12 @@ fn real_trec_matches_the_readme() {
     let again = load_trec(&dir.join("trec"), TrecLabels::Coarse, &options).unwrap();
     assert_eq!(again.vocab, data.vocab);
     assert_eq!(again.validation, data.validation);
-    let other = load_trec(&dir.join("trec"), TrecLabels::Coarse, &TextOptions::new(1, 24)).unwrap();
+    let other = load_trec(
+        &dir.join("trec"),
+        TrecLabels::Coarse,
+        &TextOptions::new(1, 24),
+    )
+    .unwrap();
     assert_ne!(other.validation, data.validation);
 
     let fine = load_trec(&dir.join("trec"), TrecLabels::Fine, &options).unwrap();
@@ -79,7 +87,9 @@ fn real_mr_has_a_fixed_test_split() {
     };
     assert!(neg.abs_diff(pos) < 100, "{neg} vs {pos}");
     // Unknown tokens exist in the test split (words never seen in training) but are rare.
-    let ids: Vec<u32> = (0..a.test.len()).flat_map(|i| a.test.row(i).unwrap().to_vec()).collect();
+    let ids: Vec<u32> = (0..a.test.len())
+        .flat_map(|i| a.test.row(i).unwrap().to_vec())
+        .collect();
     let unk = ids.iter().filter(|&&id| id == UNK).count();
     let words = ids.iter().filter(|&&id| id != 0).count();
     assert!(unk > 0 && unk * 10 < words, "{unk} unknown of {words}");

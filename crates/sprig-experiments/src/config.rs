@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sprig_budget::BuiltinPolicy;
+use sprig_data::audio::{FeatureConfig, FsddSplit};
 use sprig_data::text::VocabConfig;
 use sprig_models::{Architecture, Modality};
 use sprig_prune::classifier::TrainConfig;
@@ -24,11 +25,19 @@ pub enum Dataset {
     Trec,
     /// MR movie-review sentence polarity.
     Mr,
+    /// The Free Spoken Digit Dataset (spoken digits 0–9).
+    Fsdd,
 }
 
 impl Dataset {
     /// Every data set, in the order they are listed to users.
-    pub const ALL: [Dataset; 4] = [Dataset::Mnist, Dataset::Cifar10, Dataset::Trec, Dataset::Mr];
+    pub const ALL: [Dataset; 5] = [
+        Dataset::Mnist,
+        Dataset::Cifar10,
+        Dataset::Trec,
+        Dataset::Mr,
+        Dataset::Fsdd,
+    ];
 
     /// The name used in result files (and the folder under the data directory).
     pub fn name(self) -> &'static str {
@@ -37,6 +46,7 @@ impl Dataset {
             Dataset::Cifar10 => "cifar10",
             Dataset::Trec => "trec",
             Dataset::Mr => "mr",
+            Dataset::Fsdd => "fsdd",
         }
     }
 
@@ -45,6 +55,7 @@ impl Dataset {
         match self {
             Dataset::Mnist | Dataset::Cifar10 => Modality::Image,
             Dataset::Trec | Dataset::Mr => Modality::Text,
+            Dataset::Fsdd => Modality::Audio,
         }
     }
 
@@ -53,14 +64,14 @@ impl Dataset {
         match self {
             Dataset::Mnist => Some([1, 28, 28]),
             Dataset::Cifar10 => Some([3, 32, 32]),
-            Dataset::Trec | Dataset::Mr => None,
+            Dataset::Trec | Dataset::Mr | Dataset::Fsdd => None,
         }
     }
 
     /// Number of classes.
     pub fn classes(self) -> usize {
         match self {
-            Dataset::Mnist | Dataset::Cifar10 => 10,
+            Dataset::Mnist | Dataset::Cifar10 | Dataset::Fsdd => 10,
             Dataset::Trec => 6,
             Dataset::Mr => 2,
         }
@@ -174,6 +185,18 @@ pub struct Experiment {
     /// Tokenisation and vocabulary of a text data set (`None` for images).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<VocabConfig>,
+    /// Split and spectrogram settings of an audio data set (`None` otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AudioSettings>,
+}
+
+/// How an audio data set is split and turned into spectrograms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioSettings {
+    /// Official or speaker-held-out.
+    pub split: FsddSplit,
+    /// The log-mel spectrogram.
+    pub features: FeatureConfig,
 }
 
 impl Experiment {
@@ -207,7 +230,14 @@ impl Experiment {
 
     /// How the report tells runs of different round policies apart.
     pub fn variant(&self) -> Option<String> {
-        self.policy.map(|p| policy_label(&p))
+        let split = self.audio.as_ref().map(|a| match &a.split {
+            FsddSplit::Official => "official split".to_string(),
+            FsddSplit::Speaker(s) => format!("speaker {s} held out"),
+        });
+        match (self.policy.map(|p| policy_label(&p)), split) {
+            (Some(p), Some(s)) => Some(format!("{p}; {s}")),
+            (p, s) => p.or(s),
+        }
     }
 
     /// The budgeted experiment whose ticket a random control reuses.
@@ -265,6 +295,7 @@ mod tests {
             imp: None,
             policy: None,
             text: None,
+            audio: None,
         }
     }
 

@@ -9,14 +9,17 @@ use anyhow::{Context, Result, bail};
 use burn::tensor::{Device, Int, Tensor};
 use sprig_backend::Backend;
 use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
+use sprig_data::audio::{AudioData, AudioOptions, FeatureNorm, load_fsdd};
 use sprig_data::text::{TextData, TextOptions, TrecLabels, load_mr, load_trec};
 use sprig_data::{LoadOptions, Normalization, VisionData, load_cifar10, load_mnist};
 use sprig_mask::{LayerRates, MaskSet, Scope, Snapshot, random_like};
 use sprig_models::{
-    Architecture, BagOfEmbeddings, Classifier, ConvNet, Lenet300100, Modality, ResNet, TextCnn,
-    TextCnnSize, initial_weights,
+    Architecture, AudioCnn, BagOfEmbeddings, Classifier, ConvNet, DsCnn, Lenet300100, Modality,
+    ResNet, TextCnn, TextCnnSize, initial_weights,
 };
-use sprig_prune::classifier::{ClassifierTrainee, ImageBatches, LabelledData, TokenBatches};
+use sprig_prune::classifier::{
+    ClassifierTrainee, FeatureBatches, ImageBatches, LabelledData, TokenBatches,
+};
 use sprig_prune::engine::{
     BudgetedConfig, ImpConfig, RoundRecord, StopReason, TrainOnce, Trainee, TrainingLength,
     run_budgeted, run_imp, train_once,
@@ -39,6 +42,8 @@ pub struct Runner {
     loaded: HashMap<(Dataset, u64), (VisionData, Normalization)>,
     /// Text sets by (data set, seed, vocabulary settings as JSON).
     loaded_text: HashMap<(Dataset, u64, String), TextData>,
+    /// Audio sets and their normalisation by (data set, seed, settings as JSON).
+    loaded_audio: HashMap<(Dataset, u64, String), (AudioData, FeatureNorm)>,
 }
 
 /// What a method hands back before it is saved.
@@ -62,6 +67,7 @@ impl Runner {
             runs_root,
             loaded: HashMap::new(),
             loaded_text: HashMap::new(),
+            loaded_audio: HashMap::new(),
         }
     }
 
@@ -112,6 +118,27 @@ impl Runner {
                     ticket,
                     dir: &dir,
                     preprocessing: Preprocessing::Image(norm),
+                    device: &device,
+                };
+                start.go(splits, |train| {
+                    build_model(experiment.model, input, classes, &device, train)
+                })?
+            }
+            Modality::Audio => {
+                let (data, norm) = self.load_audio(experiment)?;
+                let splits = (
+                    FeatureBatches::new(data.train.clone(), norm.clone()),
+                    FeatureBatches::new(data.validation.clone(), norm.clone()),
+                    FeatureBatches::new(data.test.clone(), norm.clone()),
+                );
+                let input = data.train.shape();
+                let classes = data.train.classes().len();
+                experiment.model.check_input(input)?;
+                let start = Start {
+                    experiment,
+                    ticket,
+                    dir: &dir,
+                    preprocessing: Preprocessing::Audio(norm),
                     device: &device,
                 };
                 start.go(splits, |train| {
@@ -175,6 +202,35 @@ impl Runner {
     /// The folder run folders go under.
     pub fn runs_root(&self) -> &Path {
         &self.runs_root
+    }
+
+    /// The audio data set of `e` (its split, its seed's validation split, its features)
+    /// and the per-band normalisation of its training split, loaded once. Features are
+    /// cached beside the run folders (`sprig-cache/`).
+    fn load_audio(&mut self, e: &Experiment) -> Result<&(AudioData, FeatureNorm)> {
+        let settings = e
+            .audio
+            .clone()
+            .with_context(|| format!("{} needs split and feature settings", e.dataset))?;
+        let key = (e.dataset, e.seed, serde_json::to_string(&settings)?);
+        if !self.loaded_audio.contains_key(&key) {
+            let dir = self.data_dir.join(e.dataset.name());
+            let options = AudioOptions {
+                cache_dir: Some(self.runs_root.with_file_name("sprig-cache")),
+                ..AudioOptions::new(e.seed, settings.features.clone())
+            };
+            let data = match e.dataset {
+                Dataset::Fsdd => load_fsdd(&dir, &settings.split, &options),
+                other => bail!("{other} is not an audio data set"),
+            }
+            .with_context(|| format!("loading {} from {}", e.dataset, dir.display()))?;
+            tracing::info!(source = %data.source, train = data.train.len(),
+                validation = data.validation.len(), test = data.test.len(),
+                feature_seconds = data.feature_seconds, cached = data.from_cache, "loaded");
+            let norm = FeatureNorm::fit(&data.train)?;
+            self.loaded_audio.insert(key.clone(), (data, norm));
+        }
+        Ok(&self.loaded_audio[&key])
     }
 
     /// The text data set of `e` (its seed's validation split, its vocabulary settings),
@@ -254,6 +310,8 @@ pub(crate) fn build_model<W: WithModel<Input = Tensor<4>>>(
             let pairs = architecture.conv_pairs().unwrap_or(1);
             w.with(ConvNet::new(pairs, input, classes, device))
         }
+        Architecture::DsCnn => w.with(DsCnn::new(classes, device)),
+        Architecture::AudioCnn => w.with(AudioCnn::new(input, classes, device)),
         Architecture::TextCnn | Architecture::BagOfEmbeddings => {
             bail!("{architecture} takes token ids, not images")
         }
@@ -341,6 +399,9 @@ enum Preprocessing<'a> {
     Image(&'a Normalization),
     /// The vocabulary of the training split.
     Text(&'a sprig_data::text::Vocabulary),
+    /// Per-band spectrogram normalisation of the training split (the feature settings
+    /// are in the experiment's configuration).
+    Audio(&'a FeatureNorm),
 }
 
 /// One experiment in flight.
@@ -387,6 +448,9 @@ impl Run<'_> {
         match self.preprocessing {
             Preprocessing::Image(norm) => ticket::write_json(self.dir, files::NORMALIZATION, norm)?,
             Preprocessing::Text(vocab) => ticket::write_json(self.dir, files::VOCABULARY, vocab)?,
+            Preprocessing::Audio(norm) => {
+                ticket::write_json(self.dir, files::FEATURE_NORMALIZATION, norm)?
+            }
         }
         ticket::write_json(self.dir, files::MASK, &finished.masks)?;
         ticket::write_weights(self.dir, files::INITIAL, &finished.initial)?;

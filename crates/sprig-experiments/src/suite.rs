@@ -5,9 +5,10 @@ use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
 use sprig_models::Architecture;
 use sprig_prune::classifier::{LrSchedule, TrainConfig};
 
+use sprig_data::audio::{FeatureConfig, FsddSplit};
 use sprig_data::text::VocabConfig;
 
-use crate::config::{Dataset, Experiment, ImpSchedule, Method};
+use crate::config::{AudioSettings, Dataset, Experiment, ImpSchedule, Method};
 
 /// How much of the table to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -175,6 +176,61 @@ pub fn text(mode: Mode, backend: &str) -> Vec<Experiment> {
         .collect()
 }
 
+/// The audio experiments of `mode`: the Free Spoken Digit Dataset with the DS-CNN (sized
+/// for a microcontroller) and the larger spectrogram CNN at a target sparsity of 0.8,
+/// against dense, one-shot and random pruning, on the official split and with a speaker
+/// held out (`theo`: his voice is never heard in training).
+pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
+    let seeds = |n: u64| (0..n).collect::<Vec<_>>();
+    let audio_section = |model, seeds, budgets| Section {
+        dataset: Dataset::Fsdd,
+        model,
+        seeds,
+        budgets,
+        target: 0.8,
+        train: TrainConfig::audio,
+        eval_every: 50,
+        imp: None,
+        all_controls: false,
+    };
+    let official = FsddSplit::Official;
+    let speaker = FsddSplit::Speaker("theo".into());
+    let sections = match mode {
+        Mode::Quick => vec![(
+            audio_section(Architecture::DsCnn, seeds(1), vec![15.0]),
+            official,
+        )],
+        Mode::Standard | Mode::Full => vec![
+            (
+                audio_section(Architecture::DsCnn, seeds(3), vec![30.0, 60.0]),
+                official.clone(),
+            ),
+            (
+                audio_section(Architecture::AudioCnn, seeds(3), vec![60.0]),
+                official,
+            ),
+            (
+                audio_section(Architecture::DsCnn, seeds(3), vec![60.0]),
+                speaker,
+            ),
+        ],
+    };
+    sections
+        .into_iter()
+        .flat_map(|(s, split)| {
+            let audio = Some(AudioSettings {
+                split,
+                features: FeatureConfig::spoken_digits(),
+            });
+            section(&s, backend).into_iter().map(move |e| Experiment {
+                domain: "audio".into(),
+                audio: audio.clone(),
+                ..e
+            })
+        })
+        .collect()
+}
+
 /// Tokenisation of each text data set: lower-cased, every training token kept (min
 /// frequency 1, as Kim 2014), padded or cut to a length that covers 99% of the examples
 /// whole (TREC questions: median 10 tokens, 99th percentile 22, longest 37; MR snippets:
@@ -221,6 +277,7 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             imp: None,
             policy: Some(budgeted_policy()),
             text: None,
+            audio: None,
         };
         for &budget in &s.budgets {
             runs.push(Experiment {
@@ -288,8 +345,13 @@ mod tests {
 
     #[test]
     fn controls_follow_their_ticket_and_folders_are_unique() {
-        for mode in [Mode::Quick, Mode::Standard, Mode::Full] {
-            let runs = vision(mode, "flex");
+        let suites: [fn(Mode, &str) -> Vec<Experiment>; 3] = [vision, text, audio];
+        for (mode, suite) in [Mode::Quick, Mode::Standard, Mode::Full]
+            .into_iter()
+            .flat_map(|m| suites.map(|s| (m, s)))
+        {
+            let runs = suite(mode, "flex");
+            assert!(!runs.is_empty());
             let mut dirs = std::collections::BTreeSet::new();
             for (i, run) in runs.iter().enumerate() {
                 assert!(

@@ -20,6 +20,8 @@ pub mod files {
     pub const CONFIG: &str = "config.json";
     /// The input normalisation training used (fitted on the training split).
     pub const NORMALIZATION: &str = "normalization.json";
+    /// The per-band spectrogram normalisation of an audio model (from the training split).
+    pub const FEATURE_NORMALIZATION: &str = "feature_normalization.json";
     /// The vocabulary and tokenisation settings of a text model (from the training split).
     pub const VOCABULARY: &str = "vocabulary.json";
     /// The mask, per tensor, as packed bits (base64).

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use burn::tensor::Int;
 
 use crate::{
-    BagOfEmbeddings, ConvNet, InferenceGraph, Initialization, Lenet300100, PrunableTensor, ResNet,
-    TextCnn,
+    AudioCnn, BagOfEmbeddings, ConvNet, DsCnn, InferenceGraph, Initialization, Lenet300100,
+    PrunableTensor, ResNet, TextCnn,
 };
 
 /// What can go wrong building a model.
@@ -100,6 +100,26 @@ impl Classifier for ConvNet {
     }
 }
 
+impl Classifier for DsCnn {
+    type Input = Tensor<4>;
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        DsCnn::forward(self, x)
+    }
+    fn prunable(&self) -> Vec<PrunableTensor> {
+        DsCnn::prunable(self)
+    }
+}
+
+impl Classifier for AudioCnn {
+    type Input = Tensor<4>;
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        AudioCnn::forward(self, x)
+    }
+    fn prunable(&self) -> Vec<PrunableTensor> {
+        AudioCnn::prunable(self)
+    }
+}
+
 impl Classifier for TextCnn {
     type Input = Tensor<2, Int>;
     fn forward(&self, ids: Tensor<2, Int>) -> Tensor<2> {
@@ -127,6 +147,8 @@ pub enum Modality {
     Image,
     /// Token ids `[batch, length]`.
     Text,
+    /// Spectrograms `[batch, 1, frames, mels]`.
+    Audio,
 }
 
 /// The architectures of the zoo, by the names the CLI and the configs use.
@@ -147,11 +169,15 @@ pub enum Architecture {
     TextCnn,
     /// Mean of token embeddings, one hidden layer.
     BagOfEmbeddings,
+    /// Depthwise-separable keyword-spotting CNN (Hello Edge DS-CNN-S).
+    DsCnn,
+    /// A plain three-convolution spectrogram CNN.
+    AudioCnn,
 }
 
 impl Architecture {
     /// Every architecture, in the order they are listed to users.
-    pub const ALL: [Architecture; 7] = [
+    pub const ALL: [Architecture; 9] = [
         Architecture::Lenet300100,
         Architecture::Conv2,
         Architecture::Conv4,
@@ -159,6 +185,8 @@ impl Architecture {
         Architecture::ResNet20,
         Architecture::TextCnn,
         Architecture::BagOfEmbeddings,
+        Architecture::DsCnn,
+        Architecture::AudioCnn,
     ];
 
     /// The name used on the command line and in result files.
@@ -171,6 +199,8 @@ impl Architecture {
             Architecture::ResNet20 => "resnet-20",
             Architecture::TextCnn => "textcnn",
             Architecture::BagOfEmbeddings => "bag-of-embeddings",
+            Architecture::DsCnn => "ds-cnn",
+            Architecture::AudioCnn => "audio-cnn",
         }
     }
 
@@ -178,6 +208,7 @@ impl Architecture {
     pub fn modality(self) -> Modality {
         match self {
             Architecture::TextCnn | Architecture::BagOfEmbeddings => Modality::Text,
+            Architecture::DsCnn | Architecture::AudioCnn => Modality::Audio,
             _ => Modality::Image,
         }
     }
@@ -197,7 +228,9 @@ impl Architecture {
             Architecture::Lenet300100
             | Architecture::ResNet20
             | Architecture::TextCnn
-            | Architecture::BagOfEmbeddings => None,
+            | Architecture::BagOfEmbeddings
+            | Architecture::DsCnn
+            | Architecture::AudioCnn => None,
             Architecture::Conv2 => Some(1),
             Architecture::Conv4 => Some(2),
             Architecture::Conv6 => Some(3),
@@ -209,11 +242,17 @@ impl Architecture {
     pub fn check_input(self, input: [usize; 3]) -> Result<(), ModelError> {
         let halvings = match self {
             Architecture::ResNet20 => Some(2),
+            Architecture::AudioCnn | Architecture::DsCnn => None,
             _ => self.conv_pairs(),
         };
         let reason = match halvings {
-            _ if self.modality() != Modality::Image => {
+            _ if self.modality() == Modality::Text => {
                 Some("it takes token ids, not images".to_string())
+            }
+            _ if self.modality() == Modality::Audio
+                && (input[0] != 1 || input[1] < 10 || input[2] < 8) =>
+            {
+                Some("it takes one-channel spectrograms of at least 10 frames × 8 bands".into())
             }
             _ if input.contains(&0) => Some("every dimension must be at least 1".to_string()),
             Some(pairs)

@@ -4,8 +4,8 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use sprig_backend::Backend;
 use sprig_models::{
-    Architecture, BagOfEmbeddings, Classifier, ConvNet, Initialization, Lenet300100, Modality,
-    ResNet, TextCnn, TextCnnSize, initial_weights,
+    Architecture, AudioCnn, BagOfEmbeddings, Classifier, ConvNet, DsCnn, Initialization,
+    Lenet300100, Modality, ResNet, TextCnn, TextCnnSize, initial_weights,
 };
 use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
 
@@ -155,5 +155,28 @@ fn text_models_take_token_ids() {
     for arch in [Architecture::TextCnn, Architecture::BagOfEmbeddings] {
         assert_eq!(arch.modality(), Modality::Text);
         assert!(arch.check_input([1, 28, 28]).is_err());
+    }
+}
+
+/// Audio models on 61 × 40 spectrograms: sizes, kinds, logits.
+#[test]
+fn audio_models_take_spectrograms() {
+    let input = [1, 61, 40];
+    // 64·1·10·4 stem + 4 × (64·9 depthwise + 64·64 pointwise) + 64·10 output.
+    check(
+        DsCnn::new(10, &device()),
+        input,
+        2_560 + 4 * (576 + 4_096) + 640,
+    );
+    // 32·9 + 64·32·9 + 128·64·9 convolutions, 128·(128·7·5) + 128·10 fully connected.
+    check(
+        AudioCnn::new(input, 10, &device()),
+        input,
+        288 + 18_432 + 73_728 + 573_440 + 1_280,
+    );
+    for arch in [Architecture::DsCnn, Architecture::AudioCnn] {
+        assert_eq!(arch.modality(), Modality::Audio);
+        arch.check_input(input).unwrap();
+        assert!(arch.check_input([3, 32, 32]).is_err());
     }
 }

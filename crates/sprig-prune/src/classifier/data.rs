@@ -1,7 +1,8 @@
 //! Labelled examples as device tensors, one batch at a time.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use sprig_data::{ImageSet, Normalization, TextSet};
+use sprig_data::audio::{FeatureNorm, FeatureSet};
+use sprig_data::{DataError, ImageSet, Normalization, TextSet};
 
 use crate::PruneError;
 
@@ -23,38 +24,104 @@ pub trait LabelledData {
     ) -> Result<(Self::Input, Tensor<1, Int>), PruneError>;
 }
 
-/// An [`ImageSet`] with its normalisation, batched through reused host buffers (the
-/// steady state allocates nothing on the host).
+/// A split of fixed-shape float examples (images, spectrograms) that writes normalised
+/// batches into reused buffers.
+pub trait NormalizedSplit: Clone + std::fmt::Debug {
+    /// The normalisation it is batched with (fitted on the training split).
+    type Norm: Clone + std::fmt::Debug;
+    /// Number of examples.
+    fn examples(&self) -> usize;
+    /// One example's `[channels, height, width]`.
+    fn example_shape(&self) -> [usize; 3];
+    /// Writes the normalised examples at `indices` and their labels into the buffers.
+    ///
+    /// # Errors
+    /// An index past the end or a normalisation that does not fit.
+    fn fill(
+        &self,
+        indices: &[usize],
+        norm: &Self::Norm,
+        values: &mut Vec<f32>,
+        labels: &mut Vec<i64>,
+    ) -> Result<(), DataError>;
+}
+
+impl NormalizedSplit for ImageSet {
+    type Norm = Normalization;
+    fn examples(&self) -> usize {
+        self.len()
+    }
+    fn example_shape(&self) -> [usize; 3] {
+        let s = self.shape();
+        [s.channels, s.height, s.width]
+    }
+    fn fill(
+        &self,
+        indices: &[usize],
+        norm: &Normalization,
+        values: &mut Vec<f32>,
+        labels: &mut Vec<i64>,
+    ) -> Result<(), DataError> {
+        self.fill_batch(indices, norm, values, labels)
+    }
+}
+
+impl NormalizedSplit for FeatureSet {
+    type Norm = FeatureNorm;
+    fn examples(&self) -> usize {
+        self.len()
+    }
+    fn example_shape(&self) -> [usize; 3] {
+        self.shape()
+    }
+    fn fill(
+        &self,
+        indices: &[usize],
+        norm: &FeatureNorm,
+        values: &mut Vec<f32>,
+        labels: &mut Vec<i64>,
+    ) -> Result<(), DataError> {
+        self.fill_batch(indices, norm, values, labels)
+    }
+}
+
+/// A split with its normalisation, batched as `[batch, channels, height, width]` through
+/// reused host buffers (the steady state allocates nothing on the host).
 #[derive(Debug, Clone)]
-pub struct ImageBatches {
-    set: ImageSet,
-    norm: Normalization,
-    images: Vec<f32>,
+pub struct Batches<S: NormalizedSplit> {
+    set: S,
+    norm: S::Norm,
+    values: Vec<f32>,
     labels: Vec<i64>,
 }
 
-impl ImageBatches {
+/// Images with their pixel normalisation.
+pub type ImageBatches = Batches<ImageSet>;
+/// Spectrograms with their per-band normalisation.
+pub type FeatureBatches = Batches<FeatureSet>;
+
+impl<S: NormalizedSplit> Batches<S> {
     /// Batches of `set`, normalised by `norm` (fitted on the training split).
-    pub fn new(set: ImageSet, norm: Normalization) -> Self {
+    pub fn new(set: S, norm: S::Norm) -> Self {
         Self {
             set,
             norm,
-            images: Vec::new(),
+            values: Vec::new(),
             labels: Vec::new(),
         }
     }
 
-    /// The images.
-    pub fn set(&self) -> &ImageSet {
+    /// The examples.
+    pub fn set(&self) -> &S {
         &self.set
     }
 }
 
-impl LabelledData for ImageBatches {
+impl<S: NormalizedSplit> LabelledData for Batches<S> {
     type Input = Tensor<4>;
 
     fn len(&self) -> usize {
-        self.set.len()
+        self.set.examples()
     }
 
     fn batch(
@@ -63,17 +130,19 @@ impl LabelledData for ImageBatches {
         device: &Device,
     ) -> Result<(Tensor<4>, Tensor<1, Int>), PruneError> {
         self.set
-            .fill_batch(indices, &self.norm, &mut self.images, &mut self.labels)?;
-        let shape = self.set.shape();
-        let dims = [indices.len(), shape.channels, shape.height, shape.width];
+            .fill(indices, &self.norm, &mut self.values, &mut self.labels)?;
+        let [c, h, w] = self.set.example_shape();
         // `TensorData::new` takes ownership; cloning the buffers keeps their capacity here
         // for the next batch (one copy either way: the device needs its own).
-        let images = Tensor::from_data(TensorData::new(self.images.clone(), dims), device);
+        let values = Tensor::from_data(
+            TensorData::new(self.values.clone(), [indices.len(), c, h, w]),
+            device,
+        );
         let labels = Tensor::from_data(
             TensorData::new(self.labels.clone(), [indices.len()]),
             device,
         );
-        Ok((images, labels))
+        Ok((values, labels))
     }
 }
 

@@ -6,6 +6,8 @@ mod data;
 mod schedule;
 mod trainee;
 
-pub use data::{ImageBatches, LabelledData, TokenBatches};
+pub use data::{
+    Batches, FeatureBatches, ImageBatches, LabelledData, NormalizedSplit, TokenBatches,
+};
 pub use schedule::LrSchedule;
 pub use trainee::{ClassifierTrainee, TrainConfig};

@@ -47,6 +47,11 @@ impl TrainConfig {
         }
     }
 
+    /// Keyword spotting on spectrograms: Adam 1e-3, batch 50, linear decay.
+    pub fn audio(seed: u64) -> Self {
+        Self::text(seed)
+    }
+
     /// Text classifiers: Adam 1e-3, batch 50 (Kim 2014's batch), linear decay.
     pub fn text(seed: u64) -> Self {
         Self {
