@@ -347,13 +347,14 @@ impl WithModel for Measure<'_> {
         // Burn's input for the first image, normalised as in training.
         let (x, _): (Tensor<4>, Tensor<1, Int>) = self.test.batch(&[0], self.device)?;
         let mut burn_runs = Vec::new();
-        for _ in 0..self.bench.latency_runs() {
-            burn_runs.push(self.bench.time(&mut c, &format!("{tag}-burn"), || {
+        // Criterion measures an id once per process: each run gets ids of its own.
+        for run in 0..self.bench.latency_runs() {
+            burn_runs.push(self.bench.time(&mut c, &format!("{tag}-burn-run{run}"), || {
                 let logits = model.forward(x.clone());
                 std::hint::black_box(logits.into_data());
             })?);
             for (row, runtime) in rows.iter_mut().zip(&runtimes) {
-                let id = format!("{tag}-{}", row.format);
+                let id = format!("{tag}-{}-run{run}", row.format);
                 row.latency_runs_us.push(self.bench.time(&mut c, &id, || {
                     std::hint::black_box(runtime.forward_pixels(std::hint::black_box(&first)).ok());
                 })?);
