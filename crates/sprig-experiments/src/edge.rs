@@ -349,10 +349,13 @@ impl WithModel for Measure<'_> {
         let mut burn_runs = Vec::new();
         // Criterion measures an id once per process: each run gets ids of its own.
         for run in 0..self.bench.latency_runs() {
-            burn_runs.push(self.bench.time(&mut c, &format!("{tag}-burn-run{run}"), || {
-                let logits = model.forward(x.clone());
-                std::hint::black_box(logits.into_data());
-            })?);
+            burn_runs.push(
+                self.bench
+                    .time(&mut c, &format!("{tag}-burn-run{run}"), || {
+                        let logits = model.forward(x.clone());
+                        std::hint::black_box(logits.into_data());
+                    })?,
+            );
             for (row, runtime) in rows.iter_mut().zip(&runtimes) {
                 let id = format!("{tag}-{}-run{run}", row.format);
                 row.latency_runs_us.push(self.bench.time(&mut c, &id, || {
