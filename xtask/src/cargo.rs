@@ -17,6 +17,14 @@ pub fn test(rest: &[String]) -> Result<()> {
     run(cmd)
 }
 
+/// `cargo test --workspace --no-run` with the test features: builds the experiment runner
+/// exactly as the tests do, so Burn is not compiled a second time.
+pub fn build() -> Result<()> {
+    let mut cmd = cargo_with_backends("test")?;
+    cmd.args(["--workspace", "--no-run"]);
+    run(cmd)
+}
+
 /// `cargo clippy` over every target of the workspace, warnings denied.
 pub fn lint() -> Result<()> {
     let mut cmd = cargo_with_backends("clippy")?;

@@ -32,9 +32,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     // The test build (which builds the runner binary for its integration tests) has the
     // feature set of `cargo xtask test`: after a test run nothing is compiled again, where
     // `cargo build --bins` would resolve Burn's features differently and rebuild it.
-    let mut build = cargo::cargo_with_backends("test")?;
-    build.args(["--workspace", "--no-run"]);
-    cargo::run(build)?;
+    cargo::build()?;
 
     let root = libtorch::workspace_root();
     let mode = if args.quick {

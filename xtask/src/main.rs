@@ -24,6 +24,9 @@ enum Command {
         #[arg(last = true)]
         rest: Vec<String>,
     },
+    /// Build every test and binary with the features of `test` (what `eval` runs), without
+    /// running anything: the quick way to rebuild the experiment runner.
+    Build,
     /// `cargo clippy --workspace --all-targets -- -D warnings` with the same features as `test`.
     Lint,
     /// Run an evaluation suite and write `docs/results/DOMAIN.{md,json}` and its plots
@@ -44,6 +47,7 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Test { rest } => cargo::test(&rest),
+        Command::Build => cargo::build(),
         Command::Lint => cargo::lint(),
         Command::Eval(args) => eval::run(&args),
         Command::Plan(args) => plan::print(&args),

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use sprig_budget::BuiltinPolicy;
 use sprig_data::audio::{FeatureConfig, FsddSplit};
 use sprig_data::text::VocabConfig;
+use sprig_mask::{LayerRates, Scope};
 use sprig_models::{Architecture, Modality};
 use sprig_prune::classifier::TrainConfig;
 
@@ -188,6 +189,28 @@ pub struct Experiment {
     /// Split and spectrogram settings of an audio data set (`None` otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<AudioSettings>,
+    /// How magnitude ranking groups the weights (`None`: one global pool, uniform rates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruning: Option<Pruning>,
+}
+
+/// How the magnitude ranking of a run groups the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pruning {
+    /// One global pool or each tensor on its own.
+    pub scope: Scope,
+    /// Per-layer-kind multipliers of the pruning rate.
+    pub rates: LayerRates,
+}
+
+impl Default for Pruning {
+    /// Global magnitude pruning with uniform rates (the LTH paper's for LeNet).
+    fn default() -> Self {
+        Self {
+            scope: Scope::Global,
+            rates: LayerRates::uniform(),
+        }
+    }
 }
 
 /// How an audio data set is split and turned into spectrograms.
@@ -296,6 +319,7 @@ mod tests {
             policy: None,
             text: None,
             audio: None,
+            pruning: None,
         }
     }
 

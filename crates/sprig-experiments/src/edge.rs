@@ -95,6 +95,7 @@ pub fn suite(mode: Mode, backend: &str) -> Vec<Experiment> {
         policy: (target > 0.0).then(budgeted_policy),
         text: None,
         audio: None,
+        pruning: None,
     };
     let mut runs: Vec<Experiment> = std::iter::once(0.0)
         .chain(lenet_targets)

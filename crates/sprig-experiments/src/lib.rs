@@ -9,6 +9,6 @@ pub mod runner;
 pub mod suite;
 pub mod ticket;
 
-pub use config::{Dataset, Experiment, ImpSchedule, Method};
+pub use config::{Dataset, Experiment, ImpSchedule, Method, Pruning};
 pub use runner::Runner;
 pub use suite::Mode;

@@ -366,7 +366,8 @@ fn notes(domain: Domain, mode: Mode) -> Vec<String> {
         _ => "5,000 images held out of the training set",
     };
     let mut notes = vec![
-        "`budgeted`: Sprig's time-budgeted IMP (global magnitude pruning, rewind to θ0, \
+        "`budgeted`: Sprig's time-budgeted IMP (magnitude pruning, global unless a note says \
+         otherwise; rewind to θ0, \
          rounds and training lengths planned from the measured time per iteration and the \
          dense training's convergence, re-planned at every validation); `one_shot`: one prune to the \
          target in the same budget; `random_prune`: a random mask with the budgeted \
@@ -403,8 +404,12 @@ fn notes(domain: Domain, mode: Mode) -> Vec<String> {
              max over time, dropout 0.5) and a bag of embeddings (mean embedding 128 → 128 → \
              output), random embeddings with the spread of Kim's U[-0.25, 0.25] (no pre-trained vectors); vocabulary from \
              the training split, lower-cased, every token kept; TREC padded/cut to 24 \
-             tokens, MR to 44 (99% of the examples whole). The embedding table is prunable like every weight (global \
-             magnitude ranking); its own sparsity is the `embedding sparsity` column."
+             tokens, MR to 44 (99% of the examples whole). The embedding table is prunable like every weight; its \
+             own sparsity is the `embedding sparsity` column. Text runs rank weights per tensor \
+             (layerwise: every tensor loses the same share of its survivors each round), not in \
+             one global pool: the table's U[-0.25, 0.25] entries dwarf the Glorot-drawn \
+             convolutions, and a global ranking pruned the convolutions to 95–99.9% while the \
+             table kept 22% (TREC 90 s: 84.4 ± 1.1% global vs 85.8% layerwise on seed 0)."
                 .into(),
         );
     }

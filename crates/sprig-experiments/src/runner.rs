@@ -12,7 +12,7 @@ use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
 use sprig_data::audio::{AudioData, AudioOptions, FeatureNorm, load_fsdd};
 use sprig_data::text::{TextData, TextOptions, TrecLabels, load_mr, load_trec};
 use sprig_data::{LoadOptions, Normalization, VisionData, load_cifar10, load_mnist};
-use sprig_mask::{LayerRates, MaskSet, Scope, Snapshot, random_like};
+use sprig_mask::{MaskSet, Snapshot, random_like};
 use sprig_models::{
     Architecture, AudioCnn, BagOfEmbeddings, Classifier, ConvNet, DsCnn, Lenet300100, Modality,
     ResNet, TextCnn, TextCnnSize, initial_weights,
@@ -474,10 +474,13 @@ impl Run<'_> {
                 .map(Duration::from_secs_f64)
                 .with_context(|| format!("{} needs a budget", e.method))
         };
+        let pruning = e.pruning.clone().unwrap_or_default();
         let budgeted = |policy: BuiltinPolicy, trainee: &mut T| -> Result<Finished> {
             let config = BudgetedConfig {
                 eval_every: e.eval_every,
                 policy,
+                scope: pruning.scope,
+                rates: pruning.rates.clone(),
                 ..BudgetedConfig::new(budget()?, e.target_sparsity)
             };
             let outcome = run_budgeted(trainee, masks.clone(), self.clock, &config)?;
@@ -505,8 +508,8 @@ impl Run<'_> {
                     rounds: schedule.rounds,
                     iterations: schedule.iterations,
                     eval_every: e.eval_every,
-                    scope: Scope::Global,
-                    rates: LayerRates::uniform(),
+                    scope: pruning.scope,
+                    rates: pruning.rates.clone(),
                 };
                 let outcome = run_imp(trainee, masks, self.clock, &config)?;
                 Ok(Finished {
