@@ -71,9 +71,16 @@ impl Runner {
         }
     }
 
-    /// Runs `experiment`, or reads its result if its run folder holds one.
+    /// Runs `experiment` in its run folder under the runs root, or reads its result if
+    /// that folder holds one.
     pub fn run(&mut self, experiment: &Experiment) -> Result<RunResult> {
         let dir = self.runs_root.join(experiment.run_dir());
+        self.run_at(experiment, &dir)
+    }
+
+    /// Runs `experiment` writing its ticket to `dir`, or reads its result if `dir` holds
+    /// one. The caller makes sure `dir` holds no other run (the CLI checks `config.json`).
+    pub fn run_at(&mut self, experiment: &Experiment, dir: &Path) -> Result<RunResult> {
         let result_path = dir.join(files::RESULT);
         if result_path.exists() {
             let text = std::fs::read(&result_path)
@@ -116,7 +123,7 @@ impl Runner {
                 let start = Start {
                     experiment,
                     ticket,
-                    dir: &dir,
+                    dir,
                     preprocessing: Preprocessing::Image(norm),
                     device: &device,
                 };
@@ -137,7 +144,7 @@ impl Runner {
                 let start = Start {
                     experiment,
                     ticket,
-                    dir: &dir,
+                    dir,
                     preprocessing: Preprocessing::Audio(norm),
                     device: &device,
                 };
@@ -156,7 +163,7 @@ impl Runner {
                 let start = Start {
                     experiment,
                     ticket,
-                    dir: &dir,
+                    dir,
                     preprocessing: Preprocessing::Text(&data.vocab),
                     device: &device,
                 };
@@ -186,7 +193,7 @@ impl Runner {
             variant: experiment.variant(),
             embedding_sparsity: embedding_sparsity(&finished.masks),
         };
-        ticket::write_json(&dir, files::RESULT, &result)?;
+        ticket::write_json(dir, files::RESULT, &result)?;
         Ok(result)
     }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
-use sprig_models::Architecture;
+use sprig_models::{Architecture, Modality};
 use sprig_prune::classifier::{LrSchedule, TrainConfig};
 
 use sprig_data::audio::{FeatureConfig, FsddSplit};
@@ -16,7 +16,8 @@ use crate::config::{AudioSettings, Dataset, Experiment, ImpSchedule, Method, Pru
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
-    /// One seed, small budgets, MNIST only: the CI smoke run (a few minutes).
+    /// One seed, small budgets, one small configuration per domain: the CI smoke run (a few
+    /// minutes).
     Quick,
     /// The table in `docs/`: 3 seeds on MNIST, several budgets, every baseline, and a
     /// CIFAR-10/Conv-2 section (about 55 minutes on 2 cores).
@@ -232,6 +233,64 @@ pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
             })
         })
         .collect()
+}
+
+/// One experiment as a user asks for it (the `sprig` command line): the evaluation's
+/// defaults for the data set's domain (training settings, validation interval, round
+/// policy, tokenisation, spectrograms, pruning scope).
+///
+/// # Errors
+/// A model that does not take the data set's kind of input.
+pub fn single(
+    dataset: Dataset,
+    model: Architecture,
+    method: Method,
+    seed: u64,
+    backend: &str,
+    budget_s: f64,
+    target_sparsity: f64,
+) -> anyhow::Result<Experiment> {
+    let modality = dataset.modality();
+    if model.modality() != modality {
+        anyhow::bail!(
+            "model {model} takes {:?} input but data set {dataset} holds {modality:?} examples; \
+             models for {dataset}: {}",
+            model.modality(),
+            Architecture::ALL
+                .iter()
+                .filter(|a| a.modality() == modality)
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let (domain, train, eval_every): (&str, fn(u64) -> TrainConfig, u64) = match model {
+        Architecture::Lenet300100 => ("vision", TrainConfig::lenet, 500),
+        _ if modality == Modality::Image => ("vision", TrainConfig::conv2, 100),
+        _ if modality == Modality::Text => ("text", TrainConfig::text, 100),
+        _ => ("audio", TrainConfig::audio, 50),
+    };
+    let prunes = method != Method::Dense;
+    Ok(Experiment {
+        domain: domain.into(),
+        dataset,
+        model,
+        method,
+        seed,
+        backend: backend.into(),
+        budget_s: Some(budget_s),
+        target_sparsity: if prunes { target_sparsity } else { 0.0 },
+        train: train(seed),
+        eval_every,
+        imp: None,
+        policy: (method == Method::Budgeted).then(budgeted_policy),
+        text: (modality == Modality::Text).then(|| text_settings(dataset)),
+        audio: (modality == Modality::Audio).then(|| AudioSettings {
+            split: FsddSplit::Official,
+            features: FeatureConfig::spoken_digits(),
+        }),
+        pruning: (prunes && modality == Modality::Text).then(text_pruning),
+    })
 }
 
 /// Tokenisation of each text data set: lower-cased, every training token kept (min

@@ -3,22 +3,32 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 use crate::PrunableTensor;
 
 /// A depthwise-separable CNN after Zhang et al., "Hello Edge: Keyword Spotting on
-/// Microcontrollers" (2017), DS-CNN-S without batch norm: a 10×4 convolution with stride
-/// 2 to 64 channels, four blocks of a 3×3 depthwise and a 1×1 pointwise convolution,
-/// global average pooling, the output layer. About 23 thousand weights: sized for a
-/// microcontroller before any pruning.
+/// Microcontrollers" (2017), DS-CNN-S: a 10×4 convolution with stride 2 to 64 channels,
+/// 2×2 max pooling, four blocks of a 3×3 depthwise and a 1×1 pointwise convolution, each
+/// convolution followed by batch norm and ReLU, global average pooling, the output layer.
+/// 21,888 prunable weights: sized for a microcontroller before any pruning. Batch norm
+/// (as in the paper) is what makes it train in a short budget: without it the nine-layer
+/// stack reached 29% on FSDD after 218 iterations, with it 53% (flex, 60 s, seed 0).
+///
+/// The pooling is ours: a 61×40 log-mel map gives 31×20 positions after the stem, five
+/// times the 25×5 of Hello Edge's 49×10 MFCC input, and the blocks' cost grows with the
+/// positions; pooled to 15×10 they cost about what the paper's did.
 #[derive(Module, Debug)]
 pub struct DsCnn {
     stem: Conv2d,
+    stem_norm: BatchNorm,
+    pool: MaxPool2d,
     depthwise: Vec<Conv2d>,
+    depthwise_norms: Vec<BatchNorm>,
     pointwise: Vec<Conv2d>,
+    pointwise_norms: Vec<BatchNorm>,
     output: Linear,
 }
 
@@ -36,6 +46,14 @@ impl DsCnn {
                 .with_stride([2, 2])
                 .with_padding(PaddingConfig2d::Explicit(4, 1, 5, 2))
                 .init(device),
+            stem_norm: BatchNormConfig::new(c).init(device),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            depthwise_norms: (0..Self::BLOCKS)
+                .map(|_| BatchNormConfig::new(c).init(device))
+                .collect(),
+            pointwise_norms: (0..Self::BLOCKS)
+                .map(|_| BatchNormConfig::new(c).init(device))
+                .collect(),
             depthwise: (0..Self::BLOCKS)
                 .map(|_| {
                     Conv2dConfig::new([c, c], [3, 3])
@@ -53,9 +71,12 @@ impl DsCnn {
 
     /// Logits for spectrograms `[batch, 1, frames, mels]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(self.stem.forward(x));
-        for (dw, pw) in self.depthwise.iter().zip(&self.pointwise) {
-            x = relu(pw.forward(relu(dw.forward(x))));
+        let mut x = self
+            .pool
+            .forward(relu(self.stem_norm.forward(self.stem.forward(x))));
+        for i in 0..self.depthwise.len() {
+            let dw = self.depthwise_norms[i].forward(self.depthwise[i].forward(x));
+            x = relu(self.pointwise_norms[i].forward(self.pointwise[i].forward(relu(dw))));
         }
         let [batch, channels, _, _] = x.dims();
         let pooled: Tensor<2> = x.mean_dim(3).mean_dim(2).reshape([batch, channels]);

@@ -14,7 +14,7 @@
 //! | `resnet-20` | He et al. 2016 CIFAR ResNet: 16-32-64 filters, 3 blocks per stage, batch norm |
 //! | `textcnn` | Kim 2014: embedding 64, convolutions of widths 3/4/5 × 100 filters, max over time, dropout 0.5 |
 //! | `bag-of-embeddings` | mean of embeddings 128, fc 128, output |
-//! | `ds-cnn` | Hello-Edge DS-CNN-S without batch norm: conv 10×4/2 64, 4 × (depthwise 3×3 + pointwise 1×1), average pool, output (~23 K weights) |
+//! | `ds-cnn` | Hello-Edge DS-CNN-S with batch norm: conv 10×4/2 64, max pool 2×2, 4 × (depthwise 3×3 + pointwise 1×1), average pool, output (21,888 weights) |
 //! | `audio-cnn` | conv 3×3 32, 64, 128, each with 2×2 max pooling; fc 128, output |
 
 mod arch;

@@ -66,7 +66,7 @@ impl DeviceMasks {
         Ok(Self { by_path })
     }
 
-    /// Sets every pruned weight of `module` to zero (±0.0, see [`MaskTensors`]), keeping parameter ids and
+    /// Sets every pruned weight of `module` to zero (±0.0, see `MaskTensors`), keeping parameter ids and
     /// gradient settings. The result is a leaf again (`detach`), or `from_grads` would
     /// silently drop the parameter's gradient.
     pub fn apply<M: Module>(&self, module: M) -> M {

@@ -1,6 +1,6 @@
 //! Sprig's engine on Burn modules.
 //!
-//! This first slice is the bridge between a Burn [`Module`](burn::module::Module) and the
+//! It is the bridge between a Burn [`Module`](burn::module::Module) and the
 //! flat, Burn-free mask core (`sprig-mask`): reading parameters by path into a
 //! [`Snapshot`](sprig_mask::Snapshot), writing a snapshot back (rewinding in place, so
 //! parameter ids and optimizer keys survive), and masked training — masks re-applied after

@@ -44,3 +44,9 @@ pub use format::{FORMAT_VERSION, MAGIC, ModelFile, read_model, write_model};
 pub use graph::{Graph, Layer, Preprocess, TensorSpec};
 pub use kernels::{CscMatrix, CsrMatrix, DenseMatrix};
 pub use model::{Execution, Model};
+
+/// Compiles and runs the README example as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[derive(Debug)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,262 @@
+//! The `sprig` binary on a user's mistakes: every hard edge gives a message that says what
+//! is wrong and what would work, exits non-zero, never panics, and deletes nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sprig(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sprig"))
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("the sprig binary runs")
+}
+
+/// A fresh folder under the system temp dir.
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sprig-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn failed_with(output: &Output, phrases: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "should fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for phrase in phrases {
+        assert!(stderr.contains(phrase), "`{phrase}` not in: {stderr}");
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+const LENET: [&str; 8] = [
+    "--model",
+    "lenet-300-100",
+    "--dataset",
+    "mnist",
+    "--budget",
+    "90s",
+    "--sparsity",
+    "0.9",
+];
+
+/// `sprig prune` with LeNet's options, each flag in `extra` replacing LeNet's value of it
+/// (clap refuses a flag given twice) or added.
+fn prune_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["prune"];
+    let mut base = LENET.to_vec();
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < extra.len() {
+        let flag = extra[i];
+        let value = extra.get(i + 1).filter(|v| !v.starts_with("--")).copied();
+        match base.iter().position(|a| *a == flag) {
+            Some(at) => base[at + 1] = value.expect("a replaced flag has a value"),
+            None => {
+                rest.push(flag);
+                rest.extend(value);
+            }
+        }
+        i += 1 + usize::from(value.is_some());
+    }
+    args.extend(base);
+    args.extend(rest);
+    args
+}
+
+#[test]
+fn flags_override_the_config_file_and_the_effective_options_are_printed() {
+    let dir = temp("config");
+    let config = dir.join("run.toml");
+    std::fs::write(
+        &config,
+        "model = \"lenet-300-100\"\ndataset = \"mnist\"\nbudget = \"5m\"\nsparsity = 0.5\nseed = 4\n",
+    )
+    .unwrap();
+    let output = sprig(&[
+        "prune",
+        "--config",
+        path(&config),
+        "--sparsity",
+        "0.95",
+        "--dry-run",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("sparsity = 0.95"), "{stdout}");
+    assert!(stdout.contains("budget = \"5m\""), "{stdout}");
+    assert!(stdout.contains("seed = 4"), "{stdout}");
+    assert!(stdout.contains("\"budget_s\":300.0"), "{stdout}");
+}
+
+#[test]
+fn a_config_key_that_is_not_an_option_is_named() {
+    let dir = temp("bad-config");
+    let config = dir.join("run.toml");
+    std::fs::write(&config, "model = \"conv-2\"\nsparsty = 0.9\n").unwrap();
+    failed_with(
+        &sprig(&["prune", "--config", path(&config)]),
+        &["run.toml", "sparsty"],
+    );
+    failed_with(
+        &sprig(&["prune", "--config", path(&dir.join("absent.toml"))]),
+        &["absent.toml"],
+    );
+}
+
+#[test]
+fn unknown_names_and_impossible_values_are_refused_before_any_work() {
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &["--model", "lenet5"],
+            &["unknown model `lenet5`", "conv-2"],
+        ),
+        (&["--backend", "cuda-please"], &["unknown backend", "flex"]),
+        (&["--sparsity", "1.0"], &["outside [0, 1)"]),
+        (
+            &["--budget", "ten minutes"],
+            &["budget `ten minutes`", "90s"],
+        ),
+    ];
+    for (flags, phrases) in cases {
+        failed_with(&sprig(&prune_args(flags)), phrases);
+    }
+}
+
+#[test]
+fn missing_data_names_the_file() {
+    let data = temp("no-data");
+    let out = temp("missing-data-out").join("ticket");
+    failed_with(
+        &sprig(&prune_args(&[
+            "--data-dir",
+            path(&data),
+            "--out",
+            path(&out),
+        ])),
+        &["train-images-idx3-ubyte"],
+    );
+}
+
+#[test]
+fn a_folder_with_another_run_is_refused_unless_forced() {
+    let data = temp("no-data-2");
+    let out = temp("other-run");
+    // Leave a different run's description in the folder (seed 7 instead of 0).
+    let dry = sprig(&prune_args(&["--seed", "7", "--dry-run"]));
+    let stdout = String::from_utf8_lossy(&dry.stdout);
+    let canonical = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("# run: "))
+        .expect("the dry run prints the run");
+    std::fs::write(out.join("config.json"), canonical).unwrap();
+    let args = ["--data-dir", path(&data), "--out", path(&out)];
+    failed_with(
+        &sprig(&prune_args(&args)),
+        &["already holds a different run", "seed 7", "--force"],
+    );
+    assert!(out.join("config.json").exists(), "nothing was deleted");
+    // Forced, the check passes and the run gets as far as the (missing) data.
+    let mut forced = args.to_vec();
+    forced.push("--force");
+    failed_with(&sprig(&prune_args(&forced)), &["train-images-idx3-ubyte"]);
+}
+
+#[test]
+fn a_folder_that_is_not_a_sprig_run_is_never_touched() {
+    let out = temp("users-files");
+    std::fs::write(out.join("thesis.tex"), "keep me").unwrap();
+    failed_with(
+        &sprig(&prune_args(&["--out", path(&out), "--force"])),
+        &["not empty and holds no Sprig run", "does not delete"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("thesis.tex")).unwrap(),
+        "keep me"
+    );
+}
+
+/// A budget too small for one pruning round names the smallest workable budget (on real
+/// MNIST, where it is about 2 s on this machine; skipped without the data).
+#[test]
+fn a_budget_too_small_says_what_would_do() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(data) = [
+        std::env::var_os("SPRIG_DATA").map(PathBuf::from),
+        Some(manifest.join("../../../shared/data")),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|d| d.join("mnist").is_dir()) else {
+        println!("note: skipping: no MNIST (set SPRIG_DATA)");
+        return;
+    };
+    let out = temp("tiny-budget").join("ticket");
+    let output = sprig(&[
+        "prune",
+        "--model",
+        "lenet-300-100",
+        "--dataset",
+        "mnist",
+        "--budget",
+        "1s",
+        "--sparsity",
+        "0.9",
+        "--data-dir",
+        path(&data),
+        "--out",
+        path(&out),
+    ]);
+    failed_with(&output, &["too small", "smallest workable budget"]);
+}
+
+#[test]
+fn export_and_infer_name_what_is_wrong() {
+    // No ticket there: the error names the missing config.json.
+    let out = temp("export").join("model.sprig");
+    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+        .args(["export"])
+        .arg(temp("no-ticket"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("no-ticket/config.json"), "{stderr}");
+    assert!(!out.exists(), "nothing is written on failure");
+
+    // A file that is not a model: the runtime's error, with the file's name.
+    let junk = temp("junk").join("junk.sprig");
+    std::fs::write(&junk, b"not a model at all").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+        .args(["infer", "--dataset", "mnist"])
+        .arg(&junk)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("junk.sprig") && stderr.contains("SPRIGTKT"),
+        "{stderr}"
+    );
+
+    // Unknown names list the known ones.
+    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+        .args(["export", "x", "--out", "y", "--format", "zip"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("sparse_int8"), "{stderr}");
+    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+        .args(["infer", "x", "--dataset", "imagenet"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mnist, cifar10"), "{stderr}");
+}
