@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use sprig_experiments::{Runner, edge, ticket};
+use sprig_prune::engine::Slowdown;
 
 use crate::options::PruneOptions;
 use crate::out_dir::Found;
@@ -77,6 +78,10 @@ struct PruneArgs {
     /// Print the effective options (TOML) and the run they describe, then stop.
     #[arg(long)]
     dry_run: bool,
+    /// Debug hook: AFTER:FACTOR makes every iteration after the first AFTER trainings take
+    /// FACTOR times as long (sleeping), to check that the deadline holds on a slowing machine.
+    #[arg(long, hide = true)]
+    debug_slowdown: Option<Slowdown>,
     #[command(flatten)]
     options: PruneOptions,
 }
@@ -172,7 +177,8 @@ fn prune(args: PruneArgs) -> Result<()> {
     ticket::write_json(&out, out_dir::CONFIG, &resolved.experiment)?;
     ticket::write_atomic(&out.join("sprig.toml"), effective.as_bytes())?;
     // Feature caches (audio) go beside the ticket folder, shared by later runs.
-    let mut runner = Runner::new(resolved.data_dir.clone(), out.clone());
+    let mut runner =
+        Runner::new(resolved.data_dir.clone(), out.clone()).with_slowdown(args.debug_slowdown);
     let result = runner.run_at(&resolved.experiment, &out)?;
     print_summary(&result, &out);
     Ok(())

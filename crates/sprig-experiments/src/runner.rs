@@ -21,8 +21,8 @@ use sprig_prune::classifier::{
     ClassifierTrainee, FeatureBatches, ImageBatches, LabelledData, TokenBatches,
 };
 use sprig_prune::engine::{
-    BudgetedConfig, ImpConfig, RoundRecord, StopReason, TrainOnce, Trainee, TrainingLength,
-    run_budgeted, run_imp, train_once,
+    BudgetedConfig, ImpConfig, RoundRecord, Slowdown, Slowed, StopReason, TrainOnce, Trainee,
+    TrainingLength, run_budgeted, run_imp, train_once,
 };
 use sprig_prune::tensor_shapes;
 use sprig_report::RunResult;
@@ -44,6 +44,8 @@ pub struct Runner {
     loaded_text: HashMap<(Dataset, u64, String), TextData>,
     /// Audio sets and their normalisation by (data set, seed, settings as JSON).
     loaded_audio: HashMap<(Dataset, u64, String), (AudioData, FeatureNorm)>,
+    /// An injected slowdown (a debug hook of the CLI; never part of an experiment).
+    slowdown: Option<Slowdown>,
 }
 
 /// What a method hands back before it is saved.
@@ -68,7 +70,16 @@ impl Runner {
             loaded: HashMap::new(),
             loaded_text: HashMap::new(),
             loaded_audio: HashMap::new(),
+            slowdown: None,
         }
+    }
+
+    /// Makes every later run slower from a given training on (see [`Slowdown`]): to check
+    /// on the real clock that deadlines hold when the machine slows down mid-run.
+    #[must_use]
+    pub fn with_slowdown(mut self, slowdown: Option<Slowdown>) -> Self {
+        self.slowdown = slowdown;
+        self
     }
 
     /// Runs `experiment` in its run folder under the runs root, or reads its result if
@@ -108,6 +119,7 @@ impl Runner {
         let device = backend
             .train_device()
             .with_context(|| format!("backend `{backend}`"))?;
+        let slowdown = self.slowdown;
         let ((finished, time_used), test_accuracy) = match experiment.dataset.modality() {
             Modality::Image => {
                 let (data, norm) = self.load(experiment.dataset, experiment.seed)?;
@@ -126,6 +138,7 @@ impl Runner {
                     dir,
                     preprocessing: Preprocessing::Image(norm),
                     device: &device,
+                    slowdown,
                 };
                 start.go(splits, |train| {
                     build_model(experiment.model, input, classes, &device, train)
@@ -147,6 +160,7 @@ impl Runner {
                     dir,
                     preprocessing: Preprocessing::Audio(norm),
                     device: &device,
+                    slowdown,
                 };
                 start.go(splits, |train| {
                     build_model(experiment.model, input, classes, &device, train)
@@ -166,6 +180,7 @@ impl Runner {
                     dir,
                     preprocessing: Preprocessing::Text(&data.vocab),
                     device: &device,
+                    slowdown,
                 };
                 start.go(splits, |train| {
                     build_text_model(experiment.model, vocab, classes, &device, train)
@@ -369,6 +384,7 @@ struct Start<'a> {
     dir: &'a Path,
     preprocessing: Preprocessing<'a>,
     device: &'a Device,
+    slowdown: Option<Slowdown>,
 }
 
 impl Start<'_> {
@@ -389,6 +405,7 @@ impl Start<'_> {
             dir: self.dir,
             clock: &clock,
             preprocessing: self.preprocessing,
+            slowdown: self.slowdown,
         };
         build(Train {
             run,
@@ -418,6 +435,7 @@ struct Run<'a> {
     dir: &'a Path,
     clock: &'a RealClock,
     preprocessing: Preprocessing<'a>,
+    slowdown: Option<Slowdown>,
 }
 
 impl Run<'_> {
@@ -450,7 +468,12 @@ impl Run<'_> {
         };
         let mut trainee =
             ClassifierTrainee::new(model, &start, train, validation, device, e.train)?;
-        let finished = self.method(&mut trainee, start, masks)?;
+        let finished = match self.slowdown {
+            Some(slowdown) => {
+                self.method(&mut Slowed::new(&mut trainee, slowdown), start, masks)?
+            }
+            None => self.method(&mut trainee, start, masks)?,
+        };
         ticket::write_json(self.dir, files::CONFIG, e)?;
         match self.preprocessing {
             Preprocessing::Image(norm) => ticket::write_json(self.dir, files::NORMALIZATION, norm)?,
