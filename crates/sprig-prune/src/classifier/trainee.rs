@@ -47,9 +47,15 @@ impl TrainConfig {
         }
     }
 
-    /// Keyword spotting on spectrograms: Adam 1e-3, batch 50, linear decay.
+    /// Keyword spotting on spectrograms: Adam 3e-3, batch 16, linear decay. Small batches
+    /// buy updates where a step is costly: the DS-CNN on FSDD reached 53% dense in 60 s at
+    /// Adam 1e-3 and batch 50, 93.3% at 3e-3 and 32, 94.7% at 3e-3 and 16 (flex, seed 0).
     pub fn audio(seed: u64) -> Self {
-        Self::text(seed)
+        Self {
+            batch_size: 16,
+            learning_rate: 3e-3,
+            ..Self::text(seed)
+        }
     }
 
     /// Text classifiers: Adam 1e-3, batch 50 (Kim 2014's batch), linear decay.
