@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use sprig_experiments::ticket::files;
 use sprig_experiments::{Runner, edge, ticket};
 use sprig_prune::engine::Slowdown;
 
@@ -162,7 +163,8 @@ fn prune(args: PruneArgs) -> Result<()> {
         return Ok(());
     }
     let out = &resolved.out;
-    match out_dir::prepare(out, &resolved.experiment, args.force)? {
+    let slowed = args.debug_slowdown.is_some();
+    match out_dir::prepare(out, &resolved.experiment, slowed, args.force)? {
         Found::Finished(result) => {
             println!("{} already holds this run, finished:", out.display());
             print_summary(&result, out);
@@ -174,8 +176,16 @@ fn prune(args: PruneArgs) -> Result<()> {
         Found::Empty => {}
     }
     let out = ticket::create_dir(out)?;
-    ticket::write_json(&out, out_dir::CONFIG, &resolved.experiment)?;
-    ticket::write_atomic(&out.join("sprig.toml"), effective.as_bytes())?;
+    let _claim = out_dir::claim(&out)?;
+    ticket::write_json(&out, files::CONFIG, &resolved.experiment)?;
+    ticket::write_atomic(&out.join(files::OPTIONS), effective.as_bytes())?;
+    if let Some(slowdown) = args.debug_slowdown {
+        let note = format!(
+            "iterations after the first {} training(s) were slowed {}x (--debug-slowdown)\n",
+            slowdown.after_trainings, slowdown.factor
+        );
+        ticket::write_atomic(&out.join(out_dir::SLOWED), note.as_bytes())?;
+    }
     // Feature caches (audio) go beside the ticket folder, shared by later runs.
     let mut runner =
         Runner::new(resolved.data_dir.clone(), out.clone()).with_slowdown(args.debug_slowdown);

@@ -12,8 +12,8 @@ use sprig_mask::{LayerRates, Scope};
 use sprig_models::Architecture;
 
 /// Every option of a run. Each may come from `--config FILE` (the same names, in
-/// kebab-case) or from a flag; a flag overrides the file. The resolved set is saved in the
-/// run folder as `sprig.toml`, which `--config` reads back.
+/// kebab-case) or from a flag; a flag overrides the file. The resolved set (all but `out`)
+/// is saved in the run folder as `sprig.toml`, which `--config` reads back.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, clap::Args)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PruneOptions {
@@ -69,7 +69,7 @@ pub struct Resolved {
     pub out: PathBuf,
     /// The data folder.
     pub data_dir: PathBuf,
-    /// Every option filled in: what is saved as `sprig.toml`.
+    /// Every option filled in but the folder: what is saved as `sprig.toml`.
     pub effective: PruneOptions,
 }
 
@@ -131,7 +131,11 @@ impl PruneOptions {
         let budget = parse_budget(&budget_text)?;
         let method = parse_method(self.method.as_deref().unwrap_or("budgeted"))?;
         let sparsity = match (self.sparsity, method) {
-            (_, Method::Dense) => self.sparsity.unwrap_or(0.0),
+            (s, Method::Dense) if s.is_none_or(|s| s == 0.0) => 0.0,
+            (Some(s), Method::Dense) => bail!(
+                "method dense trains without pruning, so a target sparsity ({s}) means nothing: \
+                 drop --sparsity, or choose --method budgeted"
+            ),
             (Some(s), _) => s,
             (None, _) => bail!(
                 "no target sparsity given: pass --sparsity (the fraction of prunable weights \
@@ -143,6 +147,9 @@ impl PruneOptions {
                 "target sparsity {sparsity} is outside [0, 1): it is the fraction of the \
                  prunable weights removed, e.g. 0.9 keeps one weight in ten"
             );
+        }
+        if sparsity == 0.0 && method != Method::Dense {
+            bail!("a target sparsity of 0 prunes nothing: give one above 0, or use --method dense");
         }
         let backend_name = self.backend.clone().unwrap_or_else(|| "flex".into());
         let backend: Backend = backend_name.parse()?;
@@ -172,16 +179,18 @@ impl PruneOptions {
             .clone()
             .unwrap_or_else(|| Path::new("sprig-runs").join(experiment.run_dir()));
         let data_dir = sprig_data::data_dir(self.data_dir.clone());
+        let prunes = method != Method::Dense;
+        // The folder is not saved: `--config` on a saved file must not point at its ticket.
         let effective = PruneOptions {
             model: Some(model.name().into()),
             dataset: Some(dataset.name().into()),
             budget: Some(budget_text),
-            sparsity: Some(experiment.target_sparsity),
+            sparsity: prunes.then_some(experiment.target_sparsity),
             method: Some(method_name(method).into()),
             backend: Some(experiment.backend.clone()),
             seed: Some(seed),
-            scope: Some(scope_name(scope).into()),
-            out: Some(out.clone()),
+            scope: prunes.then(|| scope_name(scope).into()),
+            out: None,
             data_dir: Some(data_dir.clone()),
         };
         Ok(Resolved {
@@ -305,7 +314,11 @@ mod tests {
         let again: PruneOptions = toml::from_str(&text).unwrap();
         let again = again.resolve().unwrap();
         assert_eq!(again.experiment, resolved.experiment);
-        assert_eq!(again.out, resolved.out);
+        assert_eq!(
+            again.out, resolved.out,
+            "the default folder follows from the run"
+        );
+        assert_eq!(resolved.effective.out, None, "the folder is not saved");
         assert_eq!(resolved.experiment.budget_s, Some(90.0));
         assert!(resolved.out.starts_with("sprig-runs"));
     }
@@ -381,6 +394,17 @@ mod tests {
                 &["unknown pruning scope `local`", "layerwise"],
             ),
             (PruneOptions::default(), &["no model given", "--model"]),
+            (
+                options("lenet-300-100", "mnist", "90s", 0.0),
+                &["prunes nothing", "dense"],
+            ),
+            (
+                PruneOptions {
+                    method: Some("dense".into()),
+                    ..options("lenet-300-100", "mnist", "90s", 0.9)
+                },
+                &["trains without pruning", "drop --sparsity"],
+            ),
             (
                 PruneOptions {
                     sparsity: None,

@@ -123,7 +123,10 @@ fn unknown_names_and_impossible_values_are_refused_before_any_work() {
         ),
     ];
     for (flags, phrases) in cases {
-        failed_with(&sprig(&prune_args(flags)), phrases);
+        // --dry-run: a regression that let one through must not start a real run.
+        let mut args = prune_args(flags);
+        args.push("--dry-run");
+        failed_with(&sprig(&args), phrases);
     }
 }
 
@@ -142,41 +145,94 @@ fn missing_data_names_the_file() {
     );
 }
 
+/// The canonical run description `sprig prune` would write for `flags` (from a dry run).
+fn run_description(flags: &[&str]) -> String {
+    let mut args = prune_args(flags);
+    args.push("--dry-run");
+    let dry = sprig(&args);
+    String::from_utf8_lossy(&dry.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("# run: "))
+        .expect("the dry run prints the run")
+        .to_string()
+}
+
+/// The seed of the run description in `out`.
+fn seed_in(out: &Path) -> u64 {
+    let text = std::fs::read_to_string(out.join("config.json")).unwrap();
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    config["seed"].as_u64().expect("a seed")
+}
+
 #[test]
 fn a_folder_with_another_run_is_refused_unless_forced() {
     let data = temp("no-data-2");
     let out = temp("other-run");
-    // Leave a different run's description in the folder (seed 7 instead of 0).
-    let dry = sprig(&prune_args(&["--seed", "7", "--dry-run"]));
-    let stdout = String::from_utf8_lossy(&dry.stdout);
-    let canonical = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("# run: "))
-        .expect("the dry run prints the run");
-    std::fs::write(out.join("config.json"), canonical).unwrap();
+    // A different run's description (seed 7 instead of 0), and a file of the user's.
+    std::fs::write(out.join("config.json"), run_description(&["--seed", "7"])).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let args = ["--data-dir", path(&data), "--out", path(&out)];
     failed_with(
         &sprig(&prune_args(&args)),
         &["already holds a different run", "seed 7", "--force"],
     );
-    assert!(out.join("config.json").exists(), "nothing was deleted");
-    // Forced, the check passes and the run gets as far as the (missing) data.
+    let config = std::fs::read_to_string(out.join("config.json")).unwrap();
+    assert!(
+        config.contains("\"seed\":7"),
+        "nothing was replaced: {config}"
+    );
+    // Forced, the run's own files are replaced and it gets as far as the (missing) data.
     let mut forced = args.to_vec();
     forced.push("--force");
     failed_with(&sprig(&prune_args(&forced)), &["train-images-idx3-ubyte"]);
+    assert_eq!(seed_in(&out), 0, "the new run claimed the folder");
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(
+        !out.join("sprig.lock").exists(),
+        "the lock is released on failure"
+    );
 }
 
 #[test]
 fn a_folder_that_is_not_a_sprig_run_is_never_touched() {
-    let out = temp("users-files");
-    std::fs::write(out.join("thesis.tex"), "keep me").unwrap();
+    for config in [None, Some("{\"name\": \"my web app\"}")] {
+        let out = temp("users-files");
+        std::fs::write(out.join("thesis.tex"), "keep me").unwrap();
+        if let Some(config) = config {
+            std::fs::write(out.join("config.json"), config).unwrap();
+        }
+        failed_with(
+            &sprig(&prune_args(&["--out", path(&out), "--force"])),
+            &["holds no Sprig run", "does not delete"],
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("thesis.tex")).unwrap(),
+            "keep me"
+        );
+        if let Some(config) = config {
+            assert_eq!(
+                std::fs::read_to_string(out.join("config.json")).unwrap(),
+                config
+            );
+        }
+    }
+}
+
+#[test]
+fn a_folder_another_run_is_writing_into_is_refused() {
+    let out = temp("locked");
+    std::fs::write(out.join("config.json"), run_description(&[])).unwrap();
+    std::fs::write(out.join("sprig.lock"), "pid 1").unwrap();
     failed_with(
-        &sprig(&prune_args(&["--out", path(&out), "--force"])),
-        &["not empty and holds no Sprig run", "does not delete"],
+        &sprig(&prune_args(&["--out", path(&out)])),
+        &["another `sprig prune`", "sprig.lock", "delete that file"],
     );
-    assert_eq!(
-        std::fs::read_to_string(out.join("thesis.tex")).unwrap(),
-        "keep me"
+    assert!(
+        out.join("sprig.lock").exists(),
+        "someone else's lock is left alone"
     );
 }
 

@@ -36,6 +36,25 @@ pub mod files {
     pub const PLANS: &str = "plans.json";
     /// The result row; written last, so its presence marks a finished run.
     pub const RESULT: &str = "result.json";
+
+    /// The options of a `sprig prune` run, filled in (TOML; `--config` reads it back).
+    pub const OPTIONS: &str = "sprig.toml";
+
+    /// Every file a run writes, for tools that clean a ticket folder without touching
+    /// anything else in it.
+    pub const ALL: [&str; 11] = [
+        CONFIG,
+        NORMALIZATION,
+        FEATURE_NORMALIZATION,
+        VOCABULARY,
+        MASK,
+        INITIAL,
+        TRAINED,
+        ROUNDS,
+        PLANS,
+        RESULT,
+        OPTIONS,
+    ];
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).

@@ -16,7 +16,7 @@ use crate::PruneError;
 pub struct Slowdown {
     /// Trainings run at full speed before the slowdown (1: the dense training).
     pub after_trainings: u32,
-    /// How many times longer every later iteration takes (≥ 1).
+    /// How many times longer every later iteration takes, in [1, 100].
     pub factor: f64,
 }
 
@@ -28,13 +28,13 @@ impl FromStr for Slowdown {
         let bad = || {
             PruneError::Config(format!(
                 "slowdown `{text}` is not AFTER:FACTOR (trainings at full speed, then how many \
-                 times slower, at least 1), e.g. 1:2"
+                 times slower, from 1 to 100), e.g. 1:2"
             ))
         };
         let (after, factor) = text.split_once(':').ok_or_else(bad)?;
         let after_trainings = after.trim().parse().map_err(|_| bad())?;
         let factor: f64 = factor.trim().parse().map_err(|_| bad())?;
-        if !(factor.is_finite() && factor >= 1.0) {
+        if !(1.0..=100.0).contains(&factor) {
             return Err(bad());
         }
         Ok(Self {
@@ -103,7 +103,7 @@ mod tests {
     fn slowdowns_parse_or_say_how_to_write_them() {
         let s: Slowdown = "1:2".parse().unwrap();
         assert_eq!((s.after_trainings, s.factor), (1, 2.0));
-        for bad in ["2", "1:0.5", "x:2", "1:inf", "1:"] {
+        for bad in ["2", "1:0.5", "x:2", "1:inf", "1:", "1:1e300", "1:NaN"] {
             let message = bad.parse::<Slowdown>().unwrap_err().to_string();
             assert!(message.contains("AFTER:FACTOR"), "{message}");
         }
