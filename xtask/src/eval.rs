@@ -19,9 +19,10 @@ pub struct EvalArgs {
     /// Every architecture and more budgets (hours on a CPU; writes `DOMAIN-full.*`).
     #[arg(long)]
     full: bool,
-    /// Backend for every run (`flex`, `ndarray`, `tch-cpu`).
-    #[arg(long, default_value = "flex")]
-    backend: String,
+    /// Backend for every run (`flex`, `ndarray`, `tch-cpu`); default: the domain's
+    /// (`tch-cpu` for audio, whose convolutions it runs 2.4× faster, else `flex`).
+    #[arg(long)]
+    backend: Option<String>,
     /// Data folder (default: $SPRIG_DATA, then ./data).
     #[arg(long)]
     data_dir: Option<String>,
@@ -46,8 +47,8 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     if mode != "standard" {
         command_line.push_str(&format!(" --{mode}"));
     }
-    if args.backend != "flex" {
-        command_line.push_str(&format!(" --backend {}", args.backend));
+    if let Some(backend) = &args.backend {
+        command_line.push_str(&format!(" --backend {backend}"));
     }
     let commit = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
@@ -67,13 +68,14 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         &args.domain,
         "--mode",
         mode,
-        "--backend",
-        &args.backend,
         "--command-line",
         &command_line,
         "--commit",
         &commit,
     ]);
+    if let Some(backend) = &args.backend {
+        cmd.args(["--backend", backend]);
+    }
     if let Some(dir) = &args.data_dir {
         cmd.args(["--data-dir", dir]);
     }

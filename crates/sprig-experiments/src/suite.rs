@@ -38,6 +38,18 @@ impl Mode {
     }
 }
 
+/// The backend a domain's table runs on unless `--backend` says otherwise: the fastest
+/// measured for its models. `tch-cpu` for audio: a DS-CNN training step (batch 50,
+/// forward + backward) takes 116 ms there against 276 ms on `flex`, whose convolutions are
+/// the cost (`cargo run --example audio_step -p sprig-models`), and a 90 s budget on `flex`
+/// leaves the final ticket ~250 iterations, too few to converge. `flex` elsewhere.
+pub fn default_backend(domain: &str) -> &'static str {
+    match domain {
+        "audio" => "tch-cpu",
+        _ => "flex",
+    }
+}
+
 /// One (data set, model) section of the table.
 struct Section {
     dataset: Dataset,
@@ -49,9 +61,20 @@ struct Section {
     train: fn(u64) -> TrainConfig,
     eval_every: u64,
     imp: Option<ImpSchedule>,
-    /// Whether to add the constant-rate budgeted run and the random re-initialisation
-    /// control (off for the slow conv sections of the standard table, to keep it in hours).
-    all_controls: bool,
+    /// Which runs stand beside the budgeted ones.
+    controls: Controls,
+}
+
+/// The comparisons a section runs at its largest budget, beside the budgeted runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Controls {
+    /// Dense only: the reference the budgeted ticket is judged against.
+    Dense,
+    /// Dense, one-shot and random pruning.
+    Baselines,
+    /// The baselines, the constant-rate and equal-trainings ablations and random
+    /// re-initialisation (off for slow sections, to keep the standard table in hours).
+    All,
 }
 
 /// The vision experiments of `mode`, in an order where every control comes after the
@@ -67,9 +90,9 @@ pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
         train: TrainConfig::lenet,
         eval_every: 500,
         imp,
-        all_controls: true,
+        controls: Controls::All,
     };
-    let conv = |model, seeds, budgets, all_controls| Section {
+    let conv = |model, seeds, budgets, all_controls: bool| Section {
         dataset: Dataset::Cifar10,
         model,
         seeds,
@@ -78,7 +101,11 @@ pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
         train: TrainConfig::conv2,
         eval_every: 100,
         imp: None,
-        all_controls,
+        controls: if all_controls {
+            Controls::All
+        } else {
+            Controls::Baselines
+        },
     };
     // LTH's schedule shape (about 20% per round) with shorter trainings, to keep the
     // unconstrained reference to minutes on a CPU.
@@ -128,7 +155,7 @@ pub fn text(mode: Mode, backend: &str) -> Vec<Experiment> {
         train: TrainConfig::text,
         eval_every: 100,
         imp,
-        all_controls: false,
+        controls: Controls::Baselines,
     };
     let sections = match mode {
         Mode::Quick => vec![text_section(
@@ -181,12 +208,15 @@ pub fn text(mode: Mode, backend: &str) -> Vec<Experiment> {
 }
 
 /// The audio experiments of `mode`: the Free Spoken Digit Dataset with the DS-CNN (sized
-/// for a microcontroller) at a target sparsity of 0.8, against dense, one-shot and random
-/// pruning, on the official split and with a speaker held out (`theo`: his voice is never
-/// heard in training). `--full` adds budgets and the larger spectrogram CNN.
+/// for a microcontroller) at a target sparsity of 0.8 on the official split, budgeted at 90
+/// and 180 s against dense, one-shot and random pruning at 180 s; with a speaker held out
+/// (`theo`: his voice is never heard in training), budgeted against dense at 180 s. Sized
+/// for [`default_backend`]'s `tch-cpu` (a DS-CNN step on `flex` takes 2.4× as long).
+/// `--full` adds budgets, the baselines on the held-out speaker and the larger
+/// spectrogram CNN.
 pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
     let seeds = |n: u64| (0..n).collect::<Vec<_>>();
-    let audio_section = |model, seeds, budgets| Section {
+    let audio_section = |model, seeds, budgets, controls| Section {
         dataset: Dataset::Fsdd,
         model,
         seeds,
@@ -195,38 +225,63 @@ pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
         train: TrainConfig::audio,
         eval_every: 50,
         imp: None,
-        all_controls: false,
+        controls,
     };
     let official = FsddSplit::Official;
     let speaker = FsddSplit::Speaker("theo".into());
     let sections = match mode {
-        // 40 s: the smallest workable budget is ~23 s on the 2-core machine; CI's may be slower.
+        // The smallest workable budget is ~10 s on tch-cpu (~23 s on flex) on 2 cores.
         Mode::Quick => vec![(
-            audio_section(Architecture::DsCnn, seeds(1), vec![40.0]),
+            audio_section(
+                Architecture::DsCnn,
+                seeds(1),
+                vec![20.0],
+                Controls::Baselines,
+            ),
             official,
         )],
-        // About 40 minutes on 2 cores: the DS-CNN on both splits at 90 s.
+        // About an hour on 2 cores with tch-cpu.
         Mode::Standard => vec![
             (
-                audio_section(Architecture::DsCnn, seeds(3), vec![90.0]),
+                audio_section(
+                    Architecture::DsCnn,
+                    seeds(3),
+                    vec![90.0, 180.0],
+                    Controls::Baselines,
+                ),
                 official,
             ),
             (
-                audio_section(Architecture::DsCnn, seeds(3), vec![90.0]),
+                audio_section(Architecture::DsCnn, seeds(3), vec![180.0], Controls::Dense),
                 speaker,
             ),
         ],
         Mode::Full => vec![
             (
-                audio_section(Architecture::DsCnn, seeds(3), vec![30.0, 60.0, 90.0, 180.0]),
+                audio_section(
+                    Architecture::DsCnn,
+                    seeds(3),
+                    vec![30.0, 60.0, 90.0, 180.0, 300.0],
+                    Controls::Baselines,
+                ),
                 official.clone(),
             ),
             (
-                audio_section(Architecture::AudioCnn, seeds(3), vec![180.0]),
+                audio_section(
+                    Architecture::AudioCnn,
+                    seeds(3),
+                    vec![180.0],
+                    Controls::Baselines,
+                ),
                 official,
             ),
             (
-                audio_section(Architecture::DsCnn, seeds(3), vec![90.0]),
+                audio_section(
+                    Architecture::DsCnn,
+                    seeds(3),
+                    vec![180.0],
+                    Controls::Baselines,
+                ),
                 speaker,
             ),
         ],
@@ -372,7 +427,7 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             });
         }
         // The learning-rate schedule comparison, at the largest budget.
-        if s.all_controls {
+        if s.controls == Controls::All {
             let mut constant = base.clone();
             constant.train.schedule = LrSchedule::Constant;
             runs.push(constant);
@@ -383,7 +438,12 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             });
         }
         for method in [Method::OneShot, Method::RandomPrune, Method::RandomReinit] {
-            if method == Method::RandomReinit && !s.all_controls {
+            let wanted = match s.controls {
+                Controls::Dense => false,
+                Controls::Baselines => method != Method::RandomReinit,
+                Controls::All => true,
+            };
+            if !wanted {
                 continue;
             }
             runs.push(Experiment {
