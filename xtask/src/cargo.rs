@@ -10,7 +10,7 @@ use crate::libtorch;
 /// `cargo test` over the workspace on every backend this machine can build.
 pub fn test(rest: &[String]) -> Result<()> {
     let mut cmd = cargo_with_backends("test")?;
-    cmd.arg("--workspace");
+    cmd.args(["--workspace", "--no-fail-fast"]);
     if !rest.is_empty() {
         cmd.arg("--").args(rest);
     }

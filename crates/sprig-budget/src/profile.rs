@@ -157,6 +157,21 @@ impl IterationProfiler {
         }
     }
 
+    /// A profiler for a run resumed from a checkpoint: its windows start with the costs
+    /// measured before the interruption (`min_samples` iteration samples, one of each other
+    /// kind) and no warm-up, so the first plan after resuming needs no profiling; fresh
+    /// samples push the saved ones out of the window as the run goes on.
+    pub fn resumed(config: ProfilerConfig, costs: &CostModel) -> Result<Self, BudgetError> {
+        let mut profiler = Self::new(config)?;
+        profiler.seen = u64::try_from(config.warmup).unwrap_or(u64::MAX);
+        for _ in 0..config.min_samples {
+            profiler.record_iteration(costs.iteration);
+        }
+        profiler.record_evaluation(costs.evaluation);
+        profiler.record_prune_rewind(costs.prune_rewind);
+        Ok(profiler)
+    }
+
     /// The settings in use.
     pub fn config(&self) -> &ProfilerConfig {
         &self.config
@@ -269,6 +284,19 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_resumed_profiler_answers_at_once_and_then_follows_fresh_samples() {
+        let config = ProfilerConfig::default();
+        let costs = CostModel::new(ms(7), ms(30), ms(2));
+        let mut p = IterationProfiler::resumed(config, &costs).unwrap();
+        assert_eq!(p.cost_model().unwrap(), costs);
+        // No warm-up after resuming: the first fresh sample already counts.
+        for _ in 0..config.min_samples + 1 {
+            p.record_iteration(ms(20));
+        }
+        assert_eq!(p.estimate(), Some(ms(20)));
     }
 
     #[test]

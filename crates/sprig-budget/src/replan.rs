@@ -111,6 +111,26 @@ impl<P: RoundPolicy> Replanner<P> {
         Ok(replanner)
     }
 
+    /// A re-planner for a run resumed from a checkpoint: the settings, progress and plan
+    /// history it had when the checkpoint was taken. Validated as [`new`](Self::new), and
+    /// the progress must be possible (sparsity in `[0, 1)`).
+    pub fn resume(
+        config: RunConfig,
+        policy: P,
+        progress: Progress,
+        history: Vec<PlanRecord>,
+    ) -> Result<Self, BudgetError> {
+        let mut replanner = Self::new(config, policy)?;
+        if !(0.0..1.0).contains(&progress.current_sparsity) {
+            return Err(BudgetError::InvalidCurrentSparsity(
+                progress.current_sparsity,
+            ));
+        }
+        replanner.progress = progress;
+        replanner.history = history;
+        Ok(replanner)
+    }
+
     /// The fixed settings.
     pub fn config(&self) -> &RunConfig {
         &self.config
@@ -207,6 +227,39 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_resumed_replanner_continues_where_the_checkpoint_was() {
+        let config = RunConfig::new(Duration::from_secs(10), 0.5, 100, ms(50));
+        let mut r = Replanner::new(config.clone(), ConvergencePolicy::default()).unwrap();
+        let costs = CostModel::new(ms(1), ms(10), ms(20));
+        r.record_iterations(400);
+        r.record_convergence(400);
+        r.plan(ms(500), costs).unwrap();
+        r.record_prune(0.2).unwrap();
+        let (progress, history) = (*r.progress(), r.history().to_vec());
+        let mut resumed = Replanner::resume(
+            config.clone(),
+            ConvergencePolicy::default(),
+            progress,
+            history,
+        )
+        .unwrap();
+        assert_eq!(resumed.progress(), r.progress());
+        assert_eq!(
+            resumed.plan(ms(900), costs).unwrap(),
+            r.plan(ms(900), costs).unwrap()
+        );
+        assert_eq!(resumed.history().len(), 2);
+        let impossible = Progress {
+            current_sparsity: 1.0,
+            ..progress
+        };
+        assert!(
+            Replanner::resume(config, ConvergencePolicy::default(), impossible, Vec::new())
+                .is_err()
+        );
     }
 
     #[test]

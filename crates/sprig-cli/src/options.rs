@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sprig_backend::Backend;
-use sprig_experiments::{Dataset, Experiment, Method, Pruning, suite};
+use sprig_data::FolderSplit;
+use sprig_experiments::{Dataset, Experiment, ImageFolder, Method, Pruning, suite};
+use sprig_export::ExportFormat;
 use sprig_mask::{LayerRates, Scope};
 use sprig_models::Architecture;
 
@@ -21,10 +23,22 @@ pub struct PruneOptions {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// Data set (`mnist`, `cifar10`, `trec`, `mr`, `fsdd`).
+    /// Data set (`mnist`, `cifar10`, `trec`, `mr`, `fsdd`, or `images`: your own, see
+    /// `--images`).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
+    /// Your own images: a folder with one folder of images (PNG, JPEG) per class, or
+    /// `train/` and `test/` folders laid out so (then the test split is yours). Implies
+    /// `--dataset images`.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<PathBuf>,
+    /// Share of an image folder without `test/` held out as the test split (default 0.1;
+    /// the same images for every seed). 10% of the rest is the validation split.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_fraction: Option<f64>,
     /// Wall-clock budget, end to end: `90s`, `5m`, `1h30m`.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,6 +47,15 @@ pub struct PruneOptions {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sparsity: Option<f64>,
+    /// Instead of a sparsity: the size the exported ticket must fit in (`64KiB`, `1.5MB`,
+    /// `30000`), turned into a sparsity by the export format (image models).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+    /// The export format a `--size` is for: `sparse_int8` (default), `sparse_f32`.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
     /// `budgeted` (default), `one-shot` (one prune to the target) or `dense` (no pruning).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -50,6 +73,11 @@ pub struct PruneOptions {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Late rewinding: the ticket trains from the weights after this many iterations of
+    /// the dense training instead of θ0 (default 0: θ0, as the Lottery Ticket paper).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewind_iteration: Option<u64>,
     /// The ticket folder (default: `sprig-runs/` + a name made of the options).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,6 +88,18 @@ pub struct PruneOptions {
     pub data_dir: Option<PathBuf>,
 }
 
+/// A size the exported ticket must fit in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeBudget {
+    /// Bytes of the exported file.
+    pub bytes: usize,
+    /// Its format.
+    pub format: ExportFormat,
+}
+
+/// Turns a size budget into a target sparsity for an experiment whose data is in a folder.
+pub type SizeFitter<'a> = dyn FnMut(&Experiment, &Path, SizeBudget) -> Result<f64> + 'a;
+
 /// What the options resolve to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolved {
@@ -69,6 +109,8 @@ pub struct Resolved {
     pub out: PathBuf,
     /// The data folder.
     pub data_dir: PathBuf,
+    /// The size budget the target sparsity was derived from, if one was given.
+    pub size: Option<SizeBudget>,
     /// Every option filled in but the folder: what is saved as `sprig.toml`.
     pub effective: PruneOptions,
 }
@@ -84,7 +126,8 @@ impl PruneOptions {
         toml::from_str(&text).with_context(|| {
             format!(
                 "{} is not a valid sprig config (TOML with the keys model, dataset, budget, \
-                 sparsity, method, backend, seed, scope, out, data-dir)",
+                 images, test-fraction, sparsity, size, format, method, backend, seed, scope, \
+                 rewind-iteration, out, data-dir)",
                 path.display()
             )
         })
@@ -96,12 +139,17 @@ impl PruneOptions {
         Self {
             model: self.model.or(file.model),
             dataset: self.dataset.or(file.dataset),
+            images: self.images.or(file.images),
+            test_fraction: self.test_fraction.or(file.test_fraction),
             budget: self.budget.or(file.budget),
             sparsity: self.sparsity.or(file.sparsity),
+            size: self.size.or(file.size),
+            format: self.format.or(file.format),
             method: self.method.or(file.method),
             backend: self.backend.or(file.backend),
             seed: self.seed.or(file.seed),
             scope: self.scope.or(file.scope),
+            rewind_iteration: self.rewind_iteration.or(file.rewind_iteration),
             out: self.out.or(file.out),
             data_dir: self.data_dir.or(file.data_dir),
         }
@@ -112,7 +160,18 @@ impl PruneOptions {
     /// # Errors
     /// A missing or unknown name (the known ones are listed), a budget that is not a
     /// duration, a sparsity outside [0, 1), a model that does not take the data set's input.
+    #[cfg(test)]
     pub fn resolve(&self) -> Result<Resolved> {
+        self.resolve_with(&mut |_, _, _| bail!("a size budget needs the `sprig` command"))
+    }
+
+    /// Checks every option and builds the experiment, turning a `size` into a target
+    /// sparsity with `fit`.
+    ///
+    /// # Errors
+    /// As `resolve`; a size with a sparsity, with method dense, or that is not a size;
+    /// a format without a size; whatever `fit` fails with.
+    pub fn resolve_with(&self, fit: &mut SizeFitter<'_>) -> Result<Resolved> {
         let required = |value: &Option<String>, key: &str, known: &str| {
             value.clone().with_context(|| {
                 format!(
@@ -124,13 +183,57 @@ impl PruneOptions {
         let models = Architecture::ALL.map(|a| a.name()).join(", ");
         let datasets = Dataset::ALL.map(|d| d.name()).join(", ");
         let model: Architecture = required(&self.model, "model", &models)?.parse()?;
-        let dataset: Dataset = required(&self.dataset, "dataset", &datasets)?
-            .parse()
-            .map_err(anyhow::Error::msg)?;
+        let dataset: Dataset = match (&self.dataset, &self.images) {
+            (None, Some(_)) => Dataset::Images,
+            _ => required(&self.dataset, "dataset", &datasets)?
+                .parse()
+                .map_err(anyhow::Error::msg)?,
+        };
+        match (dataset, &self.images) {
+            (Dataset::Images, None) => bail!(
+                "data set `images` is your own image folder: give it with --images DIR (one \
+                 folder of images per class, or train/ and test/ folders laid out so)"
+            ),
+            (Dataset::Images, Some(_)) | (_, None) => {}
+            (other, Some(_)) => {
+                bail!("--images is your own data set, not {other}: drop --dataset or --images")
+            }
+        }
+        if self.test_fraction.is_some() && self.images.is_none() {
+            bail!("--test-fraction splits an image folder: give --images too");
+        }
         let budget_text = required(&self.budget, "budget", "a duration such as 90s, 5m, 1h30m")?;
         let budget = parse_budget(&budget_text)?;
         let method = parse_method(self.method.as_deref().unwrap_or("budgeted"))?;
+        let size = self
+            .size
+            .as_deref()
+            .map(|text| -> Result<SizeBudget> {
+                let format = match &self.format {
+                    Some(name) => name.parse()?,
+                    None => ExportFormat::SparseInt8,
+                };
+                Ok(SizeBudget {
+                    bytes: parse_size(text)?,
+                    format,
+                })
+            })
+            .transpose()?;
+        if self.format.is_some() && size.is_none() {
+            bail!("--format says which exported file a --size budget is for: give --size too");
+        }
         let sparsity = match (self.sparsity, method) {
+            _ if size.is_some() && method == Method::Dense => bail!(
+                "method dense does not prune, so it cannot meet a size budget: drop --size, or \
+                 choose --method budgeted"
+            ),
+            (Some(s), _) if size.is_some() => bail!(
+                "give a target sparsity or a size budget, not both (--sparsity {s} and --size \
+                 {})",
+                self.size.as_deref().unwrap_or_default()
+            ),
+            // A placeholder until the size is turned into a sparsity, below.
+            (None, _) if size.is_some() => 0.5,
             (s, Method::Dense) if s.is_none_or(|s| s == 0.0) => 0.0,
             (Some(s), Method::Dense) => bail!(
                 "method dense trains without pruning, so a target sparsity ({s}) means nothing: \
@@ -173,23 +276,56 @@ impl PruneOptions {
             experiment.pruning =
                 (method != Method::Dense && pruning != Pruning::default()).then_some(pruning);
         }
+        if let Some(k) = self.rewind_iteration.filter(|&k| k > 0) {
+            if method == Method::Dense {
+                bail!("method dense does not rewind: drop --rewind-iteration");
+            }
+            experiment.rewind_iteration = Some(k);
+        }
+        if let Some(dir) = &self.images {
+            let dir = std::fs::canonicalize(dir)
+                .with_context(|| format!("--images {}: no such folder", dir.display()))?;
+            let test_fraction = self
+                .test_fraction
+                .unwrap_or(FolderSplit::default().test_fraction);
+            if !(0.0..1.0).contains(&test_fraction) {
+                bail!(
+                    "--test-fraction {test_fraction} is outside [0, 1): it is the share of the images held out for the test"
+                );
+            }
+            experiment.images = Some(ImageFolder {
+                dir,
+                split: FolderSplit {
+                    test_fraction,
+                    ..FolderSplit::default()
+                },
+            });
+        }
         let scope = experiment.pruning.clone().unwrap_or_default().scope;
+        let data_dir = sprig_data::data_dir(self.data_dir.clone());
+        if let Some(size) = size {
+            experiment.target_sparsity = fit(&experiment, &data_dir, size)?;
+        }
         let out = self
             .out
             .clone()
             .unwrap_or_else(|| Path::new("sprig-runs").join(experiment.run_dir()));
-        let data_dir = sprig_data::data_dir(self.data_dir.clone());
         let prunes = method != Method::Dense;
         // The folder is not saved: `--config` on a saved file must not point at its ticket.
         let effective = PruneOptions {
             model: Some(model.name().into()),
             dataset: Some(dataset.name().into()),
+            images: experiment.images.as_ref().map(|f| f.dir.clone()),
+            test_fraction: experiment.images.as_ref().map(|f| f.split.test_fraction),
             budget: Some(budget_text),
-            sparsity: prunes.then_some(experiment.target_sparsity),
+            sparsity: (prunes && size.is_none()).then_some(experiment.target_sparsity),
+            size: self.size.clone().filter(|_| size.is_some()),
+            format: size.map(|s| s.format.name().into()),
             method: Some(method_name(method).into()),
             backend: Some(experiment.backend.clone()),
             seed: Some(seed),
             scope: prunes.then(|| scope_name(scope).into()),
+            rewind_iteration: experiment.rewind_iteration,
             out: None,
             data_dir: Some(data_dir.clone()),
         };
@@ -198,6 +334,7 @@ impl PruneOptions {
             out,
             data_dir,
             effective,
+            size,
         })
     }
 }
@@ -211,6 +348,35 @@ fn parse_budget(text: &str) -> Result<Duration> {
         bail!("budget `{text}` is under a second: no training fits; give at least a few seconds");
     }
     Ok(budget)
+}
+
+/// `64KiB`, `1.5MB`, `30000` (bytes): K/KiB and M/MiB are powers of 1024, KB and MB of
+/// 1000.
+fn parse_size(text: &str) -> Result<usize> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "kb" => 1000.0,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "mb" => 1e6,
+        _ => None.with_context(|| {
+            format!("size `{text}` has an unknown unit: write e.g. 64KiB, 1.5MB or 30000 (bytes)")
+        })?,
+    };
+    let bytes = number
+        .parse::<f64>()
+        .ok()
+        .map(|n| n * factor)
+        .filter(|b| b.is_finite() && *b >= 1.0)
+        .with_context(|| {
+            format!("size `{text}` is not a size: write e.g. 64KiB, 1.5MB or 30000 (bytes)")
+        })?;
+    Ok(bytes as usize)
 }
 
 const METHODS: [(&str, Method); 3] = [
@@ -267,6 +433,52 @@ mod tests {
             sparsity: Some(sparsity),
             ..PruneOptions::default()
         }
+    }
+
+    #[test]
+    fn sizes_read_like_people_write_them_and_exclude_a_sparsity() {
+        for (text, bytes) in [
+            ("64KiB", 65_536),
+            ("64k", 65_536),
+            ("1.5MB", 1_500_000),
+            ("2MiB", 2_097_152),
+            ("30000", 30_000),
+            (" 100 B ", 100),
+        ] {
+            assert_eq!(parse_size(text).unwrap(), bytes, "{text}");
+        }
+        for bad in ["64 parsecs", "KiB", "-3KiB", "0", ""] {
+            let message = parse_size(bad).unwrap_err().to_string();
+            assert!(message.contains(&format!("`{bad}`")), "{message}");
+        }
+        let both = PruneOptions {
+            size: Some("64KiB".into()),
+            ..options("lenet-300-100", "mnist", "60s", 0.9)
+        };
+        let message = both.resolve().unwrap_err().to_string();
+        assert!(message.contains("not both"), "{message}");
+        let format_alone = PruneOptions {
+            format: Some("sparse_f32".into()),
+            ..options("lenet-300-100", "mnist", "60s", 0.9)
+        };
+        let message = format_alone.resolve().unwrap_err().to_string();
+        assert!(message.contains("give --size too"), "{message}");
+        // The fitter's sparsity becomes the target, and the saved options keep the size.
+        let sized = PruneOptions {
+            sparsity: None,
+            size: Some("64KiB".into()),
+            ..options("lenet-300-100", "mnist", "60s", 0.9)
+        };
+        let resolved = sized
+            .resolve_with(&mut |_, _, size| {
+                assert_eq!(size.bytes, 65_536);
+                assert_eq!(size.format, ExportFormat::SparseInt8);
+                Ok(0.93)
+            })
+            .unwrap();
+        assert_eq!(resolved.experiment.target_sparsity, 0.93);
+        assert_eq!(resolved.effective.sparsity, None);
+        assert_eq!(resolved.effective.format.as_deref(), Some("sparse_int8"));
     }
 
     #[test]

@@ -35,13 +35,18 @@ impl Drop for Claim {
     }
 }
 
-/// Takes the folder's lock, so two `sprig prune` never write into one folder.
+/// Takes the folder's lock, so two `sprig prune` never write into one folder. A lock
+/// left by a killed run (its process is gone; checked on Linux) is taken over.
 ///
 /// # Errors
-/// The lock is held (by a run in progress, or left by a killed one: the message says
-/// which file to delete).
+/// The lock is held by a running `sprig` (or, where that cannot be checked, by a process
+/// that may be gone: the message says which file to delete).
 pub fn claim(out: &Path) -> Result<Claim> {
     let path = out.join(LOCK);
+    if let Some(pid) = stale_lock(&path) {
+        tracing::warn!(lock = %path.display(), pid, "taking over the lock of a run that is no longer running");
+        std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -58,6 +63,14 @@ pub fn claim(out: &Path) -> Result<Claim> {
     writeln!(file, "pid {}", std::process::id())
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(Claim(path))
+}
+
+/// The process id in the lock at `path` if that process is gone (Linux: no `/proc/PID`).
+fn stale_lock(path: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let pid: u32 = text.trim().strip_prefix("pid ")?.parse().ok()?;
+    let proc = Path::new("/proc");
+    (proc.join("self").exists() && !proc.join(pid.to_string()).exists()).then_some(pid)
 }
 
 /// Checks `out` before a run of `experiment` (`slowed`: with an injected slowdown).
@@ -128,7 +141,15 @@ pub fn prepare(out: &Path, experiment: &Experiment, slowed: bool, force: bool) -
         );
     }
     tracing::warn!(out = %out.display(), "--force: removing the files of {what}");
-    for name in files::ALL.iter().chain(&[SLOWED]) {
+    sprig_experiments::checkpoint::remove(out)?;
+    let exports = sprig_export::ExportFormat::ALL.map(|f| format!("ticket.{f}.sprig"));
+    let names = files::ALL
+        .iter()
+        .chain(&files::REPORTS)
+        .chain(&[SLOWED])
+        .map(|n| n.to_string())
+        .chain(exports);
+    for name in names {
         let path = out.join(name);
         if path.exists() {
             std::fs::remove_file(&path)

@@ -60,7 +60,7 @@ pub use text::{
     load_trec,
 };
 pub use vision::{
-    ChecksumPolicy, DataError, DataSource, ImageItem, ImageSet, ImageShape, LTH_VALIDATION_SIZE,
-    LoadOptions, Normalization, TrainTest, VisionData, epoch_order, load_cifar10, load_mnist,
-    split_indices, split_validation,
+    ChecksumPolicy, DataError, DataSource, FolderSplit, ImageItem, ImageSet, ImageShape,
+    LTH_VALIDATION_SIZE, LoadOptions, Normalization, TrainTest, VisionData, epoch_order,
+    load_cifar10, load_image_folder, load_mnist, split_indices, split_validation,
 };

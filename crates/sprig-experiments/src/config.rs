@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sprig_budget::BuiltinPolicy;
+use sprig_data::FolderSplit;
 use sprig_data::audio::{FeatureConfig, FsddSplit};
 use sprig_data::text::VocabConfig;
 use sprig_mask::{LayerRates, Scope};
@@ -28,16 +29,19 @@ pub enum Dataset {
     Mr,
     /// The Free Spoken Digit Dataset (spoken digits 0–9).
     Fsdd,
+    /// A user's own images, one folder per class ([`Experiment::images`] says where).
+    Images,
 }
 
 impl Dataset {
     /// Every data set, in the order they are listed to users.
-    pub const ALL: [Dataset; 5] = [
+    pub const ALL: [Dataset; 6] = [
         Dataset::Mnist,
         Dataset::Cifar10,
         Dataset::Trec,
         Dataset::Mr,
         Dataset::Fsdd,
+        Dataset::Images,
     ];
 
     /// The name used in result files (and the folder under the data directory).
@@ -48,33 +52,37 @@ impl Dataset {
             Dataset::Trec => "trec",
             Dataset::Mr => "mr",
             Dataset::Fsdd => "fsdd",
+            Dataset::Images => "images",
         }
     }
 
     /// What its examples are.
     pub fn modality(self) -> Modality {
         match self {
-            Dataset::Mnist | Dataset::Cifar10 => Modality::Image,
+            Dataset::Mnist | Dataset::Cifar10 | Dataset::Images => Modality::Image,
             Dataset::Trec | Dataset::Mr => Modality::Text,
             Dataset::Fsdd => Modality::Audio,
         }
     }
 
-    /// One image's `[channels, height, width]`, for image data sets.
+    /// One image's `[channels, height, width]`, for the built-in image data sets (an image
+    /// folder's is known once it is read).
     pub fn image_shape(self) -> Option<[usize; 3]> {
         match self {
             Dataset::Mnist => Some([1, 28, 28]),
             Dataset::Cifar10 => Some([3, 32, 32]),
-            Dataset::Trec | Dataset::Mr | Dataset::Fsdd => None,
+            Dataset::Trec | Dataset::Mr | Dataset::Fsdd | Dataset::Images => None,
         }
     }
 
-    /// Number of classes.
+    /// Number of classes of a built-in data set (an image folder's is known once it is
+    /// read: 0 here).
     pub fn classes(self) -> usize {
         match self {
             Dataset::Mnist | Dataset::Cifar10 | Dataset::Fsdd => 10,
             Dataset::Trec => 6,
             Dataset::Mr => 2,
+            Dataset::Images => 0,
         }
     }
 }
@@ -192,6 +200,23 @@ pub struct Experiment {
     /// How magnitude ranking groups the weights (`None`: one global pool, uniform rates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pruning: Option<Pruning>,
+    /// Late rewinding: ticket trainings start from the weights after this many iterations
+    /// of the dense training instead of θ0 (`None`: θ0, as the LTH paper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewind_iteration: Option<u64>,
+    /// Where a user's image folder is and how it is split ([`Dataset::Images`] only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<ImageFolder>,
+}
+
+/// A user's image folder: class folders (`CLASS/*.png|jpg`), or `train/` and `test/`
+/// folders of class folders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageFolder {
+    /// The folder (absolute, so the run's name does not depend on where it was started).
+    pub dir: PathBuf,
+    /// The test share (without `test/`) and the validation share.
+    pub split: FolderSplit,
 }
 
 /// How the magnitude ranking of a run groups the weights.
@@ -320,6 +345,8 @@ mod tests {
             text: None,
             audio: None,
             pruning: None,
+            rewind_iteration: None,
+            images: None,
         }
     }
 

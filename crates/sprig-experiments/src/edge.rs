@@ -19,7 +19,7 @@ use sprig_report::RunResult;
 use sprig_runtime::{Execution, Model, Preprocess};
 
 use crate::config::{Dataset, Experiment, Method};
-use crate::runner::{Runner, WithModel, build_model};
+use crate::runner::{Runner, WithModel, build_model, dense_masks};
 use crate::suite::{Mode, budgeted_policy};
 use crate::ticket::{self, files};
 
@@ -96,6 +96,8 @@ pub fn suite(mode: Mode, backend: &str) -> Vec<Experiment> {
         text: None,
         audio: None,
         pruning: None,
+        rewind_iteration: None,
+        images: None,
     };
     let mut runs: Vec<Experiment> = std::iter::once(0.0)
         .chain(lenet_targets)
@@ -545,6 +547,123 @@ pub fn export_ticket(
     let file = export(&graph, &weights, &spec, format)?;
     write_file(out, &file.bytes)?;
     Ok(SizeReport::of(&file))
+}
+
+/// What a size budget asks of a ticket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SizeFit {
+    /// The target sparsity whose file should fit.
+    pub sparsity: f64,
+    /// The file's bytes at that sparsity with every tensor pruned alike.
+    pub estimated_bytes: usize,
+    /// The file's bytes with nothing pruned.
+    pub dense_bytes: usize,
+}
+
+/// A zoo model's graph, parameter shapes and prunable tensors.
+struct Anatomy;
+
+impl WithModel for Anatomy {
+    type Input = Tensor<4>;
+    type Output = Result<(
+        Option<sprig_models::InferenceGraph>,
+        Vec<(String, Vec<usize>)>,
+        sprig_mask::MaskSet,
+    )>;
+    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
+        let shapes = sprig_prune::tensor_shapes(&model);
+        let masks = dense_masks(&model, &shapes)?;
+        Ok((model.inference_graph(), shapes, masks))
+    }
+}
+
+/// The target sparsity at which `experiment`'s ticket, exported in `format`, fits in
+/// `bytes`: the file size is measured by exporting θ0 under masks that prune every tensor
+/// alike, and the sparsity is searched (bisection) to fill 97% of the budget, the rest a
+/// margin for a ticket whose tensors end at different sparsities.
+///
+/// # Errors
+/// A model the runtime cannot run (non-image or non-sequential), missing data, a budget
+/// the dense model already fits (nothing to prune), or one no sparsity reaches (the
+/// smallest file is named).
+pub fn sparsity_for_size(
+    runner: &mut Runner,
+    experiment: &Experiment,
+    format: ExportFormat,
+    bytes: usize,
+) -> Result<SizeFit> {
+    let input = experiment.dataset.image_shape().with_context(|| {
+        format!(
+            "a size budget needs a model the runtime exports, and only image models export \
+             yet ({} is not an image data set): give --sparsity instead",
+            experiment.dataset
+        )
+    })?;
+    let classes = experiment.dataset.classes();
+    let norm = runner.data(experiment.dataset, experiment.seed)?.1.clone();
+    let device = Backend::Flex.device()?;
+    let (graph, shapes, masks) = build_model(experiment.model, input, classes, &device, Anatomy)??;
+    let graph = graph.with_context(|| {
+        format!(
+            "{} has no sequential graph the runtime can run: give --sparsity instead of a size",
+            experiment.model
+        )
+    })?;
+    let theta0 =
+        sprig_models::initial_weights(&shapes, experiment.model.initialization(), experiment.seed)?;
+    let spec = model_spec(experiment.model, input, classes, &norm);
+    let scores = sprig_mask::Scores::random(&masks, experiment.seed);
+    let size_at = |sparsity: f64| -> Result<usize> {
+        let mut pruned = masks.clone();
+        if sparsity > 0.0 {
+            sprig_mask::prune_to_sparsity(
+                &mut pruned,
+                &scores,
+                sprig_mask::Scope::Layerwise,
+                &sprig_mask::LayerRates::uniform(),
+                sparsity,
+            )?;
+        }
+        Ok(export(&graph, &theta0.masked(&pruned)?, &spec, format)?
+            .bytes
+            .len())
+    };
+    let dense_bytes = size_at(0.0)?;
+    if dense_bytes <= bytes {
+        bail!(
+            "the dense {} already fits: {dense_bytes} bytes in {format}, within {bytes}; \
+             nothing needs pruning (use --method dense, or a smaller size)",
+            experiment.model
+        );
+    }
+    let target = bytes as f64 * 0.97;
+    let sparsest = 0.999;
+    let floor = size_at(sparsest)?;
+    if floor as f64 > target {
+        bail!(
+            "{bytes} bytes cannot hold {} in {format}: even at {:.1}% sparsity the file takes \
+             {floor} bytes (biases, scales and the format's own overhead); the smallest size \
+             budget that works is about {} bytes",
+            experiment.model,
+            100.0 * sparsest,
+            (floor as f64 / 0.97).ceil()
+        );
+    }
+    let (mut lo, mut hi) = (0.0_f64, sparsest);
+    while hi - lo > 1e-4 {
+        let mid = 0.5 * (lo + hi);
+        if size_at(mid)? as f64 <= target {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    let sparsity = (hi * 1e4).ceil() / 1e4;
+    Ok(SizeFit {
+        sparsity,
+        estimated_bytes: size_at(sparsity)?,
+        dense_bytes,
+    })
 }
 
 /// Runs the exported model in `file` on the official test split of `dataset` from raw

@@ -11,7 +11,9 @@ use sprig_backend::Backend;
 use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
 use sprig_data::audio::{AudioData, AudioOptions, FeatureNorm, load_fsdd};
 use sprig_data::text::{TextData, TextOptions, TrecLabels, load_mr, load_trec};
-use sprig_data::{LoadOptions, Normalization, VisionData, load_cifar10, load_mnist};
+use sprig_data::{
+    LoadOptions, Normalization, VisionData, load_cifar10, load_image_folder, load_mnist,
+};
 use sprig_mask::{MaskSet, Snapshot, random_like};
 use sprig_models::{
     Architecture, AudioCnn, BagOfEmbeddings, Classifier, ConvNet, DsCnn, Lenet300100, Modality,
@@ -21,12 +23,13 @@ use sprig_prune::classifier::{
     ClassifierTrainee, FeatureBatches, ImageBatches, LabelledData, TokenBatches,
 };
 use sprig_prune::engine::{
-    BudgetedConfig, ImpConfig, RoundRecord, Slowdown, Slowed, StopReason, TrainOnce, Trainee,
-    TrainingLength, run_budgeted, run_imp, train_once,
+    BudgetedConfig, Checkpoint, Faults, Faulty, ImpConfig, NoObserver, Observer, RoundRecord,
+    StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted_observed, run_imp, train_once,
 };
 use sprig_prune::tensor_shapes;
 use sprig_report::RunResult;
 
+use crate::checkpoint::{self, Checkpointing};
 use crate::config::{Dataset, Experiment, Method};
 use crate::ticket::{self, files};
 
@@ -44,8 +47,35 @@ pub struct Runner {
     loaded_text: HashMap<(Dataset, u64, String), TextData>,
     /// Audio sets and their normalisation by (data set, seed, settings as JSON).
     loaded_audio: HashMap<(Dataset, u64, String), (AudioData, FeatureNorm)>,
-    /// An injected slowdown (a debug hook of the CLI; never part of an experiment).
-    slowdown: Option<Slowdown>,
+    /// Image folders and their normalisation by (seed, folder settings as JSON).
+    loaded_images: HashMap<(u64, String), (VisionData, Normalization)>,
+    /// Injected faults (debug hooks of the CLI; never part of an experiment).
+    faults: Faults,
+}
+
+/// What a caller adds to one run beyond its experiment (the `sprig` tool uses them; the
+/// evaluation runner does not).
+#[derive(Default)]
+pub struct Hooks<'a> {
+    /// Told every step, validation and finished training of a budgeted run.
+    pub observer: Option<&'a mut dyn Observer>,
+    /// Save a checkpoint in the run folder after every finished training of a budgeted
+    /// run, so that it can be resumed; removed once the run ends (kept if it was
+    /// interrupted).
+    pub checkpoints: bool,
+    /// Continue the budgeted run from the run folder's checkpoint, with the budget it
+    /// left, instead of starting over.
+    pub resume: bool,
+}
+
+impl std::fmt::Debug for Hooks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("observer", &self.observer.is_some())
+            .field("checkpoints", &self.checkpoints)
+            .field("resume", &self.resume)
+            .finish()
+    }
 }
 
 /// What a method hands back before it is saved.
@@ -70,15 +100,17 @@ impl Runner {
             loaded: HashMap::new(),
             loaded_text: HashMap::new(),
             loaded_audio: HashMap::new(),
-            slowdown: None,
+            loaded_images: HashMap::new(),
+            faults: Faults::default(),
         }
     }
 
-    /// Makes every later run slower from a given training on (see [`Slowdown`]): to check
-    /// on the real clock that deadlines hold when the machine slows down mid-run.
+    /// Injects `faults` into every later run (see [`Faults`]): to check on the real clock
+    /// that deadlines hold when the machine slows down mid-run, and that a diverging
+    /// training keeps the last good ticket.
     #[must_use]
-    pub fn with_slowdown(mut self, slowdown: Option<Slowdown>) -> Self {
-        self.slowdown = slowdown;
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
         self
     }
 
@@ -92,6 +124,26 @@ impl Runner {
     /// Runs `experiment` writing its ticket to `dir`, or reads its result if `dir` holds
     /// one. The caller makes sure `dir` holds no other run (the CLI checks `config.json`).
     pub fn run_at(&mut self, experiment: &Experiment, dir: &Path) -> Result<RunResult> {
+        self.run_with(experiment, dir, Hooks::default())
+    }
+
+    /// [`run_at`](Self::run_at) with progress, checkpoints or resuming.
+    ///
+    /// # Errors
+    /// As `run_at`; resuming a method other than budgeted or one-shot, or a folder
+    /// without a checkpoint.
+    pub fn run_with(
+        &mut self,
+        experiment: &Experiment,
+        dir: &Path,
+        hooks: Hooks<'_>,
+    ) -> Result<RunResult> {
+        if hooks.resume && !matches!(experiment.method, Method::Budgeted | Method::OneShot) {
+            bail!(
+                "only budgeted and one-shot runs can be resumed, not {}",
+                experiment.method
+            );
+        }
         let result_path = dir.join(files::RESULT);
         if result_path.exists() {
             let text = std::fs::read(&result_path)
@@ -119,74 +171,17 @@ impl Runner {
         let device = backend
             .train_device()
             .with_context(|| format!("backend `{backend}`"))?;
-        let slowdown = self.slowdown;
-        let ((finished, time_used), test_accuracy) = match experiment.dataset.modality() {
-            Modality::Image => {
-                let (data, norm) = self.load(experiment.dataset, experiment.seed)?;
-                let splits = (
-                    ImageBatches::new(data.train.clone(), norm.clone()),
-                    ImageBatches::new(data.validation.clone(), norm.clone()),
-                    ImageBatches::new(data.test.clone(), norm.clone()),
-                );
-                let shape = data.train.shape();
-                let input = [shape.channels, shape.height, shape.width];
-                let classes = data.classes.len();
-                experiment.model.check_input(input)?;
-                let start = Start {
-                    experiment,
-                    ticket,
-                    dir,
-                    preprocessing: Preprocessing::Image(norm),
-                    device: &device,
-                    slowdown,
-                };
-                start.go(splits, |train| {
-                    build_model(experiment.model, input, classes, &device, train)
-                })?
-            }
-            Modality::Audio => {
-                let (data, norm) = self.load_audio(experiment)?;
-                let splits = (
-                    FeatureBatches::new(data.train.clone(), norm.clone()),
-                    FeatureBatches::new(data.validation.clone(), norm.clone()),
-                    FeatureBatches::new(data.test.clone(), norm.clone()),
-                );
-                let input = data.train.shape();
-                let classes = data.train.classes().len();
-                experiment.model.check_input(input)?;
-                let start = Start {
-                    experiment,
-                    ticket,
-                    dir,
-                    preprocessing: Preprocessing::Audio(norm),
-                    device: &device,
-                    slowdown,
-                };
-                start.go(splits, |train| {
-                    build_model(experiment.model, input, classes, &device, train)
-                })?
-            }
-            Modality::Text => {
-                let data = self.load_text(experiment)?;
-                let splits = (
-                    TokenBatches::new(data.train.clone()),
-                    TokenBatches::new(data.validation.clone()),
-                    TokenBatches::new(data.test.clone()),
-                );
-                let (vocab, classes) = (data.vocab.len(), data.classes.len());
-                let start = Start {
-                    experiment,
-                    ticket,
-                    dir,
-                    preprocessing: Preprocessing::Text(&data.vocab),
-                    device: &device,
-                    slowdown,
-                };
-                start.go(splits, |train| {
-                    build_text_model(experiment.model, vocab, classes, &device, train)
-                })?
-            }
+        let checkpoints = hooks.checkpoints;
+        let job = RunJob {
+            experiment,
+            ticket,
+            dir,
+            faults: self.faults,
+            hooks,
+            resume: None,
+            clock: None,
         };
+        let ((finished, time_used), test_accuracy) = self.dispatch(experiment, &device, job)?;
         let result = RunResult {
             domain: experiment.domain.clone(),
             dataset: experiment.dataset.name().into(),
@@ -209,7 +204,81 @@ impl Runner {
             embedding_sparsity: embedding_sparsity(&finished.masks),
         };
         ticket::write_json(dir, files::RESULT, &result)?;
+        // An interrupted run keeps its checkpoint, to be resumed.
+        if checkpoints && finished.stop != StopReason::Interrupted {
+            checkpoint::remove(dir)?;
+        }
         Ok(result)
+    }
+
+    /// Loads the experiment's data, builds its model on `device` and runs `job` on them.
+    pub(crate) fn dispatch<J: Job>(
+        &mut self,
+        experiment: &Experiment,
+        device: &Device,
+        mut job: J,
+    ) -> Result<J::Output> {
+        match experiment.dataset.modality() {
+            Modality::Image => {
+                let (data, norm) = match experiment.dataset {
+                    Dataset::Images => self.load_images(experiment)?,
+                    dataset => self.load(dataset, experiment.seed)?,
+                };
+                let splits = (
+                    ImageBatches::new(data.train.clone(), norm.clone()),
+                    ImageBatches::new(data.validation.clone(), norm.clone()),
+                    ImageBatches::new(data.test.clone(), norm.clone()),
+                );
+                let shape = data.train.shape();
+                let input = [shape.channels, shape.height, shape.width];
+                let classes = data.classes.len();
+                experiment.model.check_input(input)?;
+                job.starting()?;
+                let bound = Bound {
+                    job,
+                    device: device.clone(),
+                    splits,
+                    preprocessing: Preprocessing::Image(norm),
+                };
+                build_model(experiment.model, input, classes, device, bound)?
+            }
+            Modality::Audio => {
+                let (data, norm) = self.load_audio(experiment)?;
+                let splits = (
+                    FeatureBatches::new(data.train.clone(), norm.clone()),
+                    FeatureBatches::new(data.validation.clone(), norm.clone()),
+                    FeatureBatches::new(data.test.clone(), norm.clone()),
+                );
+                let input = data.train.shape();
+                let classes = data.train.classes().len();
+                experiment.model.check_input(input)?;
+                job.starting()?;
+                let bound = Bound {
+                    job,
+                    device: device.clone(),
+                    splits,
+                    preprocessing: Preprocessing::Audio(norm),
+                };
+                build_model(experiment.model, input, classes, device, bound)?
+            }
+            Modality::Text => {
+                let data = self.load_text(experiment)?;
+                let splits = (
+                    TokenBatches::new(data.train.clone()),
+                    TokenBatches::new(data.validation.clone()),
+                    TokenBatches::new(data.test.clone()),
+                );
+                let (vocab, classes) = (data.vocab.len(), data.classes.len());
+                job.starting()?;
+                let bound = Bound {
+                    job,
+                    device: device.clone(),
+                    splits,
+                    preprocessing: Preprocessing::Text(&data.vocab),
+                };
+                build_text_model(experiment.model, vocab, classes, device, bound)?
+            }
+        }
     }
 
     /// The data set with the validation split of `seed`, and the normalisation fitted on
@@ -253,6 +322,23 @@ impl Runner {
             self.loaded_audio.insert(key.clone(), (data, norm));
         }
         Ok(&self.loaded_audio[&key])
+    }
+
+    /// The image folder of `e` with its seed's validation split, and the normalisation
+    /// fitted on its training split, loaded once.
+    fn load_images(&mut self, e: &Experiment) -> Result<&(VisionData, Normalization)> {
+        let folder = e
+            .images
+            .clone()
+            .context("an image-folder experiment needs its folder (--images DIR)")?;
+        let key = (e.seed, serde_json::to_string(&folder)?);
+        if !self.loaded_images.contains_key(&key) {
+            let data = load_image_folder(&folder.dir, &folder.split, &LoadOptions::lth(e.seed))
+                .with_context(|| format!("loading the image folder {}", folder.dir.display()))?;
+            let norm = data.fit_normalization()?;
+            self.loaded_images.insert(key.clone(), (data, norm));
+        }
+        Ok(&self.loaded_images[&key])
     }
 
     /// The text data set of `e` (its seed's validation split, its vocabulary settings),
@@ -359,66 +445,112 @@ pub(crate) fn build_text_model<W: WithModel<Input = Tensor<2, Int>>>(
     })
 }
 
-/// Trains a built model by the experiment's method.
-struct Train<'a, D> {
-    run: Run<'a>,
-    device: Device,
-    train: D,
-    validation: D,
-    test: &'a mut D,
+/// Something to do with an experiment's model and data once they are loaded and built:
+/// train it (a run), profile it (a plan), evaluate a ticket with it.
+pub(crate) trait Job {
+    /// What it gives back.
+    type Output;
+    /// Called just before the model is built (a run's budget starts here).
+    fn starting(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Does the job on the built model and the (train, validation, test) splits.
+    fn run<M: Classifier, D: LabelledData<Input = M::Input> + Clone>(
+        self,
+        model: M,
+        device: &Device,
+        splits: (D, D, D),
+        preprocessing: Preprocessing<'_>,
+    ) -> Result<Self::Output>;
 }
 
-impl<D: LabelledData> WithModel for Train<'_, D> {
+/// A job with its data, waiting for its model.
+struct Bound<'p, J, D> {
+    job: J,
+    device: Device,
+    splits: (D, D, D),
+    preprocessing: Preprocessing<'p>,
+}
+
+impl<J: Job, D: LabelledData + Clone> WithModel for Bound<'_, J, D> {
     type Input = D::Input;
-    type Output = Result<((Finished, Duration), f64)>;
+    type Output = Result<J::Output>;
     fn with<M: Classifier<Input = D::Input>>(self, model: M) -> Self::Output {
-        self.run
-            .go(model, &self.device, self.train, self.validation, self.test)
+        self.job
+            .run(model, &self.device, self.splits, self.preprocessing)
     }
 }
 
-/// Everything a run needs but its model and data.
-struct Start<'a> {
+/// Trains a built model by the experiment's method and saves its ticket.
+struct RunJob<'a, 'h> {
     experiment: &'a Experiment,
     ticket: Option<MaskSet>,
     dir: &'a Path,
-    preprocessing: Preprocessing<'a>,
-    device: &'a Device,
-    slowdown: Option<Slowdown>,
+    faults: Faults,
+    hooks: Hooks<'h>,
+    resume: Option<Checkpoint>,
+    clock: Option<RealClock>,
 }
 
-impl Start<'_> {
-    /// Creates the run folder, starts the clock and hands `build` the training job (it
-    /// builds the model and runs the job on it).
-    fn go<D: LabelledData>(
-        self,
-        (train, validation, mut test): (D, D, D),
-        build: impl FnOnce(Train<'_, D>) -> Result<Result<((Finished, Duration), f64)>>,
-    ) -> Result<((Finished, Duration), f64)> {
+impl Job for RunJob<'_, '_> {
+    type Output = ((Finished, Duration), f64);
+
+    /// Creates the run folder, reads the checkpoint to resume from, starts the clock.
+    fn starting(&mut self) -> Result<()> {
         ticket::create_dir(self.dir)?;
-        tracing::info!(run = %self.dir.display(), "starting");
-        // The budget starts here: model construction, training and saving count.
-        let clock = RealClock::new();
+        self.resume = if self.hooks.resume {
+            Some(checkpoint::read(self.dir)?)
+        } else {
+            if self.hooks.checkpoints {
+                // A run started over does not resume from an older run's checkpoint.
+                checkpoint::remove(self.dir)?;
+            }
+            None
+        };
+        // The budget starts here: model construction, training and saving count. A resumed
+        // run's clock starts where its checkpoint was taken: it has the budget left then.
+        self.clock = Some(match &self.resume {
+            Some(c) => RealClock::starting_at(
+                std::time::Instant::now()
+                    .checked_sub(c.state.elapsed)
+                    .context(
+                        "the checkpoint's elapsed time is longer than this machine's uptime",
+                    )?,
+            ),
+            None => RealClock::new(),
+        });
+        match &self.resume {
+            Some(c) => tracing::info!(run = %self.dir.display(), round = c.round(),
+                elapsed_s = c.state.elapsed.as_secs_f64(), "resuming"),
+            None => tracing::info!(run = %self.dir.display(), "starting"),
+        }
+        Ok(())
+    }
+
+    fn run<M: Classifier, D: LabelledData<Input = M::Input> + Clone>(
+        self,
+        model: M,
+        device: &Device,
+        (train, validation, mut test): (D, D, D),
+        preprocessing: Preprocessing<'_>,
+    ) -> Result<Self::Output> {
         let run = Run {
             experiment: self.experiment,
             ticket: self.ticket,
             dir: self.dir,
-            clock: &clock,
-            preprocessing: self.preprocessing,
-            slowdown: self.slowdown,
+            clock: self.clock.context("the run's clock was not started")?,
+            preprocessing,
+            faults: self.faults,
+            observer: self.hooks.observer.map(|o| o as &mut dyn Observer),
+            checkpoints: self.hooks.checkpoints,
+            resume: self.resume,
         };
-        build(Train {
-            run,
-            device: self.device.clone(),
-            train,
-            validation,
-            test: &mut test,
-        })?
+        run.go(model, device, train, validation, &mut test)
     }
 }
 
 /// How inputs were prepared, saved with the ticket so inference repeats it.
-enum Preprocessing<'a> {
+pub(crate) enum Preprocessing<'a> {
     /// Pixel normalisation fitted on the training split.
     Image(&'a Normalization),
     /// The vocabulary of the training split.
@@ -429,20 +561,23 @@ enum Preprocessing<'a> {
 }
 
 /// One experiment in flight.
-struct Run<'a> {
+struct Run<'a, 'p> {
     experiment: &'a Experiment,
     ticket: Option<MaskSet>,
     dir: &'a Path,
-    clock: &'a RealClock,
-    preprocessing: Preprocessing<'a>,
-    slowdown: Option<Slowdown>,
+    clock: RealClock,
+    preprocessing: Preprocessing<'p>,
+    faults: Faults,
+    observer: Option<&'a mut dyn Observer>,
+    checkpoints: bool,
+    resume: Option<Checkpoint>,
 }
 
-impl Run<'_> {
+impl Run<'_, '_> {
     /// Trains by the method, saves the ticket, then measures test accuracy (after the
     /// clock: the test split is the table's, not part of the user's run).
     fn go<M: Classifier, D: LabelledData<Input = M::Input>>(
-        self,
+        mut self,
         model: M,
         device: &Device,
         train: D,
@@ -468,11 +603,11 @@ impl Run<'_> {
         };
         let mut trainee =
             ClassifierTrainee::new(model, &start, train, validation, device, e.train)?;
-        let finished = match self.slowdown {
-            Some(slowdown) => {
-                self.method(&mut Slowed::new(&mut trainee, slowdown), start, masks)?
-            }
-            None => self.method(&mut trainee, start, masks)?,
+        let finished = if self.faults.any() {
+            let faults = self.faults;
+            self.method(&mut Faulty::new(&mut trainee, faults), start, masks)?
+        } else {
+            self.method(&mut trainee, start, masks)?
         };
         ticket::write_json(self.dir, files::CONFIG, e)?;
         match self.preprocessing {
@@ -492,8 +627,42 @@ impl Run<'_> {
         Ok(((finished, time_used), test_accuracy))
     }
 
+    /// Time-budgeted IMP with `policy`, telling the observer and saving checkpoints.
+    fn budgeted<T: Trainee>(
+        &mut self,
+        trainee: &mut T,
+        masks: MaskSet,
+        policy: BuiltinPolicy,
+    ) -> Result<Finished> {
+        let config = budgeted_config(self.experiment, policy)?;
+        let mut none = NoObserver;
+        let inner: &mut dyn Observer = match self.observer.as_deref_mut() {
+            Some(observer) => observer,
+            None => &mut none,
+        };
+        let mut observer = Checkpointing {
+            run_dir: self.dir.to_path_buf(),
+            enabled: self.checkpoints,
+            inner,
+        };
+        let resume = self.resume.take();
+        let outcome =
+            run_budgeted_observed(trainee, masks, &self.clock, &config, &mut observer, resume)?;
+        Ok(Finished {
+            iterations: outcome.rounds.iter().map(|r| r.iterations).sum(),
+            validation_accuracy: outcome.rounds.last().map_or(0.0, |r| r.validation.accuracy),
+            plans: serde_json::to_value(&outcome.plans)?,
+            masks: outcome.masks,
+            initial: outcome.initial,
+            trained: outcome.trained,
+            rounds: outcome.rounds,
+            prunes: outcome.prunes,
+            stop: outcome.stop,
+        })
+    }
+
     fn method<T: Trainee>(
-        &self,
+        &mut self,
         trainee: &mut T,
         start: Snapshot,
         masks: MaskSet,
@@ -505,30 +674,9 @@ impl Run<'_> {
                 .with_context(|| format!("{} needs a budget", e.method))
         };
         let pruning = e.pruning.clone().unwrap_or_default();
-        let budgeted = |policy: BuiltinPolicy, trainee: &mut T| -> Result<Finished> {
-            let config = BudgetedConfig {
-                eval_every: e.eval_every,
-                policy,
-                scope: pruning.scope,
-                rates: pruning.rates.clone(),
-                ..BudgetedConfig::new(budget()?, e.target_sparsity)
-            };
-            let outcome = run_budgeted(trainee, masks.clone(), self.clock, &config)?;
-            Ok(Finished {
-                iterations: outcome.rounds.iter().map(|r| r.iterations).sum(),
-                validation_accuracy: outcome.rounds.last().map_or(0.0, |r| r.validation.accuracy),
-                plans: serde_json::to_value(&outcome.plans)?,
-                masks: outcome.masks,
-                initial: outcome.initial,
-                trained: outcome.trained,
-                rounds: outcome.rounds,
-                prunes: outcome.prunes,
-                stop: outcome.stop,
-            })
-        };
         match e.method {
-            Method::Budgeted => budgeted(e.policy.unwrap_or_default(), trainee),
-            Method::OneShot => budgeted(BuiltinPolicy::Fixed(FixedRounds(1)), trainee),
+            Method::Budgeted => self.budgeted(trainee, masks, e.policy.unwrap_or_default()),
+            Method::OneShot => self.budgeted(trainee, masks, BuiltinPolicy::Fixed(FixedRounds(1))),
             Method::Imp => {
                 let schedule = e
                     .imp
@@ -541,7 +689,7 @@ impl Run<'_> {
                     scope: pruning.scope,
                     rates: pruning.rates.clone(),
                 };
-                let outcome = run_imp(trainee, masks, self.clock, &config)?;
+                let outcome = run_imp(trainee, masks, &self.clock, &config)?;
                 Ok(Finished {
                     iterations: outcome.rounds.iter().map(|r| r.iterations).sum(),
                     validation_accuracy: outcome.last.validation.accuracy,
@@ -559,7 +707,7 @@ impl Run<'_> {
                     eval_every: e.eval_every,
                     ..TrainOnce::new(TrainingLength::Budget(budget()?))
                 };
-                let outcome = train_once(trainee, &masks, self.clock, &settings)?;
+                let outcome = train_once(trainee, &masks, &self.clock, &settings)?;
                 Ok(Finished {
                     iterations: outcome.iterations,
                     validation_accuracy: outcome.validation.accuracy,
@@ -583,8 +731,42 @@ impl Run<'_> {
     }
 }
 
-/// All-kept masks for the model's prunable tensors, with their layer kinds.
-fn dense_masks<M: Classifier>(model: &M, shapes: &[(String, Vec<usize>)]) -> Result<MaskSet> {
+/// The engine settings of a budgeted or one-shot experiment under `policy`.
+pub(crate) fn budgeted_config(e: &Experiment, policy: BuiltinPolicy) -> Result<BudgetedConfig> {
+    let budget = e
+        .budget_s
+        .map(Duration::from_secs_f64)
+        .with_context(|| format!("{} needs a budget", e.method))?;
+    let pruning = e.pruning.clone().unwrap_or_default();
+    Ok(BudgetedConfig {
+        eval_every: e.eval_every,
+        policy,
+        scope: pruning.scope,
+        rates: pruning.rates.clone(),
+        rewind_iteration: e.rewind_iteration.unwrap_or(0),
+        ..BudgetedConfig::new(budget, e.target_sparsity)
+    })
+}
+
+/// The policy an experiment's method runs the budgeted engine with (`None`: the method
+/// does not use it).
+pub(crate) fn budgeted_policy(e: &Experiment) -> Option<BuiltinPolicy> {
+    match e.method {
+        Method::Budgeted => Some(e.policy.unwrap_or_default()),
+        Method::OneShot => Some(BuiltinPolicy::Fixed(FixedRounds(1))),
+        _ => None,
+    }
+}
+
+/// All-kept masks for the model's prunable tensors, with their layer kinds (found by
+/// visiting the model when it lists none).
+pub(crate) fn dense_masks<M: Classifier>(
+    model: &M,
+    shapes: &[(String, Vec<usize>)],
+) -> Result<MaskSet> {
+    if model.prunable().is_empty() {
+        return Ok(sprig_prune::discover(model, &sprig_prune::PruneRules::default())?.masks);
+    }
     let mut masks = MaskSet::new();
     for tensor in model.prunable() {
         let (_, shape) = shapes

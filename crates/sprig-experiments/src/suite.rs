@@ -357,6 +357,8 @@ pub fn single(
             features: FeatureConfig::spoken_digits(),
         }),
         pruning: (prunes && modality == Modality::Text).then(text_pruning),
+        rewind_iteration: None,
+        images: None,
     })
 }
 
@@ -419,6 +421,8 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             text: None,
             audio: None,
             pruning: None,
+            rewind_iteration: None,
+            images: None,
         };
         for &budget in &s.budgets {
             runs.push(Experiment {

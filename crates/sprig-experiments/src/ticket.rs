@@ -40,8 +40,15 @@ pub mod files {
     /// The options of a `sprig prune` run, filled in (TOML; `--config` reads it back).
     pub const OPTIONS: &str = "sprig.toml";
 
-    /// Every file a run writes, for tools that clean a ticket folder without touching
-    /// anything else in it.
+    /// The run report of `sprig prune` (Markdown, JSON, chart).
+    pub const REPORTS: [&str; 3] = [
+        sprig_report::REPORT_MD,
+        sprig_report::REPORT_JSON,
+        sprig_report::REPORT_SVG,
+    ];
+
+    /// Every file a run writes (the report aside), for tools that clean a ticket folder
+    /// without touching anything else in it.
     pub const ALL: [&str; 11] = [
         CONFIG,
         NORMALIZATION,
@@ -122,7 +129,12 @@ pub fn read_weights(path: &Path) -> Result<Snapshot> {
 
 /// Reads the mask of a ticket folder, validating it.
 pub fn read_mask(dir: &Path) -> Result<MaskSet> {
-    let path = dir.join(files::MASK);
+    read_mask_file(&dir.join(files::MASK))
+}
+
+/// Reads a mask file, validating it.
+pub fn read_mask_file(path: &Path) -> Result<MaskSet> {
+    let path = path.to_path_buf();
     let text = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_slice(&text)
         .with_context(|| format!("{} is not a Sprig mask file", path.display()))

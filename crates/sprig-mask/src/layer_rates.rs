@@ -41,6 +41,8 @@ impl LayerRates {
     pub const CONV: &'static str = "conv";
     /// Layer kind of the final classifier layer in [`LayerRates::lth`].
     pub const OUTPUT: &'static str = "output";
+    /// Layer kind of embedding tables (rate multiplier 1 in [`LayerRates::lth`]).
+    pub const EMBEDDING: &'static str = "embedding";
 
     /// Every kind at multiplier `1.0`.
     #[must_use]

@@ -55,8 +55,14 @@ pub trait Classifier: Module + Clone + fmt::Debug {
     type Input: Clone;
     /// Logits `[batch, classes]`.
     fn forward(&self, input: Self::Input) -> Tensor<2>;
-    /// The tensors the pruner may prune, with their layer kinds.
-    fn prunable(&self) -> Vec<PrunableTensor>;
+    /// The tensors the pruner may prune, with their layer kinds. The default lists none,
+    /// which tells the pruner to find them by visiting the module (`sprig_prune::discover`:
+    /// every weight of two or more dimensions; biases and normalisation parameters kept;
+    /// the last linear weight is the output layer): a user's model only has to give its
+    /// logits.
+    fn prunable(&self) -> Vec<PrunableTensor> {
+        Vec::new()
+    }
     /// The model as a sequential graph for the sparse runtime, if it is one (a ResNet,
     /// with its skip connections and batch norm, is not yet).
     fn inference_graph(&self) -> Option<InferenceGraph> {

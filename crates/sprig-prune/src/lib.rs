@@ -12,11 +12,13 @@
 
 pub mod classifier;
 mod device_masks;
+pub mod discover;
 pub mod engine;
 mod param_path;
 mod params;
 
 pub use device_masks::DeviceMasks;
+pub use discover::{Discovered, PruneRules, discover, discover_in};
 pub use params::{load_snapshot, snapshot, tensor_shapes};
 
 /// What can go wrong between a Burn module and Sprig's masks.
@@ -31,9 +33,20 @@ pub enum PruneError {
     /// Reading or batching data failed.
     #[error(transparent)]
     Data(#[from] sprig_data::DataError),
-    /// The training step failed (e.g. a non-finite loss).
+    /// The training step failed.
     #[error("training failed: {0}")]
     Training(String),
+    /// A training step's loss was NaN or infinite: the training diverged. The budgeted
+    /// engine stops the round and keeps the last good ticket; elsewhere it ends the run.
+    #[error("the loss became {value} at iteration {iteration} of this training{advice}")]
+    NonFiniteLoss {
+        /// The loss.
+        value: f64,
+        /// The iteration (1-based, within the current training).
+        iteration: u64,
+        /// What to try, e.g. "; try a smaller learning rate than 0.001" (may be empty).
+        advice: String,
+    },
     /// The mask core refused (shape mismatch, unknown tensor, …).
     #[error(transparent)]
     Mask(#[from] sprig_mask::MaskError),

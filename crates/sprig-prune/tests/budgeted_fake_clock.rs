@@ -6,7 +6,10 @@ use std::time::Duration;
 use sprig_budget::{BuiltinPolicy, Clock, ConvergencePolicy, FakeClock};
 use sprig_mask::{MaskSet, Snapshot};
 use sprig_prune::PruneError;
-use sprig_prune::engine::{BudgetedConfig, Evaluation, StopReason, Trainee, run_budgeted};
+use sprig_prune::engine::{
+    BudgetedConfig, Checkpoint, Evaluation, NoObserver, Observer, Step, StopReason, Trainee,
+    run_budgeted, run_budgeted_observed,
+};
 
 /// A "model" of one 30×20 weight and a bias whose training costs fake time. Training
 /// nudges every kept weight; accuracy grows with the iterations of the current training.
@@ -22,6 +25,8 @@ struct FakeTrainee {
     trainings: u32,
     /// The weights each training started from.
     starts: Vec<Snapshot>,
+    /// (training, step): that step's loss is NaN (a diverging training).
+    nan_at: Option<(u32, u64)>,
 }
 
 impl FakeTrainee {
@@ -42,6 +47,7 @@ impl FakeTrainee {
             slowdown: None,
             trainings: 0,
             starts: Vec::new(),
+            nan_at: None,
         }
     }
 }
@@ -69,6 +75,14 @@ impl Trainee for FakeTrainee {
             _ => 1,
         };
         self.clock.advance(self.iteration_cost * factor);
+        if self.nan_at == Some((self.trainings, self.steps + 1)) {
+            // As the classifier trainee does: the loss is checked before the update.
+            return Err(PruneError::NonFiniteLoss {
+                value: f64::NAN,
+                iteration: self.steps + 1,
+                advice: String::new(),
+            });
+        }
         self.steps += 1;
         let tensor = self.weights.get_mut("fc.weight").unwrap();
         for (i, v) in tensor.values_mut().iter_mut().enumerate() {
@@ -221,4 +235,170 @@ fn ranking_trainings_resume_and_stop_early_and_the_final_one_rewinds() {
         );
         assert!(round.iterations <= 2 * config.eval_every, "{round:?}");
     }
+}
+
+/// Keeps every checkpoint; asks the run to stop once it has seen `stop_after` steps.
+#[derive(Default)]
+struct Recorder {
+    checkpoints: Vec<Checkpoint>,
+    steps: u64,
+    validations: u64,
+    stop_after: Option<u64>,
+}
+
+impl Observer for Recorder {
+    fn step(&mut self, _step: &Step) {
+        self.steps += 1;
+    }
+    fn validated(&mut self, _step: &Step, _evaluation: &Evaluation) {
+        self.validations += 1;
+    }
+    fn training_finished(&mut self, checkpoint: &Checkpoint) -> Result<(), PruneError> {
+        self.checkpoints.push(checkpoint.clone());
+        Ok(())
+    }
+    fn should_stop(&self) -> bool {
+        self.stop_after.is_some_and(|n| self.steps >= n)
+    }
+}
+
+/// The ticket's invariants: mask of the model's tensors, pruned weights exactly zero,
+/// every weight finite.
+fn check_ticket(outcome: &sprig_prune::engine::BudgetedOutcome) {
+    outcome
+        .masks
+        .validate_with(&outcome.trained.params(), |_, _| false)
+        .unwrap();
+    for snapshot in [&outcome.trained, &outcome.initial] {
+        let values = snapshot.get("fc.weight").unwrap().values();
+        assert!(values.iter().all(|v| v.is_finite()));
+        for (kept, v) in outcome.masks.get("fc.weight").unwrap().iter().zip(values) {
+            if !kept {
+                assert_eq!(v.to_bits(), 0);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_run_resumed_from_any_checkpoint_reaches_the_target_within_the_budget() {
+    let clock = FakeClock::new();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    let mut recorder = Recorder::default();
+    let budget = Duration::from_secs(30);
+    let whole = run_budgeted_observed(
+        &mut trainee,
+        dense_masks(),
+        &clock,
+        &config(30),
+        &mut recorder,
+        None,
+    )
+    .unwrap();
+    assert!(recorder.validations > 0);
+    // One checkpoint per training that a prune follows.
+    assert_eq!(recorder.checkpoints.len() as u32, whole.prunes);
+    for checkpoint in recorder.checkpoints {
+        // A new process: a fresh trainee at θ0, its clock where the checkpoint was taken.
+        let clock = FakeClock::at(checkpoint.state.elapsed);
+        let mut trainee = FakeTrainee::new(clock.clone());
+        let before = checkpoint.state.rounds.clone();
+        let outcome = run_budgeted_observed(
+            &mut trainee,
+            dense_masks(),
+            &clock,
+            &config(30),
+            &mut NoObserver,
+            Some(checkpoint),
+        )
+        .unwrap();
+        assert!(outcome.time_used <= budget + Duration::from_millis(2));
+        assert_eq!(outcome.stop, StopReason::Completed);
+        assert_eq!(outcome.masks.pruned(), 540, "90% of 600 weights");
+        assert_eq!(&outcome.rounds[..before.len()], &before[..]);
+        assert!(outcome.rounds.len() > before.len());
+        assert_eq!(outcome.rounds.len() as u32, outcome.prunes + 1);
+        check_ticket(&outcome);
+    }
+}
+
+#[test]
+fn a_checkpoint_of_another_run_is_refused() {
+    let clock = FakeClock::new();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    let mut recorder = Recorder::default();
+    run_budgeted_observed(
+        &mut trainee,
+        dense_masks(),
+        &clock,
+        &config(30),
+        &mut recorder,
+        None,
+    )
+    .unwrap();
+    let checkpoint = recorder.checkpoints.remove(0);
+    let clock = FakeClock::at(checkpoint.state.elapsed);
+    let mut trainee = FakeTrainee::new(clock.clone());
+    let error = run_budgeted_observed(
+        &mut trainee,
+        dense_masks(),
+        &clock,
+        &config(40),
+        &mut NoObserver,
+        Some(checkpoint),
+    )
+    .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.contains("resume with the options it was started with"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_stop_request_finishes_the_iteration_and_keeps_a_valid_ticket() {
+    let clock = FakeClock::new();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    let mut recorder = Recorder {
+        stop_after: Some(3_000),
+        ..Recorder::default()
+    };
+    let outcome = run_budgeted_observed(
+        &mut trainee,
+        dense_masks(),
+        &clock,
+        &config(30),
+        &mut recorder,
+        None,
+    )
+    .unwrap();
+    assert_eq!(outcome.stop, StopReason::Interrupted);
+    assert_eq!(recorder.steps, 3_000, "no iteration after the request");
+    assert!(outcome.time_used < Duration::from_secs(10));
+    check_ticket(&outcome);
+}
+
+#[test]
+fn a_diverging_training_stops_the_round_and_keeps_the_last_good_ticket() {
+    // Step 50 of the first pruned training (before its first validation), and step 450
+    // (after two): the ticket is the last finished training's, or this one's best.
+    for step in [50, 450] {
+        let clock = FakeClock::new();
+        let mut trainee = FakeTrainee::new(clock.clone());
+        trainee.nan_at = Some((2, step));
+        let outcome = run_budgeted(&mut trainee, dense_masks(), &clock, &config(30)).unwrap();
+        assert_eq!(outcome.stop, StopReason::Diverged, "NaN at step {step}");
+        assert_eq!(outcome.prunes, 1);
+        assert!(outcome.masks.pruned() > 0);
+        assert!(outcome.time_used < Duration::from_secs(30));
+        let expected_rounds = if step == 50 { 1 } else { 2 };
+        assert_eq!(outcome.rounds.len(), expected_rounds, "NaN at step {step}");
+        check_ticket(&outcome);
+    }
+    // A NaN while profiling the dense training leaves no ticket: the run fails with it.
+    let clock = FakeClock::new();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    trainee.nan_at = Some((1, 5));
+    let error = run_budgeted(&mut trainee, dense_masks(), &clock, &config(30)).unwrap_err();
+    assert!(matches!(error, PruneError::NonFiniteLoss { .. }), "{error}");
 }

@@ -166,8 +166,15 @@ fn a_diverging_loss_is_an_error() {
     trainee.start_training(&masks, 50).unwrap();
     let error = (0..50).find_map(|_| trainee.step().err());
     match error {
-        Some(PruneError::Training(message)) => assert!(message.contains("loss"), "{message}"),
-        other => panic!("expected a training error, got {other:?}"),
+        Some(e @ PruneError::NonFiniteLoss { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("loss became"), "{message}");
+            assert!(
+                message.contains("try a smaller learning rate than"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a non-finite loss, got {other:?}"),
     }
     // The trainee is still usable after the error.
     assert!(trainee.weights().is_ok());

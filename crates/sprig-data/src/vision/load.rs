@@ -37,6 +37,11 @@ pub enum DataSource {
         /// Directory of the two archives.
         dir: PathBuf,
     },
+    /// A user's image folder (one folder per class), read as its files are.
+    ImageFolder {
+        /// The folder.
+        dir: PathBuf,
+    },
 }
 
 impl DataSource {
@@ -48,6 +53,7 @@ impl DataSource {
                 decoded_from_jpeg, ..
             } => !decoded_from_jpeg,
             Self::Cifar10Jpeg { .. } => false,
+            Self::ImageFolder { .. } => true,
         }
     }
 
@@ -56,7 +62,8 @@ impl DataSource {
         match self {
             Self::MnistIdx { dir, .. }
             | Self::Cifar10Binary { dir, .. }
-            | Self::Cifar10Jpeg { dir } => dir,
+            | Self::Cifar10Jpeg { dir }
+            | Self::ImageFolder { dir } => dir,
         }
     }
 }
@@ -94,6 +101,7 @@ impl std::fmt::Display for DataSource {
                 "CIFAR-10 JPEG copy in {} (LOSSY: JPEG q≈75 re-encoding, not comparable with published CIFAR-10 numbers)",
                 dir.display()
             ),
+            Self::ImageFolder { dir } => write!(f, "image folder {}", dir.display()),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! | [`mnist`] | MNIST's four IDX files, gzipped or not |
 //! | [`cifar_bin`] | CIFAR-10's binary version (`data_batch_*.bin`) |
 //! | [`cifar_jpeg`] | the project's lossy JPEG copy of CIFAR-10 (`*.tar.gz`) |
+//! | [`folder`] | a user's own images, one folder per class (PNG, JPEG) |
 //! | [`checksum`] | published SHA-256 hashes and the check |
 //! | [`split`] | seeded validation hold-out and epoch order |
 //! | `image_set`, `normalize`, `batch` | the in-memory set, normalisation, the batch fast path |
@@ -17,6 +18,7 @@
 pub mod checksum;
 pub mod cifar_bin;
 pub mod cifar_jpeg;
+pub mod folder;
 pub mod idx;
 pub mod mnist;
 pub mod split;
@@ -30,6 +32,7 @@ mod normalize;
 
 pub use checksum::ChecksumPolicy;
 pub use error::DataError;
+pub use folder::{FolderSplit, load_image_folder, write_grey_png};
 pub use image_set::{ImageItem, ImageSet, ImageShape};
 pub use load::{DataSource, LoadOptions, TrainTest, VisionData, load_cifar10, load_mnist};
 pub use normalize::Normalization;

@@ -299,12 +299,14 @@ where
         let value = f64::from(loss.clone().into_scalar::<f32>());
         if !value.is_finite() {
             self.model = Some(model);
-            return Err(PruneError::Training(format!(
-                "the loss became {value} at iteration {} of this training; \
-                 try a smaller learning rate than {}",
-                self.done + 1,
-                self.config.learning_rate
-            )));
+            return Err(PruneError::NonFiniteLoss {
+                value,
+                iteration: self.done + 1,
+                advice: format!(
+                    "; try a smaller learning rate than {}",
+                    self.config.learning_rate
+                ),
+            });
         }
         let mut grads = GradientsParams::from_grads(loss.backward(), &model);
         if let Some(masks) = &self.masks {

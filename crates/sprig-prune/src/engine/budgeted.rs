@@ -9,13 +9,16 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sprig_budget::{
-    BuiltinPolicy, Clock, Deadline, EvalSchedule, IterationProfiler, Plan, PlateauDetector,
-    Replanner, RunConfig,
+    BuiltinPolicy, Clock, Deadline, EvalSchedule, IterationProfiler, Plan, PlanRecord,
+    PlateauDetector, ProfilerConfig, Replanner, RunConfig,
 };
 use sprig_mask::{LayerRates, MaskSet, Scope, Scores, Snapshot, prune_to_sparsity};
 
 use crate::PruneError;
-use crate::engine::{BudgetedOutcome, Evaluation, RoundRecord, StopReason, Trainee};
+use crate::engine::{
+    BudgetedOutcome, Checkpoint, CheckpointState, Evaluation, NoObserver, Observer, RoundRecord,
+    Step, StopReason, Trainee,
+};
 
 /// The settings of one budgeted run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,8 +81,9 @@ struct RankingCheck {
 }
 
 /// State of the run between steps.
-struct Run<'a, T: Trainee, C: Clock> {
+struct Run<'a, T: Trainee, C: Clock, O: Observer + ?Sized> {
     trainee: &'a mut T,
+    observer: &'a mut O,
     config: &'a BudgetedConfig,
     deadline: Deadline<&'a C>,
     profiler: IterationProfiler,
@@ -91,6 +95,9 @@ struct Run<'a, T: Trainee, C: Clock> {
     iterations: u64,
     selected: Option<Selected>,
     rounds: Vec<RoundRecord>,
+    prunes: u32,
+    /// Why a training stopped early other than by the deadline (interrupted, diverged).
+    stop: Option<StopReason>,
 }
 
 /// Runs time-budgeted IMP on `trainee`, pruning the tensors of `masks` (dense at the
@@ -107,6 +114,108 @@ pub fn run_budgeted<T: Trainee, C: Clock>(
     clock: &C,
     config: &BudgetedConfig,
 ) -> Result<BudgetedOutcome, PruneError> {
+    run_budgeted_observed(trainee, masks, clock, config, &mut NoObserver, None)
+}
+
+/// [`run_budgeted`] that tells `observer` what happens (progress, a [`Checkpoint`] after
+/// every finished training, a stop request) and, given a checkpoint of the same run,
+/// continues after it instead of starting over.
+///
+/// A resumed run's clock must start where the checkpoint's was
+/// ([`CheckpointState::elapsed`]): the budget left is what the checkpoint left. Its
+/// trainee starts from the checkpoint's weights; the order of its training batches is
+/// the trainee's, so a resumed run is not bit-identical to an uninterrupted one.
+///
+/// # Errors
+/// As [`run_budgeted`]; a checkpoint of another model, budget or target is
+/// [`PruneError::Config`]; an error of the observer's checkpoint ends the run.
+pub fn run_budgeted_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
+    trainee: &mut T,
+    masks: MaskSet,
+    clock: &C,
+    config: &BudgetedConfig,
+    observer: &mut O,
+    resume: Option<Checkpoint>,
+) -> Result<BudgetedOutcome, PruneError> {
+    if let Some(checkpoint) = resume {
+        return resume_budgeted(trainee, masks, clock, config, observer, checkpoint);
+    }
+    let Profiled {
+        profiler,
+        rewind_point,
+        profiling,
+        evaluation,
+        trained,
+        reserve,
+        mut replanner,
+        plan,
+    } = profile(trainee, &masks, clock, config, observer)?;
+    let mut run = Run {
+        trainee,
+        observer,
+        config,
+        deadline: Deadline::new(clock, config.budget, reserve),
+        profiler,
+        masks,
+        rewind_point,
+        last_trained: None,
+        round: 0,
+        iterations: profiling,
+        selected: Some(Selected {
+            iteration: profiling,
+            evaluation,
+            weights: trained,
+        }),
+        rounds: Vec::new(),
+        prunes: 0,
+        stop: None,
+    };
+    let stop = run.rounds(plan, &mut replanner, false)?;
+    run.outcome(replanner, stop, clock)
+}
+
+/// The plan a budgeted run would start with, and what it was made from: the first
+/// iterations of the dense training profiled as [`run_budgeted`] does, then the planner.
+/// Nothing is pruned; the trainee is left partly trained.
+///
+/// # Errors
+/// As [`run_budgeted`]: a budget too small names the smallest workable one.
+pub fn plan_budgeted<T: Trainee, C: Clock>(
+    trainee: &mut T,
+    masks: &MaskSet,
+    clock: &C,
+    config: &BudgetedConfig,
+) -> Result<PlanRecord, PruneError> {
+    let profiled = profile(trainee, masks, clock, config, &mut NoObserver)?;
+    profiled
+        .replanner
+        .history()
+        .last()
+        .cloned()
+        .ok_or_else(|| PruneError::Config("the planner made no plan".into()))
+}
+
+/// What profiling the start of the dense training gives.
+struct Profiled {
+    profiler: IterationProfiler,
+    rewind_point: Snapshot,
+    profiling: u64,
+    evaluation: Evaluation,
+    trained: Snapshot,
+    reserve: std::time::Duration,
+    replanner: Replanner<BuiltinPolicy>,
+    plan: Plan,
+}
+
+/// Profiles the first iterations of the dense training, one evaluation and a trial
+/// prune + rewind (discarded), and makes the first plan.
+fn profile<T: Trainee, C: Clock, O: Observer + ?Sized>(
+    trainee: &mut T,
+    masks: &MaskSet,
+    clock: &C,
+    config: &BudgetedConfig,
+    observer: &mut O,
+) -> Result<Profiled, PruneError> {
     let theta0 = trainee.weights()?;
     let params = theta0.params();
     masks.validate_with(&params, |_, _| false)?;
@@ -114,15 +223,24 @@ pub fn run_budgeted<T: Trainee, C: Clock>(
     let profiling = profiler.config().profiling_iterations();
 
     // Profile: the first iterations of the dense training, timed one by one.
-    trainee.start_training(&masks, profiling)?;
+    trainee.start_training(masks, profiling)?;
     let mut rewind_point = theta0.clone();
     for iteration in 1..=profiling {
         let started = clock.now();
-        trainee.step()?;
+        let loss = trainee.step()?;
         profiler.record_iteration(clock.now().saturating_sub(started));
         if iteration == config.rewind_iteration {
             rewind_point = trainee.weights()?;
         }
+        observer.step(&Step {
+            round: 0,
+            iteration,
+            planned: profiling,
+            sparsity: 0.0,
+            loss,
+            elapsed: clock.now(),
+            budget: config.budget,
+        });
     }
     let started = clock.now();
     let evaluation = trainee.validate()?;
@@ -159,62 +277,169 @@ pub fn run_budgeted<T: Trainee, C: Clock>(
     let mut replanner = Replanner::new(run_config, config.policy)?;
     replanner.record_iterations(profiling);
     let plan = replanner.plan(clock.now(), costs)?;
-
-    let mut run = Run {
-        trainee,
-        config,
-        deadline: Deadline::new(clock, config.budget, reserve),
+    Ok(Profiled {
         profiler,
-        masks,
         rewind_point,
-        last_trained: None,
-        round: 0,
-        iterations: profiling,
-        selected: Some(Selected {
-            iteration: profiling,
-            evaluation,
-            weights: trained,
-        }),
-        rounds: Vec::new(),
-    };
-    let (stop, prunes) = run.rounds(plan, &mut replanner)?;
-    let time_used = clock.now();
-    Ok(BudgetedOutcome {
-        initial: run.rewind_point.masked(&run.masks)?,
-        trained: run.trainee.weights()?,
-        masks: run.masks,
-        rounds: run.rounds,
-        plans: replanner.into_history(),
-        prunes,
-        stop,
-        time_used,
+        profiling,
+        evaluation,
+        trained,
+        reserve,
+        replanner,
+        plan,
     })
 }
 
-impl<T: Trainee, C: Clock> Run<'_, T, C> {
-    /// Trains, prunes and rewinds as the plan says, re-planning after every prune.
+/// Continues a run from `checkpoint` (see [`run_budgeted_observed`]).
+fn resume_budgeted<T: Trainee, C: Clock, O: Observer + ?Sized>(
+    trainee: &mut T,
+    masks: MaskSet,
+    clock: &C,
+    config: &BudgetedConfig,
+    observer: &mut O,
+    checkpoint: Checkpoint,
+) -> Result<BudgetedOutcome, PruneError> {
+    let Checkpoint {
+        masks: saved,
+        rewind_point,
+        trained,
+        state,
+    } = checkpoint;
+    let tensors = |m: &MaskSet| {
+        m.iter()
+            .map(|(name, e)| (name.to_owned(), e.kind().to_owned(), e.mask().len()))
+            .collect::<Vec<_>>()
+    };
+    if tensors(&saved) != tensors(&masks) {
+        return Err(PruneError::Config(
+            "the checkpoint's masks are not of this model's prunable tensors".into(),
+        ));
+    }
+    let run_config = &state.run_config;
+    if run_config.budget != config.budget || run_config.target_sparsity != config.target_sparsity {
+        return Err(PruneError::Config(format!(
+            "the checkpoint is of a run with a budget of {:?} and a target sparsity of {}, \
+             not {:?} and {}: resume with the options it was started with",
+            run_config.budget, run_config.target_sparsity, config.budget, config.target_sparsity
+        )));
+    }
+    saved.validate_with(&trainee.weights()?.params(), |_, _| false)?;
+    trainee.load_weights(&trained)?;
+    let profiler = IterationProfiler::resumed(ProfilerConfig::default(), &state.costs)?;
+    let reserve = run_config.reserve;
+    let mut replanner = Replanner::resume(
+        state.run_config.clone(),
+        config.policy,
+        state.progress,
+        state.plans,
+    )?;
+    tracing::info!(
+        round = state.progress.rounds_done,
+        elapsed_s = state.elapsed.as_secs_f64(),
+        "resuming after the checkpoint"
+    );
+    let mut run = Run {
+        trainee,
+        observer,
+        config,
+        deadline: Deadline::new(clock, config.budget, reserve),
+        profiler,
+        masks: saved,
+        rewind_point,
+        last_trained: Some(trained),
+        round: state.progress.rounds_done,
+        iterations: state.progress.iterations_done,
+        selected: None,
+        rounds: state.rounds,
+        prunes: state.prunes,
+        stop: None,
+    };
+    let stop = run.rounds(state.plan, &mut replanner, true)?;
+    run.outcome(replanner, stop, clock)
+}
+
+impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
+    /// The ticket as the run left it.
+    fn outcome(
+        self,
+        replanner: Replanner<BuiltinPolicy>,
+        stop: StopReason,
+        clock: &C,
+    ) -> Result<BudgetedOutcome, PruneError> {
+        let time_used = clock.now();
+        Ok(BudgetedOutcome {
+            initial: self.rewind_point.masked(&self.masks)?,
+            trained: self.trainee.weights()?,
+            masks: self.masks,
+            rounds: self.rounds,
+            plans: replanner.into_history(),
+            prunes: self.prunes,
+            stop,
+            time_used,
+        })
+    }
+
+    /// Hands the observer everything needed to continue after the finished training.
+    /// Returns how long that took (it is charged to the prune that follows).
+    fn checkpoint(
+        &mut self,
+        plan: &Plan,
+        replanner: &Replanner<BuiltinPolicy>,
+    ) -> Result<std::time::Duration, PruneError> {
+        let Some(trained) = &self.last_trained else {
+            return Ok(std::time::Duration::ZERO);
+        };
+        let started = self.deadline.elapsed();
+        let checkpoint = Checkpoint {
+            masks: self.masks.clone(),
+            rewind_point: self.rewind_point.clone(),
+            trained: trained.clone(),
+            state: CheckpointState {
+                elapsed: started,
+                run_config: replanner.config().clone(),
+                progress: *replanner.progress(),
+                plan: plan.clone(),
+                plans: replanner.history().to_vec(),
+                rounds: self.rounds.clone(),
+                prunes: self.prunes,
+                costs: self.profiler.cost_model()?,
+            },
+        };
+        self.observer.training_finished(&checkpoint)?;
+        Ok(self.deadline.elapsed().saturating_sub(started))
+    }
+
+    /// Trains, prunes and rewinds as the plan says, re-planning after every prune. A
+    /// resumed run starts at the prune after its checkpoint's training.
     fn rounds(
         &mut self,
         mut plan: Plan,
         replanner: &mut Replanner<BuiltinPolicy>,
-    ) -> Result<(StopReason, u32), PruneError> {
-        let mut prunes = 0;
+        mut resuming: bool,
+    ) -> Result<StopReason, PruneError> {
         loop {
-            let completed = self.train(&mut plan, replanner)?;
-            if !completed {
-                return Ok((StopReason::Deadline, prunes));
-            }
-            if self.round == 0 && replanner.progress().dense_convergence.is_none() {
-                // The dense training hit its cap before its validation loss settled: the
-                // network needs at least that many iterations, and later trainings get them.
-                replanner.record_convergence(self.iterations);
+            if !resuming {
+                let completed = self.train(&mut plan, replanner)?;
+                if !completed {
+                    return Ok(self.stop.take().unwrap_or(StopReason::Deadline));
+                }
+                if self.round == 0 && replanner.progress().dense_convergence.is_none() {
+                    // The dense training hit its cap before its validation loss settled: the
+                    // network needs at least that many iterations, and later trainings get them.
+                    replanner.record_convergence(self.iterations);
+                }
             }
             let Some(target) = plan.next_sparsity() else {
-                return Ok((StopReason::Completed, prunes));
+                return Ok(StopReason::Completed);
             };
+            let saving = if resuming {
+                std::time::Duration::ZERO
+            } else {
+                self.checkpoint(&plan, replanner)?
+            };
+            resuming = false;
             let prune_cost = self.profiler.prune_rewind_estimate().unwrap_or_default();
             if !self.deadline.may_start(prune_cost) {
-                return Ok((StopReason::Deadline, prunes));
+                return Ok(StopReason::Deadline);
             }
             let started = self.deadline.elapsed();
             let scores = match &self.last_trained {
@@ -223,9 +448,9 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
             };
             let c = self.config;
             prune_to_sparsity(&mut self.masks, &scores, c.scope, &c.rates, target)?;
-            let pruning = self.deadline.elapsed().saturating_sub(started);
+            let pruning = self.deadline.elapsed().saturating_sub(started) + saving;
             replanner.record_prune(self.masks.sparsity())?;
-            prunes += 1;
+            self.prunes += 1;
             self.round += 1;
             self.iterations = 0;
             self.selected = None;
@@ -247,7 +472,7 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
                 if let Some(weights) = &self.last_trained {
                     self.trainee.load_weights(&weights.masked(&self.masks)?)?;
                 }
-                return Ok((StopReason::Finalised, prunes));
+                return Ok(StopReason::Finalised);
             }
             self.trainee
                 .start_training(&self.masks, plan.trainings[0])?;
@@ -276,19 +501,51 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
             });
         let mut end = self.iterations + plan.trainings[0];
         self.trainee.set_training_length(end);
+        let sparsity = self.masks.sparsity();
         let mut completed = true;
+        let mut diverged = None;
         while self.iterations < end {
+            if self.observer.should_stop() {
+                self.stop = Some(StopReason::Interrupted);
+                completed = false;
+                break;
+            }
             let expected = self.profiler.estimate().unwrap_or_default();
             if !self.deadline.may_start_iteration(expected) {
                 completed = false;
                 break;
             }
             let started = self.deadline.elapsed();
-            self.trainee.step()?;
+            let loss = match self.trainee.step() {
+                Ok(loss) if loss.is_finite() => loss,
+                Ok(value) => {
+                    diverged = Some(self.diverged(PruneError::NonFiniteLoss {
+                        value,
+                        iteration: self.iterations + 1,
+                        advice: String::new(),
+                    }));
+                    break;
+                }
+                Err(e @ PruneError::NonFiniteLoss { .. }) => {
+                    diverged = Some(self.diverged(e));
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             self.profiler
                 .record_iteration(self.deadline.elapsed().saturating_sub(started));
             self.iterations += 1;
             replanner.record_iterations(1);
+            let step = Step {
+                round: self.round,
+                iteration: self.iterations,
+                planned: end,
+                sparsity,
+                loss,
+                elapsed: self.deadline.elapsed(),
+                budget: self.config.budget,
+            };
+            self.observer.step(&step);
             if self.round == 0 && self.iterations == self.config.rewind_iteration {
                 self.rewind_point = self.trainee.weights()?;
             }
@@ -299,6 +556,7 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
                 completed = false;
                 break;
             };
+            self.observer.validated(&step, &evaluation);
             if let Some(detector) = plateau.as_mut()
                 && detector.observe(self.iterations, evaluation.loss)
             {
@@ -327,6 +585,9 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
                 self.trainee.set_training_length(end);
             }
         }
+        if let Some(error) = diverged {
+            return self.keep_last_good(error);
+        }
         if self.iterations == 0 {
             // A training the plan squeezed to nothing: the next prune scores the weights
             // of the last training that did train.
@@ -354,6 +615,38 @@ impl<T: Trainee, C: Clock> Run<'_, T, C> {
             self.last_trained = Some(best.weights);
         }
         Ok(completed)
+    }
+
+    /// Notes a diverged training (NaN or infinite loss): the round stops and the run ends
+    /// with the last good ticket.
+    fn diverged(&mut self, error: PruneError) -> PruneError {
+        tracing::warn!(round = self.round, iteration = self.iterations, %error,
+            "training diverged: stopping the round, keeping the last good ticket");
+        self.stop = Some(StopReason::Diverged);
+        error
+    }
+
+    /// After a diverged training: loads the best weights validation saw in it, or else the
+    /// last finished training's (pruned to the current mask). With neither there is no
+    /// ticket, and the divergence is the run's error.
+    fn keep_last_good(&mut self, error: PruneError) -> Result<bool, PruneError> {
+        if let Some(best) = self.selected.take() {
+            self.trainee.load_weights(&best.weights)?;
+            self.rounds.push(RoundRecord {
+                round: self.round,
+                sparsity: self.masks.sparsity(),
+                iterations: self.iterations,
+                validation: best.evaluation,
+                selected_iteration: best.iteration,
+                ended_at: self.deadline.elapsed(),
+            });
+            self.last_trained = Some(best.weights);
+        } else if let Some(weights) = &self.last_trained {
+            self.trainee.load_weights(&weights.masked(&self.masks)?)?;
+        } else {
+            return Err(error);
+        }
+        Ok(false)
     }
 
     /// Whether the mask a prune to `target` would give from the current weights keeps at

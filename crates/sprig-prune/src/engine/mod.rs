@@ -2,15 +2,19 @@
 //! and single trainings for the baselines.
 
 mod budgeted;
+mod checkpoint;
 mod fixed;
 mod imp;
+mod observer;
 mod record;
 mod slowdown;
 mod trainee;
 
-pub use budgeted::{BudgetedConfig, run_budgeted};
+pub use budgeted::{BudgetedConfig, plan_budgeted, run_budgeted, run_budgeted_observed};
+pub use checkpoint::{Checkpoint, CheckpointState};
 pub use fixed::{TrainOnce, TrainOnceOutcome, TrainingLength, train_once};
 pub use imp::{ImpConfig, ImpOutcome, run_imp};
+pub use observer::{NoObserver, Observer, Step};
 pub use record::{BudgetedOutcome, RoundRecord, StopReason};
-pub use slowdown::{Slowdown, Slowed};
+pub use slowdown::{Divergence, Faults, Faulty, Slowdown};
 pub use trainee::{Evaluation, Trainee};

@@ -35,6 +35,11 @@ pub enum StopReason {
     Deadline,
     /// The planner found nothing more fits; the ticket so far was finalised.
     Finalised,
+    /// The caller asked the run to stop (Ctrl-C); the best valid ticket so far was kept.
+    Interrupted,
+    /// A training's loss became NaN or infinite; the round stopped and the last good
+    /// ticket was kept.
+    Diverged,
 }
 
 /// The result of [`run_budgeted`](crate::engine::run_budgeted).

@@ -1,6 +1,8 @@
-//! An injected slowdown, to check on the real clock that the deadline holds when the
-//! machine gets slower mid-run (another tenant, thermal throttling): every iteration of a
-//! later training sleeps so that it takes `factor` times as long as it really did.
+//! Injected faults, to check on a real run what tests check with fakes: a slowdown (the
+//! deadline must hold when the machine gets slower mid-run — another tenant, thermal
+//! throttling: every iteration of a later training sleeps so that it takes `factor` times
+//! as long as it really did), and a diverging training (the loss of one iteration is NaN:
+//! the round must stop and the last good ticket be kept).
 
 use std::str::FromStr;
 use std::time::Instant;
@@ -44,26 +46,76 @@ impl FromStr for Slowdown {
     }
 }
 
-/// A [`Trainee`] that sleeps after each iteration of its slowed trainings.
-#[derive(Debug)]
-pub struct Slowed<'a, T> {
-    inner: &'a mut T,
-    slowdown: Slowdown,
-    trainings: u32,
+/// The iteration whose loss is made NaN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Divergence {
+    /// The training (1: the dense one).
+    pub training: u32,
+    /// The iteration within it (1-based).
+    pub iteration: u64,
 }
 
-impl<'a, T: Trainee> Slowed<'a, T> {
+impl FromStr for Divergence {
+    type Err = PruneError;
+
+    /// `TRAINING:ITERATION`, e.g. `2:10`: the 10th iteration of the second training.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            PruneError::Config(format!(
+                "divergence `{text}` is not TRAINING:ITERATION (both from 1), e.g. 2:10"
+            ))
+        };
+        let (training, iteration) = text.split_once(':').ok_or_else(bad)?;
+        let training: u32 = training.trim().parse().map_err(|_| bad())?;
+        let iteration: u64 = iteration.trim().parse().map_err(|_| bad())?;
+        if training == 0 || iteration == 0 {
+            return Err(bad());
+        }
+        Ok(Self {
+            training,
+            iteration,
+        })
+    }
+}
+
+/// The faults to inject into a run (none by default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Faults {
+    /// Later trainings get slower.
+    pub slowdown: Option<Slowdown>,
+    /// One iteration's loss is NaN.
+    pub divergence: Option<Divergence>,
+}
+
+impl Faults {
+    /// Whether any fault is set.
+    pub fn any(&self) -> bool {
+        self.slowdown.is_some() || self.divergence.is_some()
+    }
+}
+
+/// A [`Trainee`] with injected [`Faults`].
+#[derive(Debug)]
+pub struct Faulty<'a, T> {
+    inner: &'a mut T,
+    faults: Faults,
+    trainings: u32,
+    steps: u64,
+}
+
+impl<'a, T: Trainee> Faulty<'a, T> {
     /// Wraps `inner`; trainings are counted from now.
-    pub fn new(inner: &'a mut T, slowdown: Slowdown) -> Self {
+    pub fn new(inner: &'a mut T, faults: Faults) -> Self {
         Self {
             inner,
-            slowdown,
+            faults,
             trainings: 0,
+            steps: 0,
         }
     }
 }
 
-impl<T: Trainee> Trainee for Slowed<'_, T> {
+impl<T: Trainee> Trainee for Faulty<'_, T> {
     fn weights(&self) -> Result<Snapshot, PruneError> {
         self.inner.weights()
     }
@@ -74,6 +126,7 @@ impl<T: Trainee> Trainee for Slowed<'_, T> {
 
     fn start_training(&mut self, masks: &MaskSet, iterations: u64) -> Result<(), PruneError> {
         self.trainings += 1;
+        self.steps = 0;
         self.inner.start_training(masks, iterations)
     }
 
@@ -82,10 +135,25 @@ impl<T: Trainee> Trainee for Slowed<'_, T> {
     }
 
     fn step(&mut self) -> Result<f64, PruneError> {
+        self.steps += 1;
+        if self.faults.divergence
+            == Some(Divergence {
+                training: self.trainings,
+                iteration: self.steps,
+            })
+        {
+            return Err(PruneError::NonFiniteLoss {
+                value: f64::NAN,
+                iteration: self.steps,
+                advice: " (injected by --debug-diverge)".into(),
+            });
+        }
         let started = Instant::now();
         let loss = self.inner.step()?;
-        if self.trainings > self.slowdown.after_trainings {
-            std::thread::sleep(started.elapsed().mul_f64(self.slowdown.factor - 1.0));
+        if let Some(slowdown) = self.faults.slowdown
+            && self.trainings > slowdown.after_trainings
+        {
+            std::thread::sleep(started.elapsed().mul_f64(slowdown.factor - 1.0));
         }
         Ok(loss)
     }
@@ -106,6 +174,12 @@ mod tests {
         for bad in ["2", "1:0.5", "x:2", "1:inf", "1:", "1:1e300", "1:NaN"] {
             let message = bad.parse::<Slowdown>().unwrap_err().to_string();
             assert!(message.contains("AFTER:FACTOR"), "{message}");
+        }
+        let d: Divergence = "2:10".parse().unwrap();
+        assert_eq!((d.training, d.iteration), (2, 10));
+        for bad in ["2", "0:3", "2:0", "a:b"] {
+            let message = bad.parse::<Divergence>().unwrap_err().to_string();
+            assert!(message.contains("TRAINING:ITERATION"), "{message}");
         }
     }
 }

@@ -1,0 +1,159 @@
+//! Looking without running: the plan a budget would give (`sprig plan`), and a finished
+//! ticket evaluated on a split (`sprig eval`).
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Device;
+use sprig_backend::Backend;
+use sprig_budget::{PlanRecord, RealClock};
+use sprig_models::{Classifier, initial_weights};
+use sprig_prune::classifier::{ClassifierTrainee, LabelledData};
+use sprig_prune::engine::{Evaluation, plan_budgeted};
+use sprig_prune::tensor_shapes;
+
+use crate::Experiment;
+use crate::runner::{Job, Preprocessing, Runner, budgeted_config, budgeted_policy, dense_masks};
+use crate::ticket::{self, files};
+
+/// A split of a data set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Split {
+    /// The training examples (without the validation ones).
+    Train,
+    /// The validation examples held out of the training split.
+    Validation,
+    /// The test split.
+    Test,
+}
+
+impl Runner {
+    /// Profiles the start of `experiment`'s dense training (the few iterations, one
+    /// validation and a trial prune the engine measures before planning) and returns the
+    /// plan its budget would give, without running it.
+    ///
+    /// # Errors
+    /// A method that is not budgeted or one-shot; missing data; a budget too small (the
+    /// message names the smallest workable one).
+    pub fn plan(&mut self, experiment: &Experiment) -> Result<PlanRecord> {
+        if budgeted_policy(experiment).is_none() {
+            bail!(
+                "only budgeted and one-shot runs have a plan, not {}",
+                experiment.method
+            );
+        }
+        let device = train_device(experiment)?;
+        self.dispatch(experiment, &device, PlanJob { experiment })
+    }
+
+    /// Evaluates the trained ticket in `dir` (a run folder of `experiment`) on `split`.
+    ///
+    /// # Errors
+    /// Missing or corrupt ticket files (named); missing data.
+    pub fn evaluate_ticket(
+        &mut self,
+        experiment: &Experiment,
+        dir: &Path,
+        split: Split,
+    ) -> Result<Evaluation> {
+        let device = train_device(experiment)?;
+        self.dispatch(
+            experiment,
+            &device,
+            EvalJob {
+                experiment,
+                dir,
+                split,
+            },
+        )
+    }
+}
+
+fn train_device(experiment: &Experiment) -> Result<Device> {
+    let backend: Backend = experiment
+        .backend
+        .parse()
+        .with_context(|| format!("backend `{}`", experiment.backend))?;
+    backend
+        .train_device()
+        .with_context(|| format!("backend `{backend}`"))
+}
+
+/// Profiles and plans.
+struct PlanJob<'a> {
+    experiment: &'a Experiment,
+}
+
+impl Job for PlanJob<'_> {
+    type Output = PlanRecord;
+
+    fn run<M: Classifier, D: LabelledData<Input = M::Input> + Clone>(
+        self,
+        model: M,
+        device: &Device,
+        (train, validation, _test): (D, D, D),
+        _preprocessing: Preprocessing<'_>,
+    ) -> Result<PlanRecord> {
+        let e = self.experiment;
+        let clock = RealClock::new();
+        let shapes = tensor_shapes(&model);
+        let theta0 = initial_weights(&shapes, e.model.initialization(), e.seed)?;
+        let masks = dense_masks(&model, &shapes)?;
+        let mut trainee =
+            ClassifierTrainee::new(model, &theta0, train, validation, device, e.train)?;
+        let policy = budgeted_policy(e).context("a budgeted method")?;
+        let config = budgeted_config(e, policy)?;
+        Ok(plan_budgeted(&mut trainee, &masks, &clock, &config)?)
+    }
+}
+
+/// Loads a trained ticket and evaluates it.
+struct EvalJob<'a> {
+    experiment: &'a Experiment,
+    dir: &'a Path,
+    split: Split,
+}
+
+impl Job for EvalJob<'_> {
+    type Output = Evaluation;
+
+    fn run<M: Classifier, D: LabelledData<Input = M::Input> + Clone>(
+        self,
+        model: M,
+        device: &Device,
+        (train, validation, test): (D, D, D),
+        _preprocessing: Preprocessing<'_>,
+    ) -> Result<Evaluation> {
+        let weights = ticket::read_weights(&self.dir.join(files::TRAINED))?;
+        let masks = ticket::read_mask(self.dir)?;
+        masks
+            .validate_with(&weights.params(), |_, _| false)
+            .with_context(|| {
+                format!(
+                    "the mask and the weights in {} do not fit each other",
+                    self.dir.display()
+                )
+            })?;
+        let mut data = match self.split {
+            Split::Train => train.clone(),
+            Split::Validation => validation.clone(),
+            Split::Test => test,
+        };
+        let trainee = ClassifierTrainee::new(
+            model,
+            &weights,
+            train,
+            validation,
+            device,
+            self.experiment.train,
+        )
+        .with_context(|| {
+            format!(
+                "the weights in {} are not those of a {}",
+                self.dir.display(),
+                self.experiment.model
+            )
+        })?;
+        Ok(trainee.evaluate(&mut data)?)
+    }
+}
