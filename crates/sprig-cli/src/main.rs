@@ -285,14 +285,23 @@ fn prune(args: PruneArgs, display: progress::Mode, bar: SharedBar) -> Result<()>
     if let Some(size) = resolved.size {
         export_within(&mut runner, &out, size)?;
     }
+    let resumable = matches!(
+        resolved.experiment.method,
+        sprig_experiments::Method::Budgeted | sprig_experiments::Method::OneShot
+    );
     match result.stop_reason.as_deref() {
-        Some("interrupted") => bail!(
+        Some("interrupted") if resumable => bail!(
             "interrupted: the best ticket so far ({} prune(s), sparsity {:.4}) is in {}; \
              continue the run with `sprig prune --resume {}`",
             result.rounds,
             result.sparsity,
             out.display(),
             out.display()
+        ),
+        Some("interrupted") => bail!(
+            "interrupted: the best weights so far are in {} (a {} run cannot be resumed)",
+            out.display(),
+            result.method
         ),
         Some("diverged") => bail!(
             "the training diverged (its loss became NaN or infinite): the round stopped and \

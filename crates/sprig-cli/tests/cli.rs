@@ -649,3 +649,46 @@ fn a_size_budget_becomes_a_sparsity_or_says_what_would_fit() {
     failed_with(&sized("10MiB"), &["already fits", "nothing needs pruning"]);
     failed_with(&sized("64 parsecs"), &["`64 parsecs`", "64KiB"]);
 }
+
+#[test]
+fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
+    let Some(data) = mnist_data() else {
+        return;
+    };
+    let out = temp("ctrl-c").join("ticket");
+    let child = lenet_run(&data, &out, "15s")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = std::time::Instant::now();
+    while !out.join("checkpoint/state.json").exists() {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let output = child.wait_with_output().unwrap();
+    failed_with(&output, &["interrupted", "best ticket so far", "--resume"]);
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["stop_reason"], "interrupted", "{result}");
+    for file in ["mask.json", "trained.safetensors", "checkpoint/state.json"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    let output = sprig(&["prune", "--resume", path(&out)]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+    assert_ne!(result["stop_reason"], "interrupted", "{result}");
+}

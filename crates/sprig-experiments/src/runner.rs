@@ -24,7 +24,8 @@ use sprig_prune::classifier::{
 };
 use sprig_prune::engine::{
     BudgetedConfig, Checkpoint, Faults, Faulty, ImpConfig, NoObserver, Observer, RoundRecord,
-    StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted_observed, run_imp, train_once,
+    StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted_observed, run_imp,
+    train_once_observed,
 };
 use sprig_prune::tensor_shapes;
 use sprig_report::RunResult;
@@ -707,7 +708,13 @@ impl Run<'_, '_> {
                     eval_every: e.eval_every,
                     ..TrainOnce::new(TrainingLength::Budget(budget()?))
                 };
-                let outcome = train_once(trainee, &masks, &self.clock, &settings)?;
+                let mut none = NoObserver;
+                let observer: &mut dyn Observer = match self.observer.as_deref_mut() {
+                    Some(observer) => observer,
+                    None => &mut none,
+                };
+                let outcome =
+                    train_once_observed(trainee, &masks, &self.clock, &settings, observer)?;
                 Ok(Finished {
                     iterations: outcome.iterations,
                     validation_accuracy: outcome.validation.accuracy,

@@ -137,6 +137,12 @@ pub fn run_budgeted_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
     observer: &mut O,
     resume: Option<Checkpoint>,
 ) -> Result<BudgetedOutcome, PruneError> {
+    let _run = tracing::info_span!(
+        "budgeted_run",
+        budget_s = config.budget.as_secs_f64(),
+        target = config.target_sparsity
+    )
+    .entered();
     if let Some(checkpoint) = resume {
         return resume_budgeted(trainee, masks, clock, config, observer, checkpoint);
     }
@@ -502,6 +508,7 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
         let mut end = self.iterations + plan.trainings[0];
         self.trainee.set_training_length(end);
         let sparsity = self.masks.sparsity();
+        let _span = tracing::info_span!("training", round = self.round, sparsity).entered();
         let mut completed = true;
         let mut diverged = None;
         while self.iterations < end {

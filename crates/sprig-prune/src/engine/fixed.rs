@@ -8,7 +8,7 @@ use sprig_budget::{Clock, Deadline, IterationProfiler};
 use sprig_mask::{MaskSet, Snapshot};
 
 use crate::PruneError;
-use crate::engine::{Evaluation, StopReason, Trainee};
+use crate::engine::{Evaluation, NoObserver, Observer, Step, StopReason, Trainee};
 
 /// How long one training runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -77,6 +77,25 @@ pub fn train_once<T: Trainee, C: Clock>(
     clock: &C,
     settings: &TrainOnce,
 ) -> Result<TrainOnceOutcome, PruneError> {
+    train_once_observed(trainee, masks, clock, settings, &mut NoObserver)
+}
+
+/// [`train_once`] telling `observer` every step and validation (as round 0) and stopping
+/// when it asks ([`StopReason::Interrupted`]). A NaN or infinite loss ends the training
+/// with the best weights validation saw ([`StopReason::Diverged`]); before any validation
+/// it is the error.
+///
+/// # Errors
+/// Trainee errors pass on.
+pub fn train_once_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
+    trainee: &mut T,
+    masks: &MaskSet,
+    clock: &C,
+    settings: &TrainOnce,
+    observer: &mut O,
+) -> Result<TrainOnceOutcome, PruneError> {
+    let sparsity = masks.sparsity();
+    let _span = tracing::info_span!("training", round = 0, sparsity).entered();
     let every = settings.eval_every.max(1);
     let mut profiler = IterationProfiler::default();
     let (budget, mut length) = match settings.length {
@@ -89,7 +108,12 @@ pub fn train_once<T: Trainee, C: Clock>(
     let mut stop = StopReason::Completed;
     let mut done = 0;
     let may_start = |expected: Duration| deadline.as_ref().is_none_or(|d| d.may_start(expected));
+    let mut diverged = None;
     while done < length {
+        if observer.should_stop() {
+            stop = StopReason::Interrupted;
+            break;
+        }
         let expected = profiler.estimate().unwrap_or_default();
         if !deadline
             .as_ref()
@@ -99,9 +123,34 @@ pub fn train_once<T: Trainee, C: Clock>(
             break;
         }
         let started = clock.now();
-        trainee.step()?;
+        let loss = match trainee.step() {
+            Ok(loss) if loss.is_finite() => loss,
+            Ok(value) => {
+                diverged = Some(PruneError::NonFiniteLoss {
+                    value,
+                    iteration: done + 1,
+                    advice: String::new(),
+                });
+                break;
+            }
+            Err(e @ PruneError::NonFiniteLoss { .. }) => {
+                diverged = Some(e);
+                break;
+            }
+            Err(e) => return Err(e),
+        };
         profiler.record_iteration(clock.now().saturating_sub(started));
         done += 1;
+        let step = Step {
+            round: 0,
+            iteration: done,
+            planned: length,
+            sparsity,
+            loss,
+            elapsed: clock.now(),
+            budget: budget.unwrap_or_default(),
+        };
+        observer.step(&step);
         let profiled = budget.is_some() && done == profiler.config().profiling_iterations();
         if !done.is_multiple_of(every) && done != length && !profiled {
             continue;
@@ -113,6 +162,7 @@ pub fn train_once<T: Trainee, C: Clock>(
         let started = clock.now();
         let evaluation = trainee.validate()?;
         profiler.record_evaluation(clock.now().saturating_sub(started));
+        observer.validated(&step, &evaluation);
         if best
             .as_ref()
             .is_none_or(|b| evaluation.accuracy > b.1.accuracy)
@@ -128,6 +178,13 @@ pub fn train_once<T: Trainee, C: Clock>(
             length = done + more;
             trainee.set_training_length(length);
         }
+    }
+    if let Some(error) = diverged {
+        tracing::warn!(%error, "training diverged: keeping the best weights validation saw");
+        if best.is_none() {
+            return Err(error);
+        }
+        stop = StopReason::Diverged;
     }
     let (selected_iteration, validation, trained) = match best {
         Some(b) => b,

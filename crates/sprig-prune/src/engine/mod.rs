@@ -12,7 +12,7 @@ mod trainee;
 
 pub use budgeted::{BudgetedConfig, plan_budgeted, run_budgeted, run_budgeted_observed};
 pub use checkpoint::{Checkpoint, CheckpointState};
-pub use fixed::{TrainOnce, TrainOnceOutcome, TrainingLength, train_once};
+pub use fixed::{TrainOnce, TrainOnceOutcome, TrainingLength, train_once, train_once_observed};
 pub use imp::{ImpConfig, ImpOutcome, run_imp};
 pub use observer::{NoObserver, Observer, Step};
 pub use record::{BudgetedOutcome, RoundRecord, StopReason};
