@@ -327,6 +327,23 @@ fn mnist_data() -> Option<PathBuf> {
     found
 }
 
+/// Waits until the run `child` writes into `out` has saved its first checkpoint (its
+/// dense training finished).
+fn wait_for_checkpoint(out: &Path, child: &mut std::process::Child) {
+    let waited = std::time::Instant::now();
+    while !out.join("checkpoint/state.json").exists() {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "no checkpoint appeared"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before its first checkpoint"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// `sprig prune` of LeNet on MNIST into `out` with `budget`.
 fn lenet_run(data: &Path, out: &Path, budget: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sprig"));
@@ -348,18 +365,7 @@ fn a_killed_run_resumes_after_its_last_finished_training() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let state = out.join("checkpoint/state.json");
-    let waited = std::time::Instant::now();
-    while !state.exists() {
-        assert!(
-            waited.elapsed() < std::time::Duration::from_secs(60),
-            "no checkpoint appeared"
-        );
-        if child.try_wait().unwrap().is_some() {
-            panic!("the run ended before its first checkpoint");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_checkpoint(&out, &mut child);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(!out.join("result.json").exists());
@@ -656,19 +662,12 @@ fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
         return;
     };
     let out = temp("ctrl-c").join("ticket");
-    let child = lenet_run(&data, &out, "15s")
+    let mut child = lenet_run(&data, &out, "15s")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let waited = std::time::Instant::now();
-    while !out.join("checkpoint/state.json").exists() {
-        assert!(
-            waited.elapsed() < std::time::Duration::from_secs(60),
-            "no checkpoint appeared"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for_checkpoint(&out, &mut child);
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -608,20 +608,28 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             completed = false;
         }
         if let Some(best) = self.selected.take() {
-            if best.iteration != self.iterations {
-                self.trainee.load_weights(&best.weights)?;
-            }
-            self.rounds.push(RoundRecord {
-                round: self.round,
-                sparsity: self.masks.sparsity(),
-                iterations: self.iterations,
-                validation: best.evaluation,
-                selected_iteration: best.iteration,
-                ended_at: self.deadline.elapsed(),
-            });
-            self.last_trained = Some(best.weights);
+            let current = best.iteration == self.iterations;
+            self.keep(best, !current)?;
         }
         Ok(completed)
+    }
+
+    /// Ends the current training with `best`: its weights loaded (when `load`), its record
+    /// kept, and what the next prune scores.
+    fn keep(&mut self, best: Selected, load: bool) -> Result<(), PruneError> {
+        if load {
+            self.trainee.load_weights(&best.weights)?;
+        }
+        self.rounds.push(RoundRecord {
+            round: self.round,
+            sparsity: self.masks.sparsity(),
+            iterations: self.iterations,
+            validation: best.evaluation,
+            selected_iteration: best.iteration,
+            ended_at: self.deadline.elapsed(),
+        });
+        self.last_trained = Some(best.weights);
+        Ok(())
     }
 
     /// Notes a diverged training (NaN or infinite loss): the round stops and the run ends
@@ -638,16 +646,8 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
     /// ticket, and the divergence is the run's error.
     fn keep_last_good(&mut self, error: PruneError) -> Result<bool, PruneError> {
         if let Some(best) = self.selected.take() {
-            self.trainee.load_weights(&best.weights)?;
-            self.rounds.push(RoundRecord {
-                round: self.round,
-                sparsity: self.masks.sparsity(),
-                iterations: self.iterations,
-                validation: best.evaluation,
-                selected_iteration: best.iteration,
-                ended_at: self.deadline.elapsed(),
-            });
-            self.last_trained = Some(best.weights);
+            // Always loaded: a step that returned a NaN loss may have changed the weights.
+            self.keep(best, true)?;
         } else if let Some(weights) = &self.last_trained {
             self.trainee.load_weights(&weights.masked(&self.masks)?)?;
         } else {
