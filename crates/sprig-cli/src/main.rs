@@ -323,9 +323,16 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
     let resolved = options.over(file).resolve_with(&mut fit_size)?;
     let e = &resolved.experiment;
     let mut runner = Runner::new(resolved.data_dir.clone(), resolved.out.clone());
-    let record = runner.plan(e)?;
+    let (record, masks) = runner.plan(e)?;
     if display == progress::Mode::Json {
-        println!("{}", serde_json::json!({ "event": "plan", "plan": record }));
+        let tensors: Vec<_> = masks
+            .iter()
+            .map(|(path, entry)| serde_json::json!({ "path": path, "kind": entry.kind(), "weights": entry.mask().len() }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "event": "plan", "plan": record, "tensors": tensors })
+        );
         return Ok(());
     }
     let (input, plan) = (&record.input, &record.plan);
@@ -373,6 +380,14 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
             "ranking"
         };
         println!("  training {i}: {iterations} iterations at sparsity {sparsity:.4} ({what})");
+    }
+    println!("prunable tensors ({} weights):", masks.total());
+    for (path, entry) in masks.iter() {
+        println!(
+            "  {path}: {} weights ({})",
+            entry.mask().len(),
+            entry.kind()
+        );
     }
     println!(
         "expected to finish at {:.1} s of {:.0} s; the plan is remade at every validation",

@@ -433,6 +433,7 @@ fn plan_prints_the_plan_without_running_it() {
         "prune(s) at a rate of",
         "training 0",
         "final ticket",
+        "fc1.weight: 235200 weights (linear)",
     ] {
         assert!(stdout.contains(phrase), "`{phrase}` not in: {stdout}");
     }

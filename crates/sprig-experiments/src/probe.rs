@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
 use sprig_backend::Backend;
 use sprig_budget::{PlanRecord, RealClock};
+use sprig_mask::MaskSet;
 use sprig_models::{Classifier, initial_weights};
 use sprig_prune::classifier::{ClassifierTrainee, LabelledData};
 use sprig_prune::engine::{Evaluation, plan_budgeted};
@@ -30,12 +31,13 @@ pub enum Split {
 impl Runner {
     /// Profiles the start of `experiment`'s dense training (the few iterations, one
     /// validation and a trial prune the engine measures before planning) and returns the
-    /// plan its budget would give, without running it.
+    /// plan its budget would give, without running it, with the prunable tensors (dense
+    /// masks, by path, with their layer kinds).
     ///
     /// # Errors
     /// A method that is not budgeted or one-shot; missing data; a budget too small (the
     /// message names the smallest workable one).
-    pub fn plan(&mut self, experiment: &Experiment) -> Result<PlanRecord> {
+    pub fn plan(&mut self, experiment: &Experiment) -> Result<(PlanRecord, MaskSet)> {
         if budgeted_policy(experiment).is_none() {
             bail!(
                 "only budgeted and one-shot runs have a plan, not {}",
@@ -85,7 +87,7 @@ struct PlanJob<'a> {
 }
 
 impl Job for PlanJob<'_> {
-    type Output = PlanRecord;
+    type Output = (PlanRecord, MaskSet);
 
     fn run<M: Classifier, D: LabelledData<Input = M::Input> + Clone>(
         self,
@@ -93,7 +95,7 @@ impl Job for PlanJob<'_> {
         device: &Device,
         (train, validation, _test): (D, D, D),
         _preprocessing: Preprocessing<'_>,
-    ) -> Result<PlanRecord> {
+    ) -> Result<(PlanRecord, MaskSet)> {
         let e = self.experiment;
         let clock = RealClock::new();
         let shapes = tensor_shapes(&model);
@@ -103,7 +105,8 @@ impl Job for PlanJob<'_> {
             ClassifierTrainee::new(model, &theta0, train, validation, device, e.train)?;
         let policy = budgeted_policy(e).context("a budgeted method")?;
         let config = budgeted_config(e, policy)?;
-        Ok(plan_budgeted(&mut trainee, &masks, &clock, &config)?)
+        let record = plan_budgeted(&mut trainee, &masks, &clock, &config)?;
+        Ok((record, masks))
     }
 }
 
