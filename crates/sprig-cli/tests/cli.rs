@@ -669,8 +669,9 @@ fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
         .spawn()
         .unwrap();
     wait_for_checkpoint(&out, &mut child);
-    let interrupted = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // Ctrl-C is SIGINT; the shell's own `kill` needs no procps.
+    let interrupted = Command::new("sh")
+        .args(["-c", &format!("kill -INT {}", child.id())])
         .status()
         .unwrap();
     assert!(interrupted.success());
