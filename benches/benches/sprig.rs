@@ -1,17 +1,51 @@
 //! Sprig's criterion benchmarks: one harness, one group per concern.
-//! Run with `cargo bench -p sprig-benches` (groups: mask, planner, inference).
+//! Run with `cargo bench -p sprig-benches` (groups: train_step, mask, planner, inference);
+//! `cargo xtask bench` runs `train_step` on every compiled backend and writes
+//! `docs/results/backends.{md,json}`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use sprig_benches::{lenet_runtime_file, lenet_weights};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use sprig_backend::{Backend, compiled_backends};
+use sprig_benches::{Masking, STEP_MODELS, lenet_runtime_file, lenet_weights, step_fixture};
 use sprig_budget::{CostModel, PlanInput, plan};
 use sprig_export::ExportFormat;
 use sprig_mask::{LayerRates, Scope, Scores, prune};
+use sprig_models::Architecture;
 use sprig_runtime::{Execution, Model};
 
 sprig_backend::global_allocator!();
+
+/// One training iteration — batch assembly, forward, backward, gradients masked, Adam
+/// step, masks re-applied — of each zoo model on every compiled backend, at the batch size
+/// of its table; `-unmasked` is the same step with no masks (the masking overhead is the
+/// difference). The step reads its loss back from the device (`into_scalar`), so the
+/// device has finished before the clock stops. Benchmark ids: `MODEL/BACKEND-masked`.
+fn train_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("train_step");
+    for &backend in compiled_backends() {
+        for model in STEP_MODELS {
+            // burn-ndarray's convolution backward pass takes seconds per step
+            // (BURN-NOTES.md): Conv-2 is timed with few samples, the text and audio
+            // convolutions not at all.
+            let slow = backend == Backend::NdArray && model != Architecture::Lenet300100;
+            if slow && model != Architecture::Conv2 {
+                continue;
+            }
+            group.sample_size(if slow { 10 } else { 30 });
+            for (masking, label) in [(Masking::Masked, "masked"), (Masking::None, "unmasked")] {
+                let mut fixture =
+                    step_fixture(model, backend, masking).expect("a fixture for a zoo model");
+                let id = BenchmarkId::new(model.name(), format!("{backend}-{label}"));
+                group.bench_function(id, |b| {
+                    b.iter(|| fixture.trainee.step().expect("a finite loss"))
+                });
+            }
+        }
+    }
+    group.finish();
+}
 
 /// The mask core on LeNet-300-100-sized weights (266,200 prunable weights).
 fn mask(c: &mut Criterion) {
@@ -80,5 +114,5 @@ fn inference(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mask, planner, inference);
+criterion_group!(benches, train_step, mask, planner, inference);
 criterion_main!(benches);

@@ -107,3 +107,17 @@ pub fn run(mut cmd: Command) -> Result<()> {
     }
     Ok(())
 }
+
+/// The short hash of the checked-out commit, or `unknown`.
+pub fn commit(root: &std::path::Path) -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or_else(
+            || "unknown".into(),
+            |o| String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        )
+}

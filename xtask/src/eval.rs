@@ -50,16 +50,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     if let Some(backend) = &args.backend {
         command_line.push_str(&format!(" --backend {backend}"));
     }
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(&root)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map_or_else(
-            || "unknown".into(),
-            |o| String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        );
+    let commit = cargo::commit(&root);
 
     let binary = root.join("target/debug/sprig-experiments");
     let mut cmd = Command::new(&binary);

@@ -1,5 +1,6 @@
 //! `cargo xtask …`: every piece of Sprig's automation, so CI and a user run the same thing.
 
+mod bench;
 mod cargo;
 mod eval;
 mod libtorch;
@@ -32,6 +33,10 @@ enum Command {
     /// Run an evaluation suite and write `docs/results/DOMAIN.{md,json}` and its plots
     /// (`--quick` for the CI smoke run).
     Eval(eval::EvalArgs),
+    /// Time a training iteration of every zoo model on every compiled backend (with and
+    /// without masks, and in PyTorch with `--vs-pytorch`) and write
+    /// `docs/results/backends.{md,json}`.
+    Bench(bench::BenchArgs),
     /// Print the plan a budget gives (rounds, iterations per training, per-round rate)
     /// for a given time per iteration, without training anything.
     Plan(plan::PlanArgs),
@@ -50,6 +55,7 @@ fn main() -> Result<()> {
         Command::Build => cargo::build(),
         Command::Lint => cargo::lint(),
         Command::Eval(args) => eval::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Plan(args) => plan::print(&args),
         Command::SetupLibtorch { force } => {
             let dir = libtorch::setup(force)?;

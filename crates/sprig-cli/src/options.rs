@@ -8,10 +8,11 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sprig_backend::Backend;
 use sprig_data::FolderSplit;
-use sprig_experiments::{Dataset, Experiment, ImageFolder, Method, Pruning, suite};
+use sprig_experiments::{DataFolder, Dataset, Experiment, Method, Pruning, suite};
 use sprig_export::ExportFormat;
 use sprig_mask::{LayerRates, Scope};
 use sprig_models::Architecture;
+use sprig_prune::PruneRules;
 
 /// Every option of a run. Each may come from `--config FILE` (the same names, in
 /// kebab-case) or from a flag; a flag overrides the file. The resolved set (all but `out`)
@@ -23,8 +24,8 @@ pub struct PruneOptions {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// Data set (`mnist`, `cifar10`, `trec`, `mr`, `fsdd`, or `images`: your own, see
-    /// `--images`).
+    /// Data set (`mnist`, `cifar10`, `trec`, `mr`, `fsdd`; or your own: `images`,
+    /// `text-csv`, `audio-folders`, given by `--images`, `--text-csv`, `--audio`).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
@@ -35,10 +36,28 @@ pub struct PruneOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub images: Option<PathBuf>,
     /// Share of an image folder without `test/` held out as the test split (default 0.1;
-    /// the same images for every seed). 10% of the rest is the validation split.
+    /// the same images for every seed).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_fraction: Option<f64>,
+    /// Your own texts: a folder with `train.csv` and `test.csv` (records `class,text`, the
+    /// class a 1-based index; Zhang et al. 2015's layout) and optionally `classes.txt`
+    /// (one class name per line). Implies `--dataset text-csv`.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_csv: Option<PathBuf>,
+    /// Your own recordings: a folder with one folder of `.wav` files per label (Google
+    /// Speech Commands' layout); its `validation_list.txt` and `testing_list.txt` name the
+    /// held-out files when present, else a seeded 10% of each label is the test split.
+    /// Implies `--dataset audio-folders`.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio: Option<PathBuf>,
+    /// Share of your own training examples held out for validation (model selection;
+    /// default 0.1, drawn by the seed). Built-in data sets have their published splits.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validation_fraction: Option<f64>,
     /// Wall-clock budget, end to end: `90s`, `5m`, `1h30m`.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,6 +97,23 @@ pub struct PruneOptions {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rewind_iteration: Option<u64>,
+    /// Also prune the parameters matching this path pattern (`*` matches anything, dots
+    /// too: `blocks.*.weight`); repeatable. Setting any of --include, --exclude, --rate
+    /// finds the prunable tensors by visiting the model (`sprig plan` lists them).
+    #[arg(long, value_name = "PATTERN")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Never prune the parameters matching this path pattern (wins over --include);
+    /// repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// Scale the pruning rate of the parameters matching a pattern: `conv1.*=0.5` prunes
+    /// them at half the rate, `=0` keeps them whole; the first matching pattern wins;
+    /// repeatable.
+    #[arg(long, value_name = "PATTERN=MULTIPLIER")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rate: Vec<String>,
     /// The ticket folder (default: `sprig-runs/` + a name made of the options).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,8 +162,9 @@ impl PruneOptions {
         toml::from_str(&text).with_context(|| {
             format!(
                 "{} is not a valid sprig config (TOML with the keys model, dataset, budget, \
-                 images, test-fraction, sparsity, size, format, method, backend, seed, scope, \
-                 rewind-iteration, out, data-dir)",
+                 images, test-fraction, text-csv, audio, validation-fraction, sparsity, size, \
+                 format, method, backend, seed, scope, rewind-iteration, include, exclude, \
+                 rate, out, data-dir)",
                 path.display()
             )
         })
@@ -141,6 +178,9 @@ impl PruneOptions {
             dataset: self.dataset.or(file.dataset),
             images: self.images.or(file.images),
             test_fraction: self.test_fraction.or(file.test_fraction),
+            text_csv: self.text_csv.or(file.text_csv),
+            audio: self.audio.or(file.audio),
+            validation_fraction: self.validation_fraction.or(file.validation_fraction),
             budget: self.budget.or(file.budget),
             sparsity: self.sparsity.or(file.sparsity),
             size: self.size.or(file.size),
@@ -150,9 +190,32 @@ impl PruneOptions {
             seed: self.seed.or(file.seed),
             scope: self.scope.or(file.scope),
             rewind_iteration: self.rewind_iteration.or(file.rewind_iteration),
+            include: or_file(self.include, file.include),
+            exclude: or_file(self.exclude, file.exclude),
+            rate: or_file(self.rate, file.rate),
             out: self.out.or(file.out),
             data_dir: self.data_dir.or(file.data_dir),
         }
+    }
+
+    /// The user's own data folder and the data set it implies, if one is given.
+    ///
+    /// # Errors
+    /// More than one of `--images`, `--text-csv`, `--audio`.
+    fn own_data(&self) -> Result<Option<(Dataset, &PathBuf)>> {
+        let given: Vec<(Dataset, &PathBuf)> = [
+            (Dataset::Images, &self.images),
+            (Dataset::TextCsv, &self.text_csv),
+            (Dataset::AudioFolders, &self.audio),
+        ]
+        .into_iter()
+        .filter_map(|(d, dir)| dir.as_ref().map(|dir| (d, dir)))
+        .collect();
+        if given.len() > 1 {
+            let flags: Vec<&str> = given.iter().map(|(d, _)| own_flag(*d)).collect();
+            bail!("give one data folder, not {}", flags.join(" and "));
+        }
+        Ok(given.first().copied())
     }
 
     /// Checks every option and builds the experiment.
@@ -183,25 +246,36 @@ impl PruneOptions {
         let models = Architecture::ALL.map(|a| a.name()).join(", ");
         let datasets = Dataset::ALL.map(|d| d.name()).join(", ");
         let model: Architecture = required(&self.model, "model", &models)?.parse()?;
-        let dataset: Dataset = match (&self.dataset, &self.images) {
-            (None, Some(_)) => Dataset::Images,
+        let own = self.own_data()?;
+        let dataset: Dataset = match (&self.dataset, own) {
+            (None, Some((own, _))) => own,
             _ => required(&self.dataset, "dataset", &datasets)?
                 .parse()
                 .map_err(anyhow::Error::msg)?,
         };
-        match (dataset, &self.images) {
-            (Dataset::Images, None) => bail!(
-                "data set `images` is your own image folder: give it with --images DIR (one \
-                 folder of images per class, or train/ and test/ folders laid out so)"
+        match (dataset, own) {
+            (d, None) if d.is_own() => bail!(
+                "data set `{d}` is your own: give its folder with {} DIR ({})",
+                own_flag(d),
+                own_layout(d)
             ),
-            (Dataset::Images, Some(_)) | (_, None) => {}
-            (other, Some(_)) => {
-                bail!("--images is your own data set, not {other}: drop --dataset or --images")
-            }
+            (d, Some((own, _))) if d != own => bail!(
+                "{} is your own data set, not {d}: drop --dataset or {}",
+                own_flag(own),
+                own_flag(own)
+            ),
+            _ => {}
         }
         if self.test_fraction.is_some() && self.images.is_none() {
             bail!("--test-fraction splits an image folder: give --images too");
         }
+        if self.validation_fraction.is_some() && own.is_none() {
+            bail!(
+                "--validation-fraction splits your own data (--images, --text-csv, --audio); \
+                 the built-in data sets keep their published splits"
+            );
+        }
+        let rules = parse_rules(&self.include, &self.exclude, &self.rate)?;
         let budget_text = required(&self.budget, "budget", "a duration such as 90s, 5m, 1h30m")?;
         let budget = parse_budget(&budget_text)?;
         let method = parse_method(self.method.as_deref().unwrap_or("budgeted"))?;
@@ -282,25 +356,38 @@ impl PruneOptions {
             }
             experiment.rewind_iteration = Some(k);
         }
-        if let Some(dir) = &self.images {
+        if let Some((own, dir)) = own {
+            let flag = own_flag(own);
             let dir = std::fs::canonicalize(dir)
-                .with_context(|| format!("--images {}: no such folder", dir.display()))?;
-            let test_fraction = self
-                .test_fraction
-                .unwrap_or(FolderSplit::default().test_fraction);
+                .with_context(|| format!("{flag} {}: no such folder", dir.display()))?;
+            let defaults = FolderSplit::default();
+            let test_fraction = self.test_fraction.unwrap_or(defaults.test_fraction);
             if !(0.0..1.0).contains(&test_fraction) {
                 bail!(
                     "--test-fraction {test_fraction} is outside [0, 1): it is the share of the images held out for the test"
                 );
             }
-            experiment.images = Some(ImageFolder {
+            let validation_fraction = self
+                .validation_fraction
+                .unwrap_or(defaults.validation_fraction);
+            if !(validation_fraction > 0.0 && validation_fraction < 1.0) {
+                bail!(
+                    "--validation-fraction {validation_fraction} is outside (0, 1): it is the \
+                     share of the training examples held out to select the model"
+                );
+            }
+            experiment.folder = Some(DataFolder {
                 dir,
                 split: FolderSplit {
                     test_fraction,
-                    ..FolderSplit::default()
+                    validation_fraction,
                 },
             });
         }
+        if rules.is_some() && method == Method::Dense {
+            bail!("method dense prunes nothing: drop --include, --exclude and --rate");
+        }
+        experiment.rules = rules;
         let scope = experiment.pruning.clone().unwrap_or_default().scope;
         let data_dir = sprig_data::data_dir(self.data_dir.clone());
         if let Some(size) = size {
@@ -311,12 +398,25 @@ impl PruneOptions {
             .clone()
             .unwrap_or_else(|| Path::new("sprig-runs").join(experiment.run_dir()));
         let prunes = method != Method::Dense;
+        let split = experiment.folder.as_ref().map(|f| f.split);
+        let folder_of = |d: Dataset| {
+            experiment
+                .folder
+                .as_ref()
+                .filter(|_| dataset == d)
+                .map(|f| f.dir.clone())
+        };
         // The folder is not saved: `--config` on a saved file must not point at its ticket.
         let effective = PruneOptions {
             model: Some(model.name().into()),
             dataset: Some(dataset.name().into()),
-            images: experiment.images.as_ref().map(|f| f.dir.clone()),
-            test_fraction: experiment.images.as_ref().map(|f| f.split.test_fraction),
+            images: folder_of(Dataset::Images),
+            test_fraction: split
+                .filter(|_| dataset == Dataset::Images)
+                .map(|s| s.test_fraction),
+            text_csv: folder_of(Dataset::TextCsv),
+            audio: folder_of(Dataset::AudioFolders),
+            validation_fraction: split.map(|s| s.validation_fraction),
             budget: Some(budget_text),
             sparsity: (prunes && size.is_none()).then_some(experiment.target_sparsity),
             size: self.size.clone().filter(|_| size.is_some()),
@@ -326,6 +426,9 @@ impl PruneOptions {
             seed: Some(seed),
             scope: prunes.then(|| scope_name(scope).into()),
             rewind_iteration: experiment.rewind_iteration,
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            rate: self.rate.clone(),
             out: None,
             data_dir: Some(data_dir.clone()),
         };
@@ -340,6 +443,69 @@ impl PruneOptions {
 }
 
 /// `90s`, `5m`, `1h30m`, `1h 30m` (humantime's grammar), at least one second.
+/// The flag that gives a user's own data set's folder.
+fn own_flag(dataset: Dataset) -> &'static str {
+    match dataset {
+        Dataset::TextCsv => "--text-csv",
+        Dataset::AudioFolders => "--audio",
+        _ => "--images",
+    }
+}
+
+/// What the folder of a user's own data set holds.
+fn own_layout(dataset: Dataset) -> &'static str {
+    match dataset {
+        Dataset::TextCsv => "train.csv and test.csv of `class,text` records",
+        Dataset::AudioFolders => "one folder of .wav files per label",
+        _ => "one folder of images per class, or train/ and test/ folders laid out so",
+    }
+}
+
+/// The flags' list if any were given, else the file's.
+fn or_file(flags: Vec<String>, file: Vec<String>) -> Vec<String> {
+    if flags.is_empty() { file } else { flags }
+}
+
+/// `--include`, `--exclude` and `--rate PATTERN=MULTIPLIER` as pruning rules (`None`
+/// when none is given: the model's own prunable tensors).
+fn parse_rules(
+    include: &[String],
+    exclude: &[String],
+    rate: &[String],
+) -> Result<Option<PruneRules>> {
+    if include.is_empty() && exclude.is_empty() && rate.is_empty() {
+        return Ok(None);
+    }
+    let rates = rate
+        .iter()
+        .map(|text| {
+            let parsed = text.rsplit_once('=').and_then(|(pattern, multiplier)| {
+                let m: f64 = multiplier.trim().parse().ok()?;
+                (!pattern.trim().is_empty() && m.is_finite() && m >= 0.0)
+                    .then(|| (pattern.trim().to_string(), m))
+            });
+            parsed.with_context(|| {
+                format!(
+                    "--rate {text}: expected PATTERN=MULTIPLIER with a multiplier of 0 or \
+                     more, e.g. `conv1.*=0.5` (half the rate) or `head.weight=0` (never pruned)"
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for pattern in include.iter().chain(exclude) {
+        if pattern.trim().is_empty() {
+            bail!(
+                "an empty --include or --exclude pattern matches nothing: give a parameter path or a pattern such as `conv*.weight`"
+            );
+        }
+    }
+    Ok(Some(PruneRules {
+        include: include.to_vec(),
+        exclude: exclude.to_vec(),
+        rates,
+    }))
+}
+
 fn parse_budget(text: &str) -> Result<Duration> {
     let budget = humantime::parse_duration(text.trim()).map_err(|e| {
         anyhow::anyhow!("budget `{text}` is not a duration ({e}): write e.g. 90s, 5m or 1h30m")
@@ -479,6 +645,165 @@ mod tests {
         assert_eq!(resolved.experiment.target_sparsity, 0.93);
         assert_eq!(resolved.effective.sparsity, None);
         assert_eq!(resolved.effective.format.as_deref(), Some("sparse_int8"));
+    }
+
+    #[test]
+    fn own_data_folders_imply_their_data_set_and_its_split() {
+        let dir = std::env::temp_dir();
+        let own = |d: Dataset| {
+            let mut o = options("textcnn", "", "60s", 0.8);
+            o.dataset = None;
+            match d {
+                Dataset::TextCsv => o.text_csv = Some(dir.clone()),
+                Dataset::AudioFolders => {
+                    o.model = Some("ds-cnn".into());
+                    o.audio = Some(dir.clone());
+                }
+                _ => {
+                    o.model = Some("lenet-300-100".into());
+                    o.images = Some(dir.clone());
+                }
+            }
+            o
+        };
+        for d in [Dataset::Images, Dataset::TextCsv, Dataset::AudioFolders] {
+            let resolved = PruneOptions {
+                validation_fraction: Some(0.2),
+                ..own(d)
+            }
+            .resolve()
+            .unwrap();
+            assert_eq!(resolved.experiment.dataset, d);
+            let folder = resolved.experiment.folder.clone().unwrap();
+            assert_eq!(folder.dir, std::fs::canonicalize(&dir).unwrap());
+            assert_eq!(folder.split.validation_fraction, 0.2);
+            // Saved and read back, the options name the same run.
+            let text = toml::to_string(&resolved.effective).unwrap();
+            let again: PruneOptions = toml::from_str(&text).unwrap();
+            assert_eq!(
+                again.resolve().unwrap().experiment,
+                resolved.experiment,
+                "{text}"
+            );
+        }
+        for (options, expected) in [
+            (
+                PruneOptions {
+                    images: Some(dir.clone()),
+                    ..own(Dataset::TextCsv)
+                },
+                "give one data folder, not --images and --text-csv",
+            ),
+            (
+                PruneOptions {
+                    dataset: Some("trec".into()),
+                    ..own(Dataset::TextCsv)
+                },
+                "--text-csv is your own data set, not trec",
+            ),
+            (
+                options("ds-cnn", "audio-folders", "60s", 0.8),
+                "give its folder with --audio DIR",
+            ),
+            (
+                PruneOptions {
+                    validation_fraction: Some(0.2),
+                    ..options("textcnn", "trec", "60s", 0.8)
+                },
+                "the built-in data sets keep their published splits",
+            ),
+            (
+                PruneOptions {
+                    validation_fraction: Some(1.0),
+                    ..own(Dataset::AudioFolders)
+                },
+                "--validation-fraction 1 is outside (0, 1)",
+            ),
+            (
+                PruneOptions {
+                    text_csv: Some(dir.join("no-such-folder-here")),
+                    ..own(Dataset::TextCsv)
+                },
+                "no-such-folder-here: no such folder",
+            ),
+            (
+                own(Dataset::AudioFolders).tap_model("lenet-300-100"),
+                "takes Image input",
+            ),
+        ] {
+            let message = format!("{:#}", options.resolve().unwrap_err());
+            assert!(
+                message.contains(expected),
+                "{expected:?} not in {message:?}"
+            );
+        }
+    }
+
+    impl PruneOptions {
+        fn tap_model(mut self, model: &str) -> Self {
+            self.model = Some(model.into());
+            self
+        }
+    }
+
+    #[test]
+    fn pruning_rules_come_from_patterns_and_rates() {
+        let ruled = PruneOptions {
+            include: vec!["fc1.bias".into()],
+            exclude: vec!["fc3.*".into()],
+            rate: vec!["fc1.*=0.5".into(), "fc2.weight = 0".into()],
+            ..options("lenet-300-100", "mnist", "60s", 0.8)
+        };
+        let resolved = ruled.resolve().unwrap();
+        let rules = resolved.experiment.rules.clone().unwrap();
+        assert_eq!(rules.include, ["fc1.bias"]);
+        assert_eq!(rules.exclude, ["fc3.*"]);
+        assert_eq!(
+            rules.rates,
+            [("fc1.*".to_string(), 0.5), ("fc2.weight".to_string(), 0.0)]
+        );
+        let rates = resolved.experiment.pruning_rates().unwrap();
+        assert_eq!(rates.multiplier("linear [fc1.*]"), 0.5);
+        assert_eq!(rates.multiplier("linear [fc2.weight]"), 0.0);
+        assert_eq!(rates.multiplier("linear"), 1.0);
+        // A run with rules is another run.
+        let plain = options("lenet-300-100", "mnist", "60s", 0.8)
+            .resolve()
+            .unwrap();
+        assert_ne!(plain.experiment.run_dir(), resolved.experiment.run_dir());
+        assert_eq!(plain.experiment.rules, None);
+        let text = toml::to_string(&resolved.effective).unwrap();
+        let again: PruneOptions = toml::from_str(&text).unwrap();
+        assert_eq!(
+            again.resolve().unwrap().experiment,
+            resolved.experiment,
+            "{text}"
+        );
+
+        for (rate, expected) in [
+            ("fc1.*", "expected PATTERN=MULTIPLIER"),
+            ("fc1.*=-1", "expected PATTERN=MULTIPLIER"),
+            ("=0.5", "expected PATTERN=MULTIPLIER"),
+            ("fc1.*=half", "expected PATTERN=MULTIPLIER"),
+        ] {
+            let bad = PruneOptions {
+                rate: vec![rate.into()],
+                ..options("lenet-300-100", "mnist", "60s", 0.8)
+            };
+            let message = bad.resolve().unwrap_err().to_string();
+            assert!(
+                message.contains(expected) && message.contains(rate),
+                "{message}"
+            );
+        }
+        let dense = PruneOptions {
+            exclude: vec!["fc3.*".into()],
+            method: Some("dense".into()),
+            sparsity: None,
+            ..options("lenet-300-100", "mnist", "60s", 0.8)
+        };
+        let message = dense.resolve().unwrap_err().to_string();
+        assert!(message.contains("method dense prunes nothing"), "{message}");
     }
 
     #[test]

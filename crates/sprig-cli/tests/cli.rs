@@ -693,3 +693,156 @@ fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
         serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
     assert_ne!(result["stop_reason"], "interrupted", "{result}");
 }
+
+/// `sprig plan` with `args`: its standard output, after checking it succeeded and wrote
+/// nothing.
+fn plan(args: &[&str]) -> String {
+    let out = temp("own-plan").join("ticket");
+    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+        .arg("plan")
+        .args(args)
+        .args(["--out", path(&out)])
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!out.exists(), "a plan writes nothing");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A text folder in the CSV layout (`train.csv`, `test.csv`, `classes.txt`) made from
+/// the real TREC questions: `class index,"question"` with TREC's six coarse classes.
+fn trec_csv_folder(data: &Path) -> PathBuf {
+    const CLASSES: [&str; 6] = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"];
+    let dir = temp("text-csv");
+    for (from, to, take) in [
+        ("train_5500.label", "train.csv", 1_500),
+        ("TREC_10.label", "test.csv", 500),
+    ] {
+        let raw = std::fs::read(data.join("trec").join(from)).unwrap();
+        let mut csv = String::new();
+        for line in String::from_utf8_lossy(&raw).lines().take(take) {
+            let (label, question) = line.split_once(' ').unwrap();
+            let coarse = label.split(':').next().unwrap();
+            let class = CLASSES.iter().position(|c| *c == coarse).unwrap() + 1;
+            csv.push_str(&format!("{class},\"{}\"\n", question.replace('"', "\"\"")));
+        }
+        std::fs::write(dir.join(to), csv).unwrap();
+    }
+    std::fs::write(dir.join("classes.txt"), CLASSES.join("\n")).unwrap();
+    dir
+}
+
+/// A folder of label folders (`DIGIT/*.wav`) holding links to the first `per_label`
+/// recordings of every digit of the real Free Spoken Digit Dataset.
+fn fsdd_label_folders(data: &Path, per_label: usize) -> PathBuf {
+    let dir = temp("audio-folders");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(data.join("fsdd/recordings"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let mut counts = [0; 10];
+    for file in names {
+        let name = file.file_name().unwrap().to_str().unwrap().to_string();
+        let digit: usize = name.split('_').next().unwrap().parse().unwrap();
+        if counts[digit] < per_label {
+            counts[digit] += 1;
+            let label = dir.join(digit.to_string());
+            std::fs::create_dir_all(&label).unwrap();
+            std::os::unix::fs::symlink(&file, label.join(&name)).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn own_texts_and_recordings_are_planned_without_code_and_rules_pick_the_tensors() {
+    let Some(data) = mnist_data() else {
+        return;
+    };
+    let texts = trec_csv_folder(&data);
+    let stdout = plan(&[
+        "--text-csv",
+        path(&texts),
+        "--model",
+        "bag-of-embeddings",
+        "--budget",
+        "30s",
+        "--sparsity",
+        "0.8",
+        "--exclude",
+        "embedding.*",
+    ]);
+    for phrase in [
+        "hidden.weight:",
+        "(linear)",
+        "output.weight:",
+        "final ticket",
+    ] {
+        assert!(stdout.contains(phrase), "`{phrase}` not in: {stdout}");
+    }
+    assert!(!stdout.contains("embedding.weight"), "{stdout}");
+
+    let recordings = fsdd_label_folders(&data, 30);
+    let stdout = plan(&[
+        "--audio",
+        path(&recordings),
+        "--model",
+        "ds-cnn",
+        "--budget",
+        "60s",
+        "--sparsity",
+        "0.8",
+        "--rate",
+        "stem.*=0.5",
+        "--validation-fraction",
+        "0.2",
+    ]);
+    for phrase in [
+        "(conv [stem.*])",
+        "depthwise.0.weight:",
+        "(output)",
+        "final ticket",
+    ] {
+        assert!(stdout.contains(phrase), "`{phrase}` not in: {stdout}");
+    }
+
+    // A pattern that matches nothing is named, with the parameters there are.
+    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+        .args([
+            "plan",
+            "--text-csv",
+            path(&texts),
+            "--model",
+            "bag-of-embeddings",
+        ])
+        .args([
+            "--budget",
+            "30s",
+            "--sparsity",
+            "0.8",
+            "--include",
+            "convs.*",
+        ])
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    failed_with(
+        &output,
+        &["pattern `convs.*` matches no parameter", "hidden.weight"],
+    );
+    // A text folder without its test file names the file.
+    std::fs::remove_file(texts.join("test.csv")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+        .args(["plan", "--text-csv", path(&texts), "--model", "textcnn"])
+        .args(["--budget", "30s", "--sparsity", "0.8"])
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    failed_with(&output, &["test.csv"]);
+}

@@ -13,6 +13,7 @@ use sprig_data::audio::{FeatureConfig, FsddSplit};
 use sprig_data::text::VocabConfig;
 use sprig_mask::{LayerRates, Scope};
 use sprig_models::{Architecture, Modality};
+use sprig_prune::PruneRules;
 use sprig_prune::classifier::TrainConfig;
 
 /// The evaluation's data sets.
@@ -29,19 +30,29 @@ pub enum Dataset {
     Mr,
     /// The Free Spoken Digit Dataset (spoken digits 0–9).
     Fsdd,
-    /// A user's own images, one folder per class ([`Experiment::images`] says where).
+    /// A user's own images, one folder per class ([`Experiment::folder`] says where).
     Images,
+    /// A user's own texts: `train.csv` and `test.csv` of `class index,text` records
+    /// (Zhang et al. 2015's layout), class names from `classes.txt` when present
+    /// ([`Experiment::folder`] says where).
+    TextCsv,
+    /// A user's own recordings, one folder of `.wav` files per label (Google Speech
+    /// Commands' layout, with its `validation_list.txt` / `testing_list.txt` when present;
+    /// [`Experiment::folder`] says where).
+    AudioFolders,
 }
 
 impl Dataset {
     /// Every data set, in the order they are listed to users.
-    pub const ALL: [Dataset; 6] = [
+    pub const ALL: [Dataset; 8] = [
         Dataset::Mnist,
         Dataset::Cifar10,
         Dataset::Trec,
         Dataset::Mr,
         Dataset::Fsdd,
         Dataset::Images,
+        Dataset::TextCsv,
+        Dataset::AudioFolders,
     ];
 
     /// The name used in result files (and the folder under the data directory).
@@ -53,6 +64,8 @@ impl Dataset {
             Dataset::Mr => "mr",
             Dataset::Fsdd => "fsdd",
             Dataset::Images => "images",
+            Dataset::TextCsv => "text-csv",
+            Dataset::AudioFolders => "audio-folders",
         }
     }
 
@@ -60,8 +73,8 @@ impl Dataset {
     pub fn modality(self) -> Modality {
         match self {
             Dataset::Mnist | Dataset::Cifar10 | Dataset::Images => Modality::Image,
-            Dataset::Trec | Dataset::Mr => Modality::Text,
-            Dataset::Fsdd => Modality::Audio,
+            Dataset::Trec | Dataset::Mr | Dataset::TextCsv => Modality::Text,
+            Dataset::Fsdd | Dataset::AudioFolders => Modality::Audio,
         }
     }
 
@@ -71,19 +84,27 @@ impl Dataset {
         match self {
             Dataset::Mnist => Some([1, 28, 28]),
             Dataset::Cifar10 => Some([3, 32, 32]),
-            Dataset::Trec | Dataset::Mr | Dataset::Fsdd | Dataset::Images => None,
+            _ => None,
         }
     }
 
-    /// Number of classes of a built-in data set (an image folder's is known once it is
+    /// Number of classes of a built-in data set (a user's data set's is known once it is
     /// read: 0 here).
     pub fn classes(self) -> usize {
         match self {
             Dataset::Mnist | Dataset::Cifar10 | Dataset::Fsdd => 10,
             Dataset::Trec => 6,
             Dataset::Mr => 2,
-            Dataset::Images => 0,
+            Dataset::Images | Dataset::TextCsv | Dataset::AudioFolders => 0,
         }
+    }
+
+    /// Whether it is a user's own data set, read from [`Experiment::folder`].
+    pub fn is_own(self) -> bool {
+        matches!(
+            self,
+            Dataset::Images | Dataset::TextCsv | Dataset::AudioFolders
+        )
     }
 }
 
@@ -204,18 +225,26 @@ pub struct Experiment {
     /// of the dense training instead of θ0 (`None`: θ0, as the LTH paper).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rewind_iteration: Option<u64>,
-    /// Where a user's image folder is and how it is split ([`Dataset::Images`] only).
+    /// Where a user's own data set is and how it is split ([`Dataset::is_own`] only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub images: Option<ImageFolder>,
+    pub folder: Option<DataFolder>,
+    /// Which tensors are pruned, by path pattern (`None`: the model's own list, or the
+    /// defaults of `sprig_prune::discover` for a model that lists none). Set, the
+    /// prunable tensors are found by visiting the model under these rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<PruneRules>,
 }
 
-/// A user's image folder: class folders (`CLASS/*.png|jpg`), or `train/` and `test/`
-/// folders of class folders.
+/// A user's data folder: for images, class folders (`CLASS/*.png|jpg`) or `train/` and
+/// `test/` folders of class folders; for texts, `train.csv` and `test.csv`; for audio,
+/// label folders of `.wav` files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImageFolder {
+pub struct DataFolder {
     /// The folder (absolute, so the run's name does not depend on where it was started).
     pub dir: PathBuf,
-    /// The test share (without `test/`) and the validation share.
+    /// The validation share of the training examples, and, for an image folder without
+    /// `test/`, the test share (texts have their test file; audio folders their
+    /// `testing_list.txt`, or a seeded 10 %).
     pub split: FolderSplit,
 }
 
@@ -278,7 +307,12 @@ impl Experiment {
 
     /// How the report tells runs of different round policies apart.
     pub fn variant(&self) -> Option<String> {
-        let split = self.audio.as_ref().map(|a| match &a.split {
+        // The split names FSDD's; a user's audio folders are split by their own lists.
+        let fsdd = self
+            .audio
+            .as_ref()
+            .filter(|_| self.dataset == Dataset::Fsdd);
+        let split = fsdd.map(|a| match &a.split {
             FsddSplit::Official => "official split".to_string(),
             FsddSplit::Speaker(s) => format!("speaker {s} held out"),
         });
@@ -286,6 +320,28 @@ impl Experiment {
             (Some(p), Some(s)) => Some(format!("{p}; {s}")),
             (p, s) => p.or(s),
         }
+    }
+
+    /// The rate multipliers of the pruning: the [`Pruning`] setting's, plus the rules'
+    /// per-pattern ones under the kinds `sprig_prune::discover` gives the tensors they
+    /// match (`KIND [PATTERN]`).
+    ///
+    /// # Errors
+    /// A rate that is negative or not finite.
+    pub fn pruning_rates(&self) -> Result<LayerRates, sprig_mask::MaskError> {
+        let mut rates = self.pruning.clone().unwrap_or_default().rates;
+        for (pattern, rate) in self.rules.iter().flat_map(|r| &r.rates) {
+            for kind in [
+                "vector",
+                LayerRates::CONV,
+                LayerRates::LINEAR,
+                LayerRates::OUTPUT,
+                LayerRates::EMBEDDING,
+            ] {
+                rates.set(format!("{kind} [{pattern}]"), *rate)?;
+            }
+        }
+        Ok(rates)
     }
 
     /// The budgeted experiment whose ticket a random control reuses.
@@ -346,7 +402,8 @@ mod tests {
             audio: None,
             pruning: None,
             rewind_iteration: None,
-            images: None,
+            folder: None,
+            rules: None,
         }
     }
 

@@ -97,7 +97,8 @@ pub fn suite(mode: Mode, backend: &str) -> Vec<Experiment> {
         audio: None,
         pruning: None,
         rewind_iteration: None,
-        images: None,
+        folder: None,
+        rules: None,
     };
     let mut runs: Vec<Experiment> = std::iter::once(0.0)
         .chain(lenet_targets)
@@ -572,7 +573,7 @@ impl WithModel for Anatomy {
     )>;
     fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
         let shapes = sprig_prune::tensor_shapes(&model);
-        let masks = dense_masks(&model, &shapes)?;
+        let masks = dense_masks(&model, &shapes, None)?;
         Ok((model.inference_graph(), shapes, masks))
     }
 }

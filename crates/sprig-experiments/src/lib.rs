@@ -11,6 +11,6 @@ pub mod runner;
 pub mod suite;
 pub mod ticket;
 
-pub use config::{Dataset, Experiment, ImageFolder, ImpSchedule, Method, Pruning};
+pub use config::{DataFolder, Dataset, Experiment, ImpSchedule, Method, Pruning};
 pub use runner::Runner;
 pub use suite::Mode;

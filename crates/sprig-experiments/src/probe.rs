@@ -100,7 +100,7 @@ impl Job for PlanJob<'_> {
         let clock = RealClock::new();
         let shapes = tensor_shapes(&model);
         let theta0 = initial_weights(&shapes, e.model.initialization(), e.seed)?;
-        let masks = dense_masks(&model, &shapes)?;
+        let masks = dense_masks(&model, &shapes, e.rules.as_ref())?;
         let mut trainee =
             ClassifierTrainee::new(model, &theta0, train, validation, device, e.train)?;
         let policy = budgeted_policy(e).context("a budgeted method")?;

@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use burn::tensor::{Device, Int, Tensor};
 use sprig_backend::Backend;
 use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
-use sprig_data::audio::{AudioData, AudioOptions, FeatureNorm, load_fsdd};
-use sprig_data::text::{TextData, TextOptions, TrecLabels, load_mr, load_trec};
+use sprig_data::audio::{AudioData, AudioOptions, FeatureNorm, load_fsdd, load_wav_folders};
+use sprig_data::text::{TextData, TextOptions, TrecLabels, load_class_csv, load_mr, load_trec};
 use sprig_data::{
     LoadOptions, Normalization, VisionData, load_cifar10, load_image_folder, load_mnist,
 };
@@ -27,7 +27,7 @@ use sprig_prune::engine::{
     StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted_observed, run_imp,
     train_once_observed,
 };
-use sprig_prune::tensor_shapes;
+use sprig_prune::{PruneRules, tensor_shapes};
 use sprig_report::RunResult;
 
 use crate::checkpoint::{self, Checkpointing};
@@ -304,15 +304,27 @@ impl Runner {
             .audio
             .clone()
             .with_context(|| format!("{} needs split and feature settings", e.dataset))?;
-        let key = (e.dataset, e.seed, serde_json::to_string(&settings)?);
+        let folder = e.folder.as_ref().filter(|_| e.dataset.is_own());
+        let key = (
+            e.dataset,
+            e.seed,
+            serde_json::to_string(&(&settings, folder))?,
+        );
         if !self.loaded_audio.contains_key(&key) {
-            let dir = self.data_dir.join(e.dataset.name());
-            let options = AudioOptions {
+            let dir = match folder {
+                Some(folder) => folder.dir.clone(),
+                None => self.data_dir.join(e.dataset.name()),
+            };
+            let mut options = AudioOptions {
                 cache_dir: Some(self.runs_root.with_file_name("sprig-cache")),
                 ..AudioOptions::new(e.seed, settings.features.clone())
             };
+            if let Some(folder) = folder {
+                options.validation_fraction = folder.split.validation_fraction;
+            }
             let data = match e.dataset {
                 Dataset::Fsdd => load_fsdd(&dir, &settings.split, &options),
+                Dataset::AudioFolders => load_wav_folders(&own_folder(e)?.dir, &options),
                 other => bail!("{other} is not an audio data set"),
             }
             .with_context(|| format!("loading {} from {}", e.dataset, dir.display()))?;
@@ -328,10 +340,7 @@ impl Runner {
     /// The image folder of `e` with its seed's validation split, and the normalisation
     /// fitted on its training split, loaded once.
     fn load_images(&mut self, e: &Experiment) -> Result<&(VisionData, Normalization)> {
-        let folder = e
-            .images
-            .clone()
-            .context("an image-folder experiment needs its folder (--images DIR)")?;
+        let folder = own_folder(e)?;
         let key = (e.seed, serde_json::to_string(&folder)?);
         if !self.loaded_images.contains_key(&key) {
             let data = load_image_folder(&folder.dir, &folder.split, &LoadOptions::lth(e.seed))
@@ -349,16 +358,24 @@ impl Runner {
             .text
             .clone()
             .with_context(|| format!("{} needs tokenisation settings", e.dataset))?;
-        let key = (e.dataset, e.seed, serde_json::to_string(&vocab)?);
+        let folder = e.folder.as_ref().filter(|_| e.dataset.is_own());
+        let key = (e.dataset, e.seed, serde_json::to_string(&(&vocab, folder))?);
         if !self.loaded_text.contains_key(&key) {
-            let dir = self.data_dir.join(e.dataset.name());
-            let options = TextOptions {
+            let dir = match folder {
+                Some(folder) => folder.dir.clone(),
+                None => self.data_dir.join(e.dataset.name()),
+            };
+            let mut options = TextOptions {
                 vocab,
                 ..TextOptions::new(e.seed, 1)
             };
+            if let Some(folder) = folder {
+                options.validation_fraction = folder.split.validation_fraction;
+            }
             let data = match e.dataset {
                 Dataset::Trec => load_trec(&dir, TrecLabels::Coarse, &options),
                 Dataset::Mr => load_mr(&dir, &options),
+                Dataset::TextCsv => load_class_csv(&own_folder(e)?.dir, &options),
                 other => bail!("{other} is not a text data set"),
             }
             .with_context(|| format!("loading {} from {}", e.dataset, dir.display()))?;
@@ -588,7 +605,7 @@ impl Run<'_, '_> {
         let e = self.experiment;
         let shapes = tensor_shapes(&model);
         let theta0 = initial_weights(&shapes, e.model.initialization(), e.seed)?;
-        let dense = dense_masks(&model, &shapes)?;
+        let dense = dense_masks(&model, &shapes, e.rules.as_ref())?;
         let (start, masks) = match (&self.ticket, e.method) {
             (Some(ticket), Method::RandomPrune) => {
                 let random = random_like(ticket, e.seed ^ RANDOM_MASK_STREAM)?;
@@ -688,7 +705,7 @@ impl Run<'_, '_> {
                     iterations: schedule.iterations,
                     eval_every: e.eval_every,
                     scope: pruning.scope,
-                    rates: pruning.rates.clone(),
+                    rates: e.pruning_rates()?,
                 };
                 let outcome = run_imp(trainee, masks, &self.clock, &config)?;
                 Ok(Finished {
@@ -749,7 +766,7 @@ pub(crate) fn budgeted_config(e: &Experiment, policy: BuiltinPolicy) -> Result<B
         eval_every: e.eval_every,
         policy,
         scope: pruning.scope,
-        rates: pruning.rates.clone(),
+        rates: e.pruning_rates()?,
         rewind_iteration: e.rewind_iteration.unwrap_or(0),
         ..BudgetedConfig::new(budget, e.target_sparsity)
     })
@@ -766,13 +783,17 @@ pub(crate) fn budgeted_policy(e: &Experiment) -> Option<BuiltinPolicy> {
 }
 
 /// All-kept masks for the model's prunable tensors, with their layer kinds (found by
-/// visiting the model when it lists none).
+/// visiting the model under `rules` when there are some, or when the model lists none).
 pub(crate) fn dense_masks<M: Classifier>(
     model: &M,
     shapes: &[(String, Vec<usize>)],
+    rules: Option<&PruneRules>,
 ) -> Result<MaskSet> {
+    if let Some(rules) = rules {
+        return Ok(sprig_prune::discover(model, rules)?.masks);
+    }
     if model.prunable().is_empty() {
-        return Ok(sprig_prune::discover(model, &sprig_prune::PruneRules::default())?.masks);
+        return Ok(sprig_prune::discover(model, &PruneRules::default())?.masks);
     }
     let mut masks = MaskSet::new();
     for tensor in model.prunable() {
@@ -783,6 +804,21 @@ pub(crate) fn dense_masks<M: Classifier>(
         masks.insert_dense(&tensor.path, tensor.kind, shape)?;
     }
     Ok(masks)
+}
+
+/// The folder of an experiment on a user's own data set.
+fn own_folder(e: &Experiment) -> Result<&crate::DataFolder> {
+    let flag = match e.dataset {
+        Dataset::TextCsv => "--text-csv",
+        Dataset::AudioFolders => "--audio",
+        _ => "--images",
+    };
+    e.folder.as_ref().with_context(|| {
+        format!(
+            "data set {} is your own: give its folder ({flag} DIR)",
+            e.dataset
+        )
+    })
 }
 
 /// Sparsity of the embedding tables alone, if the model has any.

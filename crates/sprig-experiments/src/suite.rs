@@ -382,7 +382,8 @@ pub fn single(
         }),
         pruning: (prunes && modality == Modality::Text).then(text_pruning),
         rewind_iteration: None,
-        images: None,
+        folder: None,
+        rules: None,
     })
 }
 
@@ -393,6 +394,8 @@ pub fn single(
 pub fn text_settings(dataset: Dataset) -> VocabConfig {
     let length = match dataset {
         Dataset::Mr => 44,
+        // A user's texts: room for a few sentences.
+        Dataset::TextCsv => 64,
         _ => 24,
     };
     VocabConfig {
@@ -448,7 +451,8 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             audio: None,
             pruning: None,
             rewind_iteration: None,
-            images: None,
+            folder: None,
+            rules: None,
         };
         for &budget in &s.budgets {
             runs.push(Experiment {

@@ -33,6 +33,14 @@ pub enum PruneError {
     /// Reading or batching data failed.
     #[error(transparent)]
     Data(#[from] sprig_data::DataError),
+    /// A user's Burn dataset could not give an item, or its batcher a whole batch.
+    #[error("item {index} of the dataset: {message}")]
+    Dataset {
+        /// The item asked for (the batch's first, when the batch is wrong).
+        index: usize,
+        /// What went wrong.
+        message: String,
+    },
     /// The training step failed.
     #[error("training failed: {0}")]
     Training(String),

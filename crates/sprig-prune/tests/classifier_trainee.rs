@@ -201,3 +201,124 @@ fn bad_configurations_are_refused() {
         "{error}"
     );
 }
+
+/// The same task as a user's Burn `Dataset` of items with their own `Batcher`.
+mod burn_dataset {
+    use burn::data::dataloader::batcher::Batcher;
+    use burn::data::dataset::InMemDataset;
+    use burn::tensor::{Device, Int, Tensor, TensorData};
+    use sprig_prune::classifier::{DatasetBatches, LabelledData};
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    struct Item {
+        pixels: Vec<u8>,
+        label: u8,
+    }
+
+    struct Batch {
+        images: Tensor<4>,
+        targets: Tensor<1, Int>,
+    }
+
+    /// Pixels to [0, 1]; `drop_last` makes a broken batcher that loses an item.
+    struct ItemBatcher {
+        drop_last: bool,
+    }
+
+    impl Batcher<Item, Batch> for ItemBatcher {
+        fn batch(&self, mut items: Vec<Item>, device: &Device) -> Batch {
+            if self.drop_last {
+                items.pop();
+            }
+            let n = items.len();
+            let pixels: Vec<f32> = items
+                .iter()
+                .flat_map(|i| i.pixels.iter().map(|&p| f32::from(p) / 255.0))
+                .collect();
+            let labels: Vec<i64> = items.iter().map(|i| i64::from(i.label)).collect();
+            Batch {
+                images: Tensor::from_data(TensorData::new(pixels, [n, 1, 4, 4]), device),
+                targets: Tensor::from_data(TensorData::new(labels, [n]), device),
+            }
+        }
+    }
+
+    fn dataset(n: usize, salt: u32) -> InMemDataset<Item> {
+        let set = images(n, salt);
+        InMemDataset::new(
+            (0..n)
+                .map(|i| Item {
+                    pixels: set.image(i).unwrap().to_vec(),
+                    label: set.label(i).unwrap() as u8,
+                })
+                .collect(),
+        )
+    }
+
+    fn split(batch: Batch) -> (Tensor<4>, Tensor<1, Int>) {
+        (batch.images, batch.targets)
+    }
+
+    #[test]
+    fn batches_come_in_the_order_asked_and_bad_ones_are_errors() {
+        let device = Backend::default_compiled().device().unwrap();
+        let good = ItemBatcher { drop_last: false };
+        let mut data = DatasetBatches::new(dataset(10, 1), good, split);
+        assert_eq!(data.len(), 10);
+        let (images, labels) = data.batch(&[3, 0, 5], &device).unwrap();
+        assert_eq!(images.dims(), [3, 1, 4, 4]);
+        let labels: Vec<i64> = labels.into_data().convert::<i64>().try_to_vec().unwrap();
+        assert_eq!(labels, [1, 0, 1]);
+
+        let err = data.batch(&[2, 10], &device).unwrap_err();
+        assert!(
+            matches!(err, PruneError::Dataset { index: 10, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("10 items"), "{err}");
+
+        let broken = ItemBatcher { drop_last: true };
+        let mut data = DatasetBatches::new(dataset(10, 1), broken, split);
+        let err = data.batch(&[1, 2, 3], &device).unwrap_err();
+        assert!(
+            err.to_string().contains("2 labels for a batch of 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_trainer_learns_from_a_burn_dataset() {
+        let device = Backend::default_compiled().train_device().unwrap();
+        let model = Lenet300100::new(16, 2, &device);
+        let theta0 =
+            initial_weights(&tensor_shapes(&model), Initialization::GlorotNormal, 3).unwrap();
+        let found = sprig_prune::discover(&model, &sprig_prune::PruneRules::default()).unwrap();
+        let batches = |n, salt| {
+            DatasetBatches::new(dataset(n, salt), ItemBatcher { drop_last: false }, split)
+        };
+        let mut trainee = ClassifierTrainee::new(
+            model,
+            &theta0,
+            batches(200, 1),
+            batches(64, 2),
+            &device,
+            config(),
+        )
+        .unwrap();
+        let settings = TrainOnce {
+            eval_every: 20,
+            ..TrainOnce::new(TrainingLength::Iterations(100))
+        };
+        let outcome = train_once(&mut trainee, &found.masks, &FakeClock::new(), &settings).unwrap();
+        assert_eq!(outcome.iterations, 100);
+        assert!(
+            outcome.validation.accuracy >= 0.95,
+            "{:?}",
+            outcome.validation
+        );
+        let test = trainee.evaluate(&mut batches(64, 3)).unwrap();
+        assert!(test.accuracy >= 0.95, "{test:?}");
+    }
+}

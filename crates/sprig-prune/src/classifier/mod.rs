@@ -2,10 +2,12 @@
 //! [`Classifier`](sprig_models::Classifier) model, labelled data, Adam and a learning-rate
 //! schedule, trained under masks.
 
+mod burn_data;
 mod data;
 mod schedule;
 mod trainee;
 
+pub use burn_data::DatasetBatches;
 pub use data::{
     Batches, FeatureBatches, ImageBatches, LabelledData, NormalizedSplit, TokenBatches,
 };

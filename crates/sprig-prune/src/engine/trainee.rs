@@ -9,12 +9,14 @@ use sprig_mask::{MaskSet, Snapshot};
 
 use crate::PruneError;
 
-/// Loss and accuracy of a model on a split.
+/// Loss and score of a model on a split. Model selection keeps the training state with
+/// the highest `accuracy`; a task that is not classification reports its own score there
+/// (e.g. R² for a reconstruction, as `examples/custom_step.rs` does).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Mean cross-entropy (or the task's loss).
     pub loss: f64,
-    /// Fraction of correct predictions, in [0, 1].
+    /// Fraction of correct predictions, in [0, 1] (or the task's score: higher is better).
     pub accuracy: f64,
 }
 

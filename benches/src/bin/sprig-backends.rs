@@ -1,0 +1,323 @@
+//! Writes `docs/results/backends.{md,json}`: per model and compiled backend, the median
+//! time of one training iteration (criterion, on the `train_step` fixtures of this crate),
+//! with masks and without (the masking overhead), the share of it spent assembling the
+//! batch (data loading), PyTorch's time for the same iteration when the yardstick ran
+//! (`--pytorch FILE`, written by `benches/pytorch/train_step.py`), and, for LeNet-300-100
+//! on MNIST, the plan each backend gets in the same budget (profiled on the real data).
+//!
+//! Run by `cargo xtask bench [--vs-pytorch]`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use criterion::{Criterion, SamplingMode};
+use serde::{Deserialize, Serialize};
+use sprig_backend::{Backend, compiled_backends};
+use sprig_benches::{Masking, STEP_MODELS, step_fixture};
+use sprig_experiments::{Dataset, Method, Runner, machine, suite};
+use sprig_models::Architecture;
+
+sprig_backend::global_allocator!();
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Where `backends.md` and `backends.json` go.
+    #[arg(long, default_value = "docs/results")]
+    results: PathBuf,
+    /// The PyTorch yardstick's JSON output (`benches/pytorch/train_step.py`).
+    #[arg(long)]
+    pytorch: Option<PathBuf>,
+    /// Where the data sets are (for the planned rounds on MNIST).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The budget the planned rounds are for, seconds.
+    #[arg(long, default_value_t = 60.0)]
+    budget: f64,
+    /// Short measurements (a smoke run).
+    #[arg(long)]
+    quick: bool,
+    /// Criterion runs per figure (the figure is their median).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// The command that produced the table, for its provenance line.
+    #[arg(long, default_value = "sprig-backends")]
+    command_line: String,
+    /// The commit it was produced at.
+    #[arg(long, default_value = "unknown")]
+    commit: String,
+}
+
+/// One model on one backend.
+#[derive(Debug, Serialize, Deserialize)]
+struct Row {
+    model: String,
+    backend: String,
+    batch_size: usize,
+    /// One training iteration with masks (gradients masked, masks re-applied), ms.
+    median_iter_ms: f64,
+    /// The same iteration without masks, ms.
+    unmasked_median_iter_ms: f64,
+    /// `(masked − unmasked) / masked`.
+    mask_overhead_fraction: f64,
+    /// Assembling one batch on the device, ms (part of every iteration).
+    batch_ms: f64,
+    /// `1 − batch / masked iteration`: the share of an iteration in the model's forward,
+    /// backward and optimizer step.
+    backend_fraction: f64,
+    /// PyTorch's median for the same iteration, ms (`None`: not measured).
+    pytorch_median_iter_ms: Option<f64>,
+    /// `median_iter_ms / pytorch_median_iter_ms`.
+    ratio_to_pytorch: Option<f64>,
+    /// LeNet-300-100 on MNIST: prunes the first plan of the budget holds.
+    planned_prunes: Option<u32>,
+    /// LeNet-300-100 on MNIST: iterations over all the trainings of that plan.
+    planned_iterations: Option<u64>,
+}
+
+/// What the PyTorch script prints.
+#[derive(Debug, Deserialize)]
+struct PyTorch {
+    torch: String,
+    threads: usize,
+    models: std::collections::BTreeMap<String, PyTorchModel>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PyTorchModel {
+    median_iter_ms: f64,
+}
+
+fn main() -> Result<()> {
+    sprig_backend::flush_denormals_to_zero();
+    let args = Args::parse();
+    let root = std::env::current_dir().context("the working folder")?;
+    let home = sprig_experiments::edge::criterion_home(&root);
+    let pytorch: Option<PyTorch> = args
+        .pytorch
+        .as_ref()
+        .map(|path| -> Result<PyTorch> {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the PyTorch timings {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not the yardstick's output", path.display()))
+        })
+        .transpose()?;
+    let mut rows = Vec::new();
+    for &backend in compiled_backends() {
+        for model in STEP_MODELS {
+            // burn-ndarray's convolution backward pass takes seconds per step
+            // (BURN-NOTES.md): its text and audio convolutions are not timed.
+            let ndarray_conv = backend == Backend::NdArray && model != Architecture::Lenet300100;
+            if ndarray_conv && model != Architecture::Conv2 {
+                continue;
+            }
+            eprintln!("timing {model} on {backend}");
+            let slow = ndarray_conv;
+            let mut c = criterion(args.quick, slow);
+            let mut masked = Vec::new();
+            let mut unmasked = Vec::new();
+            let mut batch = Vec::new();
+            let mut batch_size = 0;
+            // Runs alternate, so a slow spell of the machine hits both variants alike.
+            for run in 0..args.runs.max(1) {
+                for (masking, times) in [
+                    (Masking::Masked, &mut masked),
+                    (Masking::None, &mut unmasked),
+                ] {
+                    let mut fixture = step_fixture(model, backend, masking)?;
+                    batch_size = fixture.batch_size;
+                    let id = format!("{}-{backend}-{masking:?}-{run}", model.name()).to_lowercase();
+                    times.push(time(&mut c, &home, &id, || {
+                        fixture.trainee.step().map(|_| ())
+                    })?);
+                    if masking == Masking::Masked {
+                        let id = format!("{}-{backend}-batch-{run}", model.name());
+                        batch.push(time(&mut c, &home, &id, &mut fixture.next_batch)?);
+                    }
+                }
+            }
+            let (masked, unmasked, batch) = (median(&masked), median(&unmasked), median(&batch));
+            let pytorch_ms = pytorch
+                .as_ref()
+                .and_then(|p| p.models.get(model.name()))
+                .map(|m| m.median_iter_ms);
+            rows.push(Row {
+                model: model.name().into(),
+                backend: backend.to_string(),
+                batch_size,
+                median_iter_ms: masked,
+                unmasked_median_iter_ms: unmasked,
+                mask_overhead_fraction: (masked - unmasked) / masked,
+                batch_ms: batch,
+                backend_fraction: 1.0 - batch / masked,
+                pytorch_median_iter_ms: pytorch_ms,
+                ratio_to_pytorch: pytorch_ms.map(|p| masked / p),
+                planned_prunes: None,
+                planned_iterations: None,
+            });
+        }
+    }
+    plan_rounds(&args, &mut rows)?;
+    write(&args, &rows, pytorch.as_ref())
+}
+
+/// The first plan of a budgeted LeNet-300-100 run on MNIST (90 %) on every backend:
+/// profiled on the real data, as `sprig plan` does.
+fn plan_rounds(args: &Args, rows: &mut [Row]) -> Result<()> {
+    let data_dir = sprig_data::data_dir(args.data_dir.clone());
+    let runs = std::env::temp_dir().join("sprig-backends-plans");
+    let mut runner = Runner::new(data_dir, runs);
+    for row in rows
+        .iter_mut()
+        .filter(|r| r.model == Architecture::Lenet300100.name())
+    {
+        let experiment = suite::single(
+            Dataset::Mnist,
+            Architecture::Lenet300100,
+            Method::Budgeted,
+            0,
+            &row.backend,
+            args.budget,
+            0.9,
+        )?;
+        eprintln!("planning {} s on {}", args.budget, row.backend);
+        let (record, _) = runner
+            .plan(&experiment)
+            .with_context(|| format!("planning LeNet-300-100 on MNIST with {}", row.backend))?;
+        row.planned_prunes = Some(record.plan.rounds);
+        row.planned_iterations = Some(record.plan.trainings.iter().sum());
+    }
+    Ok(())
+}
+
+fn criterion(quick: bool, slow: bool) -> Criterion {
+    let (warm, measure, samples) = match (quick, slow) {
+        (true, _) => (Duration::from_millis(300), Duration::from_secs(1), 10),
+        (false, true) => (Duration::from_secs(1), Duration::from_secs(20), 10),
+        (false, false) => (Duration::from_secs(1), Duration::from_secs(4), 30),
+    };
+    Criterion::default()
+        .without_plots()
+        .warm_up_time(warm)
+        .measurement_time(measure)
+        .sample_size(samples)
+}
+
+/// Median of one criterion run of `f`, milliseconds.
+fn time(
+    c: &mut Criterion,
+    home: &Path,
+    id: &str,
+    mut f: impl FnMut() -> Result<(), sprig_prune::PruneError>,
+) -> Result<f64> {
+    let mut failure = None;
+    let mut group = c.benchmark_group("backends");
+    // The same number of iterations in every sample: a 150 ms step stays inside the
+    // measurement time instead of criterion's growing linear schedule.
+    group.sampling_mode(SamplingMode::Flat);
+    group.bench_function(id, |b| {
+        b.iter(|| {
+            if let Err(e) = f() {
+                failure.get_or_insert(e);
+            }
+        })
+    });
+    group.finish();
+    if let Some(e) = failure {
+        return Err(e).with_context(|| format!("benchmark {id}"));
+    }
+    let path = home.join("backends").join(id).join("new/estimates.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading criterion's estimates {}", path.display()))?;
+    let estimates: serde_json::Value = serde_json::from_str(&text)?;
+    let ns = estimates["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("{} has no median", path.display()))?;
+    Ok(ns / 1e6)
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
+    std::fs::create_dir_all(&args.results)
+        .with_context(|| format!("creating {}", args.results.display()))?;
+    let json = args.results.join("backends.json");
+    std::fs::write(&json, serde_json::to_string_pretty(rows)? + "\n")
+        .with_context(|| format!("writing {}", json.display()))?;
+    let threads = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut md = format!(
+        "# Backends: time per training iteration\n\nGenerated by `{}` at commit `{}` on {}, \
+         {}; every Sprig process with mimalloc as its allocator and {threads} threads.\n\n",
+        args.command_line,
+        args.commit,
+        machine::describe(),
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
+    );
+    md.push_str(&match pytorch {
+        Some(p) => format!(
+            "PyTorch {} yardstick: `benches/pytorch/train_step.py`, {} threads, the same \
+             models, batch sizes and Adam settings.\n\n",
+            p.torch, p.threads
+        ),
+        None => "PyTorch was not measured (run `cargo xtask bench --vs-pytorch` where it is \
+                 installed).\n\n"
+            .to_string(),
+    });
+    md.push_str(
+        "| model | backend | batch | ms / iteration (masked) | unmasked | masking overhead | \
+         batch assembly | in the backend | PyTorch ms | ratio to PyTorch | planned prunes in \
+         the budget | planned iterations |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let opt =
+        |v: Option<f64>, digits: usize| v.map_or("–".to_string(), |v| format!("{v:.digits$}"));
+    for r in rows {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.3} | {:.3} | {:.1} % | {:.3} ms | {:.1} % | {} | {} | {} | {} |\n",
+            r.model,
+            r.backend,
+            r.batch_size,
+            r.median_iter_ms,
+            r.unmasked_median_iter_ms,
+            100.0 * r.mask_overhead_fraction,
+            r.batch_ms,
+            100.0 * r.backend_fraction,
+            opt(r.pytorch_median_iter_ms, 3),
+            opt(r.ratio_to_pytorch, 2),
+            r.planned_prunes.map_or("–".into(), |p| p.to_string()),
+            r.planned_iterations.map_or("–".into(), |p| p.to_string()),
+        ));
+    }
+    md.push_str(&format!(
+        "\nEach time is the median of {} criterion runs' medians (runs alternate masked and \
+         unmasked). An iteration: batch assembly from host buffers, forward, cross-entropy, \
+         backward, gradients masked, Adam step, masks re-applied, loss read back (which waits \
+         for the device). `unmasked`: the same step with no masks; the masking overhead is \
+         their difference over the masked time. `batch assembly`: building one batch on the \
+         device alone; `in the backend`: the rest of the iteration. Examples are drawn, not \
+         read: a step's time depends on shapes, not values. Planned prunes and iterations: \
+         the first plan of a budgeted LeNet-300-100 run on MNIST at 90 % sparsity in {} s, \
+         after profiling on the real data (as `sprig plan`). burn-ndarray's convolution \
+         backward pass takes seconds per step, so it is timed on Conv-2 only, with few \
+         samples.\n",
+        args.runs, args.budget
+    ));
+    let path = args.results.join("backends.md");
+    std::fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {} and {}", path.display(), json.display());
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! `cargo xtask bench`: times a training iteration of every zoo model on every compiled
+//! backend (and in PyTorch with `--vs-pytorch`) and writes `docs/results/backends.*`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, libtorch};
+
+/// Arguments of `cargo xtask bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Also time the same iterations in PyTorch (`benches/pytorch/train_step.py`), with
+    /// the interpreter in `$SPRIG_PYTHON`, else `target/pytorch-venv/bin/python`, else
+    /// `python3`.
+    #[arg(long)]
+    vs_pytorch: bool,
+    /// Short measurements: a smoke run, not a table to keep.
+    #[arg(long)]
+    quick: bool,
+    /// Data folder (default: $SPRIG_DATA, then ./data), for the planned rounds on MNIST.
+    #[arg(long)]
+    data_dir: Option<String>,
+}
+
+/// Builds and runs `sprig-backends`.
+pub fn run(args: &BenchArgs) -> Result<()> {
+    // The test build has the tests' feature set: nothing of Burn is compiled again.
+    cargo::build()?;
+    let root = libtorch::workspace_root();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut command_line = "cargo xtask bench".to_string();
+    let pytorch = if args.vs_pytorch {
+        command_line.push_str(" --vs-pytorch");
+        Some(pytorch_timings(&root, threads, args.quick)?)
+    } else {
+        None
+    };
+    if args.quick {
+        command_line.push_str(" --quick");
+    }
+    let binary = root.join("target/debug/sprig-backends");
+    let mut cmd = Command::new(&binary);
+    cmd.current_dir(&root).args([
+        "--command-line",
+        &command_line,
+        "--commit",
+        &cargo::commit(&root),
+    ]);
+    if let Some(path) = &pytorch {
+        cmd.arg("--pytorch").arg(path);
+    }
+    if args.quick {
+        cmd.args(["--quick", "--runs", "1", "--results"])
+            .arg(root.join("target/backends-quick"));
+    }
+    if let Some(dir) = &args.data_dir {
+        cmd.args(["--data-dir", dir]);
+    }
+    if let Some(dir) = libtorch::find()? {
+        for (key, value) in libtorch::env(&dir) {
+            cmd.env(key, value);
+        }
+    }
+    cmd.env("CRITERION_HOME", root.join("target/criterion"));
+    cargo::run(cmd)
+}
+
+/// Runs the PyTorch yardstick with `threads` threads and returns the file of its output.
+fn pytorch_timings(root: &std::path::Path, threads: usize, quick: bool) -> Result<PathBuf> {
+    let python = std::env::var_os("SPRIG_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let venv = root.join("target/pytorch-venv/bin/python");
+            venv.exists().then_some(venv)
+        })
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let script = root.join("benches/pytorch/train_step.py");
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script).args(["--threads", &threads.to_string()]);
+    if quick {
+        cmd.args(["--scale", "0.1"]);
+    }
+    eprintln!("xtask: timing PyTorch with {}", python.display());
+    let output = cmd
+        .output()
+        .with_context(|| format!("could not start {}", python.display()))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if stderr.contains("No module named 'torch'") {
+            bail!(
+                "{} cannot import torch: install PyTorch 2.9.0 for it (e.g. `python3 -m venv \
+                 target/pytorch-venv && target/pytorch-venv/bin/pip install torch==2.9.0`, \
+                 6.8 GB) or point $SPRIG_PYTHON at an interpreter that has it",
+                python.display()
+            );
+        }
+        bail!("{} failed: {stderr}", script.display());
+    }
+    let path = root.join("target/pytorch-train-step.json");
+    std::fs::write(&path, &output.stdout).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
