@@ -22,10 +22,9 @@ use crate::params::tensor_shapes;
 #[derive(Debug, Clone)]
 struct MaskTensors {
     shape: Vec<usize>,
-    /// On the module's device (with autodiff when training), for the weights.
-    weights: Tensor<1>,
-    /// On the same device without autodiff, for the gradients, which live there.
-    grads: Tensor<1>,
+    /// On the module's device without autodiff: gradients live there, and weights are
+    /// masked there (outside the graph).
+    keep: Tensor<1>,
 }
 
 /// The masks of a round on a device, keyed by parameter path.
@@ -57,8 +56,7 @@ impl DeviceMasks {
                 let data = TensorData::new(keep, [mask.len()]);
                 let tensors = MaskTensors {
                     shape: mask.shape().to_vec(),
-                    weights: Tensor::from_data(data.clone(), device),
-                    grads: Tensor::from_data(data, &plain),
+                    keep: Tensor::from_data(data, &plain),
                 };
                 (path.to_string(), tensors)
             })
@@ -82,8 +80,13 @@ impl DeviceMasks {
                 };
                 param.map(|tensor| {
                     let require_grad = tensor.is_require_grad();
-                    let keep = mask.weights.clone().reshape(shape_of::<D>(&mask.shape));
-                    (tensor * keep).detach().set_require_grad(require_grad)
+                    let autodiff = tensor.is_autodiff();
+                    // The product is taken outside autodiff: no graph node to record and
+                    // drop, and the backend may reuse the weight's buffer in place.
+                    let keep = mask.keep.clone().reshape(shape_of::<D>(&mask.shape));
+                    let masked = tensor.without_autodiff() * keep;
+                    let masked = if autodiff { masked.autodiff() } else { masked };
+                    masked.set_require_grad(require_grad)
                 })
             }
         }
@@ -100,7 +103,7 @@ impl DeviceMasks {
                     return;
                 };
                 if let Some(grad) = self.1.remove::<D>(param.id) {
-                    let keep = mask.grads.clone().reshape(shape_of::<D>(&mask.shape));
+                    let keep = mask.keep.clone().reshape(shape_of::<D>(&mask.shape));
                     self.1.register(param.id, grad * keep);
                 }
             }
