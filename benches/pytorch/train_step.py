@@ -80,11 +80,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--models", nargs="*", default=list(MODELS))
+    parser.add_argument("--allocator", default="glibc malloc",
+                        help="what the process was started with (recorded, e.g. via LD_PRELOAD)")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiplies the iteration counts (0.2 for a quick look)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    result = {"torch": torch.__version__, "threads": torch.get_num_threads(), "models": {}}
+    result = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+              "allocator": args.allocator, "models": {}}
     for name in args.models:
         # About 10 s per model: LeNet steps take ~1.5 ms, Conv-2 steps ~150 ms.
         warmup, iterations = (200, 3000) if name == "lenet-300-100" else (5, 60)

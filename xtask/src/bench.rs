@@ -82,6 +82,24 @@ fn pytorch_timings(root: &std::path::Path, threads: usize, quick: bool) -> Resul
     if quick {
         cmd.args(["--scale", "0.1"]);
     }
+    // The same allocator as every Sprig binary: glibc's malloc makes small models up to
+    // 3× slower (BURN-NOTES.md), in PyTorch too.
+    let mimalloc = std::env::var_os("SPRIG_MIMALLOC_SO")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let debian = PathBuf::from("/usr/lib/x86_64-linux-gnu/libmimalloc.so.2");
+            debian.exists().then_some(debian)
+        });
+    match &mimalloc {
+        Some(so) => {
+            cmd.env("LD_PRELOAD", so)
+                .args(["--allocator", "mimalloc (LD_PRELOAD)"]);
+        }
+        None => eprintln!(
+            "xtask: no libmimalloc.so found (apt install libmimalloc2.0, or set \
+             SPRIG_MIMALLOC_SO): PyTorch runs with glibc's malloc, Sprig with mimalloc"
+        ),
+    }
     eprintln!("xtask: timing PyTorch with {}", python.display());
     let output = cmd
         .output()

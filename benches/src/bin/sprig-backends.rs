@@ -36,6 +36,9 @@ struct Args {
     /// The budget the planned rounds are for, seconds.
     #[arg(long, default_value_t = 60.0)]
     budget: f64,
+    /// Only the rows whose `MODEL-BACKEND` label contains this text.
+    #[arg(long)]
+    only: Option<String>,
     /// Short measurements (a smoke run).
     #[arg(long)]
     quick: bool,
@@ -58,10 +61,10 @@ struct Row {
     batch_size: usize,
     /// One training iteration with masks (gradients masked, masks re-applied), ms.
     median_iter_ms: f64,
-    /// The same iteration without masks, ms.
-    unmasked_median_iter_ms: f64,
+    /// The same iteration without masks, ms (`None`: not timed).
+    unmasked_median_iter_ms: Option<f64>,
     /// `(masked − unmasked) / masked`.
-    mask_overhead_fraction: f64,
+    mask_overhead_fraction: Option<f64>,
     /// Assembling one batch on the device, ms (part of every iteration).
     batch_ms: f64,
     /// `1 − batch / masked iteration`: the share of an iteration in the model's forward,
@@ -82,6 +85,8 @@ struct Row {
 struct PyTorch {
     torch: String,
     threads: usize,
+    #[serde(default)]
+    allocator: Option<String>,
     models: std::collections::BTreeMap<String, PyTorchModel>,
 }
 
@@ -114,32 +119,51 @@ fn main() -> Result<()> {
             if ndarray_conv && model != Architecture::Conv2 {
                 continue;
             }
+            let label = format!("{}-{backend}", model.name());
+            if args
+                .only
+                .as_ref()
+                .is_some_and(|only| !label.contains(only.as_str()))
+            {
+                continue;
+            }
             eprintln!("timing {model} on {backend}");
+            // Tens of seconds per step: a few timed steps, with masks only.
             let slow = ndarray_conv;
-            let mut c = criterion(args.quick, slow);
+            let mut c = criterion(args.quick);
+            let (runs, variants): (usize, &[Masking]) = if slow {
+                (1, &[Masking::Masked])
+            } else {
+                (args.runs.max(1), &[Masking::Masked, Masking::None])
+            };
             let mut masked = Vec::new();
             let mut unmasked = Vec::new();
             let mut batch = Vec::new();
             let mut batch_size = 0;
             // Runs alternate, so a slow spell of the machine hits both variants alike.
-            for run in 0..args.runs.max(1) {
-                for (masking, times) in [
-                    (Masking::Masked, &mut masked),
-                    (Masking::None, &mut unmasked),
-                ] {
+            for run in 0..runs {
+                for &masking in variants {
                     let mut fixture = step_fixture(model, backend, masking)?;
                     batch_size = fixture.batch_size;
-                    let id = format!("{}-{backend}-{masking:?}-{run}", model.name()).to_lowercase();
-                    times.push(time(&mut c, &home, &id, || {
-                        fixture.trainee.step().map(|_| ())
-                    })?);
+                    let id = format!("{label}-{masking:?}-{run}").to_lowercase();
+                    let mut step = || fixture.trainee.step().map(|_| ());
+                    let ms = if slow {
+                        time_few(&mut step, 2)?
+                    } else {
+                        time(&mut c, &home, &id, &mut step)?
+                    };
+                    match masking {
+                        Masking::Masked => masked.push(ms),
+                        Masking::None => unmasked.push(ms),
+                    }
                     if masking == Masking::Masked {
                         let id = format!("{}-{backend}-batch-{run}", model.name());
                         batch.push(time(&mut c, &home, &id, &mut fixture.next_batch)?);
                     }
                 }
             }
-            let (masked, unmasked, batch) = (median(&masked), median(&unmasked), median(&batch));
+            let (masked, batch) = (median(&masked), median(&batch));
+            let unmasked = (!unmasked.is_empty()).then(|| median(&unmasked));
             let pytorch_ms = pytorch
                 .as_ref()
                 .and_then(|p| p.models.get(model.name()))
@@ -150,7 +174,7 @@ fn main() -> Result<()> {
                 batch_size,
                 median_iter_ms: masked,
                 unmasked_median_iter_ms: unmasked,
-                mask_overhead_fraction: (masked - unmasked) / masked,
+                mask_overhead_fraction: unmasked.map(|u| (masked - u) / masked),
                 batch_ms: batch,
                 backend_fraction: 1.0 - batch / masked,
                 pytorch_median_iter_ms: pytorch_ms,
@@ -193,17 +217,30 @@ fn plan_rounds(args: &Args, rows: &mut [Row]) -> Result<()> {
     Ok(())
 }
 
-fn criterion(quick: bool, slow: bool) -> Criterion {
-    let (warm, measure, samples) = match (quick, slow) {
-        (true, _) => (Duration::from_millis(300), Duration::from_secs(1), 10),
-        (false, true) => (Duration::from_secs(1), Duration::from_secs(20), 10),
-        (false, false) => (Duration::from_secs(1), Duration::from_secs(4), 30),
+fn criterion(quick: bool) -> Criterion {
+    let (warm, measure, samples) = if quick {
+        (Duration::from_millis(300), Duration::from_secs(1), 10)
+    } else {
+        (Duration::from_secs(1), Duration::from_secs(4), 30)
     };
     Criterion::default()
         .without_plots()
         .warm_up_time(warm)
         .measurement_time(measure)
         .sample_size(samples)
+}
+
+/// Median of `n` timed calls of `f` after one untimed call, milliseconds: for steps of
+/// tens of seconds, where criterion's ten samples would take many minutes.
+fn time_few(f: &mut impl FnMut() -> Result<(), sprig_prune::PruneError>, n: usize) -> Result<f64> {
+    f()?;
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = std::time::Instant::now();
+        f()?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(median(&times))
 }
 
 /// Median of one criterion run of `f`, milliseconds.
@@ -270,9 +307,11 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
     );
     md.push_str(&match pytorch {
         Some(p) => format!(
-            "PyTorch {} yardstick: `benches/pytorch/train_step.py`, {} threads, the same \
-             models, batch sizes and Adam settings.\n\n",
-            p.torch, p.threads
+            "PyTorch {} yardstick: `benches/pytorch/train_step.py`, {} threads, allocator: {}; \
+             the same models, batch sizes and Adam settings.\n\n",
+            p.torch,
+            p.threads,
+            p.allocator.as_deref().unwrap_or("glibc malloc")
         ),
         None => "PyTorch was not measured (run `cargo xtask bench --vs-pytorch` where it is \
                  installed).\n\n"
@@ -287,13 +326,13 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
         |v: Option<f64>, digits: usize| v.map_or("–".to_string(), |v| format!("{v:.digits$}"));
     for r in rows {
         md.push_str(&format!(
-            "| {} | {} | {} | {:.3} | {:.3} | {:.1} % | {:.3} ms | {:.1} % | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.3} | {} | {} % | {:.3} ms | {:.1} % | {} | {} | {} | {} |\n",
             r.model,
             r.backend,
             r.batch_size,
             r.median_iter_ms,
-            r.unmasked_median_iter_ms,
-            100.0 * r.mask_overhead_fraction,
+            opt(r.unmasked_median_iter_ms, 3),
+            opt(r.mask_overhead_fraction.map(|f| 100.0 * f), 1),
             r.batch_ms,
             100.0 * r.backend_fraction,
             opt(r.pytorch_median_iter_ms, 3),
@@ -312,8 +351,8 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
          read: a step's time depends on shapes, not values. Planned prunes and iterations: \
          the first plan of a budgeted LeNet-300-100 run on MNIST at 90 % sparsity in {} s, \
          after profiling on the real data (as `sprig plan`). burn-ndarray's convolution \
-         backward pass takes seconds per step, so it is timed on Conv-2 only, with few \
-         samples.\n",
+         backward pass takes tens of seconds per step, so it is timed on Conv-2 only: the \
+         median of two timed steps after one untimed, with masks.\n",
         args.runs, args.budget
     ));
     let path = args.results.join("backends.md");
