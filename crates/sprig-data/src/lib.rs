@@ -26,6 +26,28 @@
 //!
 //! # Example
 //!
+//! Images held in memory, normalised and batched in a seeded order (runs as is):
+//!
+//! ```
+//! use sprig_data::{ImageSet, ImageShape, Normalization, epoch_order};
+//!
+//! # fn main() -> Result<(), sprig_data::DataError> {
+//! // Four 2×2 grey images of two classes.
+//! let pixels = vec![0, 0, 255, 255, 255, 255, 0, 0, 10, 20, 240, 250, 250, 240, 20, 10];
+//! let classes = vec!["top-dark".to_string(), "top-bright".to_string()];
+//! let set = ImageSet::new(ImageShape::new(1, 2, 2), pixels, vec![0, 1, 0, 1], classes)?;
+//! let norm = Normalization::fit(&set)?; // per channel, on the training split only
+//! let order = epoch_order(set.len(), 7, 0);
+//! assert_eq!(order, epoch_order(set.len(), 7, 0), "one seed, one order");
+//! let (mut images, mut labels) = (Vec::new(), Vec::new());
+//! set.fill_batch(&order[..2], &norm, &mut images, &mut labels)?;
+//! assert_eq!((images.len(), labels.len()), (8, 2));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The real data sets, from the data directory:
+//!
 //! ```no_run
 //! use sprig_data::{LoadOptions, data_dir, epoch_order, load_mnist};
 //!

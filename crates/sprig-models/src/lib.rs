@@ -16,6 +16,23 @@
 //! | `bag-of-embeddings` | mean of embeddings 128, fc 128, output |
 //! | `ds-cnn` | Hello-Edge DS-CNN-S with batch norm: conv 10×4/2 64, max pool 2×2, 4 × (depthwise 3×3 + pointwise 1×1), average pool, output (21,888 weights) |
 //! | `audio-cnn` | conv 3×3 32, 64, 128, each with 2×2 max pooling; fc 128, output |
+//!
+//! ```
+//! use burn::tensor::Tensor;
+//! use sprig_models::{Architecture, Classifier, Lenet300100, initial_weights};
+//!
+//! let device = sprig_backend::Backend::default_compiled().device().unwrap();
+//! let model = Lenet300100::new(784, 10, &device);
+//! // The tensors the pruner may prune, by path, with their layer kinds.
+//! let prunable: Vec<String> = model.prunable().iter().map(|t| t.path.clone()).collect();
+//! assert_eq!(prunable, ["fc1.weight", "fc2.weight", "fc3.weight"]);
+//! // θ0 from one seed, drawn on the host: the same on every backend.
+//! let shapes = sprig_prune::tensor_shapes(&model);
+//! let theta0 = initial_weights(&shapes, Architecture::Lenet300100.initialization(), 7).unwrap();
+//! assert_eq!(theta0, initial_weights(&shapes, Architecture::Lenet300100.initialization(), 7).unwrap());
+//! let logits = Classifier::forward(&model, Tensor::<4>::zeros([2, 1, 28, 28], &device));
+//! assert_eq!(logits.dims(), [2, 10]);
+//! ```
 
 mod arch;
 mod audio;

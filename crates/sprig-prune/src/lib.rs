@@ -9,6 +9,29 @@
 //!
 //! [`engine`] holds the time-budgeted search itself, written against the narrow
 //! [`engine::Trainee`] interface so it can be tested with a fake clock and a fake trainee.
+//!
+//! Any Burn module: its prunable tensors are found by visiting it, pruned by magnitude on
+//! the host, and the masks applied to the module on its device (runs as is):
+//!
+//! ```
+//! use sprig_mask::{Scope, Scores, prune_to_sparsity};
+//! use sprig_models::Lenet300100;
+//! use sprig_prune::{DeviceMasks, PruneRules, discover, snapshot};
+//!
+//! let device = sprig_backend::Backend::default_compiled().device().unwrap();
+//! let model = Lenet300100::new(784, 10, &device);
+//! let rules = PruneRules { exclude: vec!["fc3.*".into()], ..PruneRules::default() };
+//! let found = discover(&model, &rules).unwrap(); // fc1.weight, fc2.weight
+//! let mut masks = found.masks;
+//! let weights = snapshot(&model).unwrap();
+//! prune_to_sparsity(&mut masks, &Scores::magnitude(&weights), Scope::Global, &found.rates, 0.9)
+//!     .unwrap();
+//! let pruned = DeviceMasks::new(&masks, &model, &device).unwrap().apply(model);
+//! let after = snapshot(&pruned).unwrap();
+//! let fc1 = after.get("fc1.weight").unwrap().values();
+//! let zeros = fc1.iter().filter(|v| **v == 0.0).count() as f64 / fc1.len() as f64;
+//! assert!(zeros > 0.85, "{zeros}");
+//! ```
 
 pub mod classifier;
 mod device_masks;

@@ -4,6 +4,38 @@
 //! ([`RunReport`]).
 //!
 //! `sprig-report` knows nothing of Burn or of training: it turns rows into files.
+//!
+//! ```
+//! use sprig_report::{RunResult, Stat, summarise};
+//!
+//! let run = |seed, accuracy| RunResult {
+//!     domain: "vision".into(),
+//!     dataset: "mnist".into(),
+//!     model: "lenet-300-100".into(),
+//!     method: "budgeted".into(),
+//!     seed,
+//!     backend: "flex".into(),
+//!     budget_s: Some(60.0),
+//!     time_used_s: 59.4,
+//!     target_sparsity: 0.9,
+//!     sparsity: 0.9,
+//!     test_accuracy: accuracy,
+//!     rounds: 5,
+//!     lr_schedule: "linear_decay".into(),
+//!     iterations: 9_000,
+//!     validation_accuracy: Some(0.98),
+//!     stop_reason: Some("deadline".into()),
+//!     run_dir: format!("mnist-lenet-300-100/seed{seed}"),
+//!     variant: None,
+//!     embedding_sparsity: None,
+//! };
+//! let runs = [run(0, 0.980), run(1, 0.982), run(2, 0.978)];
+//! assert!((runs[0].time_ratio().unwrap() - 0.99).abs() < 1e-9);
+//! let groups = summarise(&runs); // one group: the three seeds of one configuration
+//! assert_eq!(groups.len(), 1);
+//! let accuracy = Stat::of(runs.iter().map(|r| r.test_accuracy)).unwrap();
+//! assert!((accuracy.mean - 0.98).abs() < 1e-9);
+//! ```
 
 #![warn(missing_docs)]
 
