@@ -58,12 +58,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if let Some(dir) = &args.data_dir {
         cmd.args(["--data-dir", dir]);
     }
-    if let Some(dir) = libtorch::find()? {
-        for (key, value) in libtorch::env(&dir) {
-            cmd.env(key, value);
-        }
-    }
-    cmd.env("CRITERION_HOME", root.join("target/criterion"));
+    cargo::runner_env(&mut cmd, &root)?;
     cargo::run(cmd)
 }
 

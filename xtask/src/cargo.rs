@@ -121,3 +121,15 @@ pub fn commit(root: &std::path::Path) -> String {
             |o| String::from_utf8_lossy(&o.stdout).trim().to_string(),
         )
 }
+
+/// The environment every runner binary gets: LibTorch's libraries when present, and
+/// criterion's folder (the edge and backends tables read its estimates there).
+pub fn runner_env(cmd: &mut Command, root: &std::path::Path) -> Result<()> {
+    if let Some(dir) = libtorch::find()? {
+        for (key, value) in libtorch::env(&dir) {
+            cmd.env(key, value);
+        }
+    }
+    cmd.env("CRITERION_HOME", root.join("target/criterion"));
+    Ok(())
+}

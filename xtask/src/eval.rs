@@ -70,13 +70,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     if let Some(dir) = &args.data_dir {
         cmd.args(["--data-dir", dir]);
     }
-    if let Some(dir) = libtorch::find()? {
-        for (key, value) in libtorch::env(&dir) {
-            cmd.env(key, value);
-        }
-    }
-    // The edge table reads criterion's estimates from here.
-    cmd.env("CRITERION_HOME", root.join("target/criterion"));
+    cargo::runner_env(&mut cmd, &root)?;
     let status = cmd
         .status()
         .with_context(|| format!("could not start {}", binary.display()))?;

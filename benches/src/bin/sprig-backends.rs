@@ -16,6 +16,7 @@ use criterion::{Criterion, SamplingMode};
 use serde::{Deserialize, Serialize};
 use sprig_backend::{Backend, compiled_backends};
 use sprig_benches::{Masking, STEP_MODELS, step_fixture};
+use sprig_experiments::edge::{criterion_median_ns, median};
 use sprig_experiments::{Dataset, Method, Runner, machine, suite};
 use sprig_models::Architecture;
 
@@ -266,28 +267,7 @@ fn time(
     if let Some(e) = failure {
         return Err(e).with_context(|| format!("benchmark {id}"));
     }
-    let path = home.join("backends").join(id).join("new/estimates.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading criterion's estimates {}", path.display()))?;
-    let estimates: serde_json::Value = serde_json::from_str(&text)?;
-    let ns = estimates["median"]["point_estimate"]
-        .as_f64()
-        .with_context(|| format!("{} has no median", path.display()))?;
-    Ok(ns / 1e6)
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    }
+    Ok(criterion_median_ns(home, "backends", id)? / 1e6)
 }
 
 fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {

@@ -201,22 +201,7 @@ impl EdgeBench {
         group.sampling_mode(SamplingMode::Flat);
         group.bench_function(id, |b| b.iter(&mut f));
         group.finish();
-        let path = self
-            .criterion_home
-            .join(GROUP)
-            .join(criterion_dir(id))
-            .join("new/estimates.json");
-        let text = std::fs::read_to_string(&path).with_context(|| {
-            format!(
-                "reading criterion's estimates {} (is $CRITERION_HOME right?)",
-                path.display()
-            )
-        })?;
-        let estimates: serde_json::Value = serde_json::from_str(&text)?;
-        let ns = estimates["median"]["point_estimate"]
-            .as_f64()
-            .with_context(|| format!("{} has no median", path.display()))?;
-        Ok(ns / 1000.0)
+        Ok(criterion_median_ns(&self.criterion_home, GROUP, id)? / 1000.0)
     }
 
     /// Criterion runs per latency figure: the figure is their median, and the runs of a
@@ -398,7 +383,30 @@ fn burn_predictions<M: Classifier<Input = Tensor<4>>>(
 }
 
 /// The median of `values` (the mean of the middle two for an even count; NaN if empty).
-fn median(values: &[f64]) -> f64 {
+/// The median (nanoseconds) of criterion's last run of `id` in `group`, from the
+/// estimates it writes under `home` (`$CRITERION_HOME`).
+///
+/// # Errors
+/// A missing or unreadable estimates file.
+pub fn criterion_median_ns(home: &Path, group: &str, id: &str) -> Result<f64> {
+    let path = home
+        .join(group)
+        .join(criterion_dir(id))
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading criterion's estimates {} (is $CRITERION_HOME right?)",
+            path.display()
+        )
+    })?;
+    let estimates: serde_json::Value = serde_json::from_str(&text)?;
+    estimates["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("{} has no median", path.display()))
+}
+
+/// The median of `values` (NaN for none).
+pub fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     match v.len() {
