@@ -55,6 +55,11 @@ fn read_mxcsr() -> u32 {
     csr
 }
 
+/// Sets flush-to-zero on the calling thread (for pools made elsewhere in this crate).
+pub(crate) fn flush_this_thread() {
+    set_this_thread();
+}
+
 fn set_this_thread() {
     #[cfg(target_arch = "x86_64")]
     {

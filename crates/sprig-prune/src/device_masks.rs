@@ -25,6 +25,8 @@ struct MaskTensors {
     /// On the module's device without autodiff: gradients live there, and weights are
     /// masked there (outside the graph).
     keep: Tensor<1>,
+    /// The same on the host, for [`MaskedAdam`](crate::MaskedAdam)'s fused pass.
+    host: Vec<f32>,
 }
 
 /// The masks of a round on a device, keyed by parameter path.
@@ -53,15 +55,21 @@ impl DeviceMasks {
             .map(|(path, entry)| {
                 let mask = entry.mask();
                 let keep: Vec<f32> = mask.iter().map(|kept| f32::from(u8::from(kept))).collect();
-                let data = TensorData::new(keep, [mask.len()]);
+                let data = TensorData::new(keep.clone(), [mask.len()]);
                 let tensors = MaskTensors {
                     shape: mask.shape().to_vec(),
                     keep: Tensor::from_data(data, &plain),
+                    host: keep,
                 };
                 (path.to_string(), tensors)
             })
             .collect();
         Ok(Self { by_path })
+    }
+
+    /// The mask of the parameter at `path` on the host (1.0 kept, 0.0 pruned), if it has one.
+    pub(crate) fn host_keep(&self, path: &str) -> Option<&[f32]> {
+        self.by_path.get(path).map(|m| m.host.as_slice())
     }
 
     /// Sets every pruned weight of `module` to zero (±0.0, see `MaskTensors`), keeping parameter ids and

@@ -37,11 +37,13 @@ pub mod classifier;
 mod device_masks;
 pub mod discover;
 pub mod engine;
+mod masked_adam;
 mod param_path;
 mod params;
 
 pub use device_masks::DeviceMasks;
 pub use discover::{Discovered, PruneRules, discover, discover_in};
+pub use masked_adam::MaskedAdam;
 pub use params::{load_snapshot, snapshot, tensor_shapes};
 
 /// What can go wrong between a Burn module and Sprig's masks.

@@ -10,7 +10,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use sprig_backend::{Backend, compiled_backends};
 use sprig_mask::{LayerRates, MaskSet, Scope, Scores, Snapshot, prune};
-use sprig_prune::{DeviceMasks, load_snapshot, snapshot};
+use sprig_prune::{DeviceMasks, MaskedAdam, load_snapshot, snapshot};
 
 #[derive(Module, Debug)]
 struct Mlp {
@@ -152,5 +152,87 @@ fn every_compiled_backend_trains_under_a_mask() {
             "{backend}: 60 masked Adam steps, checks passed in {:?}",
             started.elapsed()
         );
+    }
+}
+
+/// Trains `model` `steps` steps at a falling learning rate, either with Burn's `Adam` and
+/// the masks multiplied in around it, or with Sprig's fused `MaskedAdam`.
+fn train_with(
+    fused: bool,
+    model: Mlp,
+    masks: Option<&DeviceMasks>,
+    device: &Device,
+    steps: usize,
+) -> Snapshot {
+    let (x, y) = batch(device);
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
+    let mut burn_adam = AdamConfig::new().init();
+    let mut masked_adam = MaskedAdam::new();
+    let mut model = match masks {
+        Some(m) => m.apply(model),
+        None => model,
+    };
+    for step in 0..steps {
+        let lr = 1e-2 * (1.0 - step as f64 / steps as f64);
+        let loss = loss_fn.forward(model.forward(x.clone()), y.clone());
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = if fused {
+            masked_adam.step(lr, model, grads, masks)
+        } else {
+            if let Some(m) = masks {
+                m.mask_gradients(&model, &mut grads);
+            }
+            let stepped = burn_adam.step(lr, model, grads);
+            match masks {
+                Some(m) => m.apply(stepped),
+                None => stepped,
+            }
+        };
+    }
+    snapshot(&model).expect("readable parameters")
+}
+
+#[test]
+fn the_fused_masked_adam_trains_as_burns_adam_with_masks_does() {
+    for &backend in compiled_backends() {
+        let device = backend.train_device().expect("compiled backend");
+        device.seed(11);
+        let theta0 = snapshot(&Mlp::new(&device)).expect("readable parameters");
+        let mut masks = weights_only(&theta0);
+        prune(
+            &mut masks,
+            &Scores::magnitude(&theta0),
+            Scope::Global,
+            &LayerRates::uniform(),
+            0.7,
+        )
+        .expect("valid prune");
+        let fresh = || load_snapshot(Mlp::new(&device), &theta0).expect("same architecture");
+        let device_masks = DeviceMasks::new(&masks, &fresh(), &device).expect("masks fit");
+        for masked in [false, true] {
+            let m = masked.then_some(&device_masks);
+            let reference = train_with(false, fresh(), m, &device, 25);
+            let fused = train_with(true, fresh(), m, &device, 25);
+            let mut moved = 0;
+            for (name, tensor) in reference.iter() {
+                let got = fused.get(name).expect("same parameters").values();
+                let start = theta0.get(name).expect("same parameters").values();
+                for ((a, b), s) in tensor.values().iter().zip(got).zip(start) {
+                    // Same arithmetic in the same order: equal up to the backends'
+                    // vectorised kernels' last bit.
+                    assert!(
+                        (a - b).abs() <= 1e-6 * a.abs().max(1.0),
+                        "{backend}, masked {masked}: {name} {a} vs {b}"
+                    );
+                    moved += usize::from(b != s);
+                }
+                if let Some(mask) = masks.get(name).filter(|_| masked) {
+                    for (kept, v) in mask.iter().zip(got) {
+                        assert!(kept || *v == 0.0, "{backend}: pruned {name} is {v}");
+                    }
+                }
+            }
+            assert!(moved > 100, "{backend}: only {moved} weights moved");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! backend: it learns, pruned weights stay exactly zero, IMP and the fixed-length training
 //! do what they say, and a diverging loss is an error rather than a panic.
 
-use sprig_backend::Backend;
+use sprig_backend::{Backend, StepThreads};
 use sprig_budget::FakeClock;
 use sprig_data::{ImageSet, ImageShape, Normalization};
 use sprig_mask::{MaskSet, Snapshot};
@@ -320,5 +320,81 @@ mod burn_dataset {
         );
         let test = trainee.evaluate(&mut batches(64, 3)).unwrap();
         assert!(test.accuracy >= 0.95, "{test:?}");
+    }
+}
+
+/// The weights after `steps` masked steps of LeNet-300-100 on 28×28 images (the full
+/// size: its products are large enough for burn-flex to split across threads) on
+/// `backend`, with the step's kernels on `threads`.
+fn trained_on(backend: Backend, threads: StepThreads, steps: usize) -> Snapshot {
+    let device = backend.train_device().unwrap();
+    let model = Lenet300100::new(784, 10, &device);
+    let shapes = tensor_shapes(&model);
+    let theta0 = initial_weights(&shapes, Initialization::GlorotNormal, 3).unwrap();
+    let mut masks = MaskSet::new();
+    for t in model.prunable() {
+        let shape = &shapes.iter().find(|(p, _)| *p == t.path).unwrap().1;
+        masks.insert_dense(&t.path, t.kind, shape).unwrap();
+    }
+    sprig_mask::prune_to_sparsity(
+        &mut masks,
+        &sprig_mask::Scores::magnitude(&theta0),
+        sprig_mask::Scope::Global,
+        &sprig_mask::LayerRates::uniform(),
+        0.5,
+    )
+    .unwrap();
+    let mut state = 0x9E37_79B9_u32;
+    let n = 240;
+    let pixels = (0..n * 784)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
+        .collect();
+    let labels = (0..n).map(|i| (i % 10) as u8).collect();
+    let classes: Vec<String> = (0..10).map(|c| c.to_string()).collect();
+    let set = ImageSet::new(ImageShape::new(1, 28, 28), pixels, labels, classes).unwrap();
+    let norm = Normalization::fit(&set).unwrap();
+    let batches = ImageBatches::new(set, norm);
+    let config = TrainConfig {
+        threads,
+        ..TrainConfig::lenet(2)
+    };
+    let mut trainee =
+        ClassifierTrainee::new(model, &theta0, batches.clone(), batches, &device, config).unwrap();
+    trainee.start_training(&masks, steps as u64).unwrap();
+    for _ in 0..steps {
+        trainee.step().unwrap();
+    }
+    trainee.weights().unwrap()
+}
+
+#[test]
+fn the_thread_setting_changes_how_fast_a_step_runs_not_what_it_computes() {
+    for &backend in sprig_backend::compiled_backends() {
+        let one = trained_on(backend, StepThreads::One, 12);
+        let all = trained_on(backend, StepThreads::All, 12);
+        let auto = trained_on(backend, StepThreads::Auto, 12);
+        for (name, tensor) in one.iter() {
+            let bits = |s: &Snapshot| {
+                s.get(name)
+                    .unwrap()
+                    .values()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect::<Vec<_>>()
+            };
+            let expected = bits(&one);
+            assert_eq!(
+                bits(&all),
+                expected,
+                "{backend}: {name}, one vs all threads"
+            );
+            assert_eq!(bits(&auto), expected, "{backend}: {name}, one vs auto");
+            assert!(tensor.values().iter().any(|v| *v != 0.0));
+        }
     }
 }

@@ -1,16 +1,20 @@
 //! Adam under masks, one batch per step, with validation for model selection.
 
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
+use sprig_backend::StepThreads;
 use sprig_data::epoch_order;
 use sprig_mask::{MaskSet, Snapshot};
 use sprig_models::Classifier;
 
 use crate::classifier::{LabelledData, LrSchedule};
 use crate::engine::{Evaluation, Trainee};
-use crate::{DeviceMasks, PruneError, load_snapshot, snapshot};
+use crate::{DeviceMasks, MaskedAdam, PruneError, load_snapshot, snapshot};
 
 /// Hyperparameters of one training (the LTH paper's for LeNet: Adam 1.2e-3, batch 60).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -25,6 +29,15 @@ pub struct TrainConfig {
     pub eval_batch_size: usize,
     /// Seeds the order of the training examples.
     pub seed: u64,
+    /// The threads a step's kernels run on (burn-flex, burn-ndarray). Not part of a run's
+    /// identity unless set: it changes how fast a step runs, never what it computes
+    /// (`tests/classifier_trainee.rs` checks the weights bit for bit).
+    #[serde(default, skip_serializing_if = "is_auto")]
+    pub threads: StepThreads,
+}
+
+fn is_auto(threads: &StepThreads) -> bool {
+    *threads == StepThreads::Auto
 }
 
 impl TrainConfig {
@@ -36,6 +49,7 @@ impl TrainConfig {
             schedule: LrSchedule::default(),
             eval_batch_size: 1000,
             seed,
+            threads: StepThreads::Auto,
         }
     }
 
@@ -66,6 +80,7 @@ impl TrainConfig {
             schedule: LrSchedule::default(),
             eval_batch_size: 500,
             seed,
+            threads: StepThreads::Auto,
         }
     }
 
@@ -91,8 +106,11 @@ pub struct ClassifierTrainee<M, D> {
     model: Option<M>,
     device: Device,
     eval_device: Device,
-    optimizer: ModuleOptimizer,
-    masks: Option<DeviceMasks>,
+    optimizer: MaskedAdam,
+    /// Whether steps run on one thread; `None` until the first training starts.
+    one_thread: Option<bool>,
+    /// Shared with the step's closure, which may run on another thread.
+    masks: Option<Arc<DeviceMasks>>,
     train: D,
     validation: D,
     config: TrainConfig,
@@ -157,7 +175,8 @@ where
             model: Some(model),
             device: device.clone(),
             eval_device: device.clone().without_autodiff(),
-            optimizer: AdamConfig::new().init(),
+            optimizer: MaskedAdam::new(),
+            one_thread: None,
             masks: None,
             order: epoch_order(train.len(), config.seed, 0),
             train,
@@ -201,6 +220,99 @@ where
         self.position += size;
         &self.order[start..start + size]
     }
+
+    /// Settles the thread setting once, before the first training: as configured, or for
+    /// [`StepThreads::Auto`] by timing forward and backward passes of the first batch on
+    /// all threads and on one (the weights do not move; the device's generator is
+    /// re-seeded after, so the training draws what it would have drawn without the probe).
+    fn choose_threads(&mut self) -> Result<(), PruneError> {
+        if self.one_thread.is_some() {
+            return Ok(());
+        }
+        let one = match self.config.threads {
+            StepThreads::One => true,
+            StepThreads::All => false,
+            StepThreads::Auto => {
+                let one = self.probe_threads()?;
+                self.device.seed(self.config.seed);
+                one
+            }
+        };
+        tracing::debug!(one_thread = one, threads = ?self.config.threads, "step threads");
+        self.one_thread = Some(one);
+        Ok(())
+    }
+
+    /// Whether one thread ran a forward and backward pass faster than all of them.
+    fn probe_threads(&mut self) -> Result<bool, PruneError> {
+        let indices = self.order[..self.config.batch_size].to_vec();
+        let (inputs, labels) = self.train.batch(&indices, &self.device)?;
+        let model = self.model().clone();
+        let on_all = || timed_pass(&model, inputs.clone(), labels.clone(), &self.loss);
+        let on_one = || {
+            let (model, inputs, labels, loss) = (
+                model.clone(),
+                inputs.clone(),
+                labels.clone(),
+                self.loss.clone(),
+            );
+            sprig_backend::on_one_thread(move || timed_pass(&model, inputs, labels, &loss))
+        };
+        on_all(); // warm-up: first-use allocations
+        let first = on_all();
+        if first > PROBE_PASS_LIMIT {
+            return Ok(false);
+        }
+        on_one();
+        let (mut all, mut one) = (first, Duration::MAX);
+        for _ in 0..PROBE_PASSES {
+            one = one.min(on_one());
+            all = all.min(on_all());
+        }
+        Ok(one < all)
+    }
+}
+
+/// One training step: forward, loss, backward, then the fused masked Adam step. The
+/// loss is `Err` (and the weights untouched) when it is not finite.
+fn train_step<M: Classifier>(
+    model: M,
+    inputs: M::Input,
+    labels: Tensor<1, Int>,
+    loss_fn: &CrossEntropyLoss,
+    optimizer: &mut MaskedAdam,
+    masks: Option<&Arc<DeviceMasks>>,
+    lr: f64,
+) -> (M, Result<f64, f64>) {
+    let loss = loss_fn.forward(model.forward(inputs), labels);
+    let value = f64::from(loss.clone().into_scalar::<f32>());
+    if !value.is_finite() {
+        return (model, Err(value));
+    }
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    // One fused pass per parameter: gradient masked, Adam's step, pruned weights zeroed.
+    let model = optimizer.step(lr, model, grads, masks.map(|m| &**m));
+    (model, Ok(value))
+}
+
+/// A forward and backward pass longer than this is a model large enough to gain from
+/// every core: [`StepThreads::Auto`] keeps all threads without measuring further.
+const PROBE_PASS_LIMIT: Duration = Duration::from_millis(50);
+/// Timed passes per thread setting when probing.
+const PROBE_PASSES: usize = 3;
+
+/// Times one forward and backward pass of `model` on a batch; the gradients are dropped,
+/// so the weights do not move.
+fn timed_pass<M: Classifier>(
+    model: &M,
+    inputs: M::Input,
+    labels: Tensor<1, Int>,
+    loss_fn: &CrossEntropyLoss,
+) -> Duration {
+    let started = Instant::now();
+    let loss = loss_fn.forward(model.forward(inputs), labels);
+    drop(loss.backward());
+    started.elapsed()
 }
 
 /// Mean loss and accuracy of `model` on all of `data`, in batches of `batch_size`.
@@ -275,9 +387,10 @@ where
             }
         };
         self.model = Some(device_masks.apply(model));
-        self.masks = Some(device_masks);
+        self.masks = Some(Arc::new(device_masks));
+        self.choose_threads()?;
         // Adam's moments belong to the weights before the rewind: start afresh.
-        self.optimizer = AdamConfig::new().init();
+        self.optimizer = MaskedAdam::new();
         self.done = 0;
         self.length = iterations.max(1);
         Ok(())
@@ -295,32 +408,26 @@ where
             .model
             .take()
             .expect("the model is only taken within a step");
-        let loss = self.loss.forward(model.forward(inputs), labels);
-        let value = f64::from(loss.clone().into_scalar::<f32>());
-        if !value.is_finite() {
-            self.model = Some(model);
-            return Err(PruneError::NonFiniteLoss {
-                value,
-                iteration: self.done + 1,
-                advice: format!(
-                    "; try a smaller learning rate than {}",
-                    self.config.learning_rate
-                ),
-            });
-        }
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
-        if let Some(masks) = &self.masks {
-            masks.mask_gradients(&model, &mut grads);
-        }
         let lr = self
             .config
             .schedule
             .rate(self.config.learning_rate, self.done, self.length);
-        let mut model = self.optimizer.step(lr, model, grads);
-        if let Some(masks) = &self.masks {
-            model = masks.apply(model);
-        }
+        let (optimizer, masks, loss) = (&mut self.optimizer, self.masks.clone(), self.loss.clone());
+        let work = move || train_step(model, inputs, labels, &loss, optimizer, masks.as_ref(), lr);
+        let (model, value) = if self.one_thread == Some(true) {
+            sprig_backend::on_one_thread(work)
+        } else {
+            work()
+        };
         self.model = Some(model);
+        let value = value.map_err(|value| PruneError::NonFiniteLoss {
+            value,
+            iteration: self.done + 1,
+            advice: format!(
+                "; try a smaller learning rate than {}",
+                self.config.learning_rate
+            ),
+        })?;
         self.done += 1;
         Ok(value)
     }

@@ -1,0 +1,61 @@
+//! Burn's floor: the LeNet-300-100 training step written with Burn alone (no Sprig crate,
+//! no masks, one pre-made batch), timed the way `sprig-backends` times Sprig's step.
+//!
+//! `cargo run --example bare_burn_step -p sprig-benches -- [flex|ndarray|tch-cpu] [steps]`
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::activation::relu;
+use burn::tensor::{Int, Tensor, TensorData};
+
+sprig_backend::global_allocator!();
+
+#[derive(Module, Debug)]
+struct Net {
+    fc1: Linear,
+    fc2: Linear,
+    fc3: Linear,
+}
+
+fn main() -> anyhow::Result<()> {
+    sprig_backend::flush_denormals_to_zero();
+    let mut args = std::env::args().skip(1);
+    let backend: sprig_backend::Backend = args.next().unwrap_or("flex".into()).parse()?;
+    let steps: usize = args.next().map_or(Ok(2_000), |s| s.parse())?;
+    let device = backend.train_device()?;
+    let mut net = Net {
+        fc1: LinearConfig::new(784, 300).init(&device),
+        fc2: LinearConfig::new(300, 100).init(&device),
+        fc3: LinearConfig::new(100, 10).init(&device),
+    };
+    let batch = 60;
+    let pixels: Vec<f32> = (0..batch * 784).map(|i| (i % 255) as f32 / 255.0).collect();
+    let labels: Vec<i64> = (0..batch as i64).map(|i| i % 10).collect();
+    let x = Tensor::<2>::from_data(TensorData::new(pixels, [batch, 784]), &device);
+    let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [batch]), &device);
+    let mut optim = AdamConfig::new().init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let mut times = Vec::with_capacity(steps);
+    for _ in 0..steps {
+        let start = Instant::now();
+        let h = relu(net.fc1.forward(x.clone()));
+        let h = relu(net.fc2.forward(h));
+        let loss = loss_fn.forward(net.fc3.forward(h), y.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        net = optim.step(1.2e-3, net, grads);
+        let _ = loss.into_scalar::<f32>();
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    let mut tail = times[steps / 4..].to_vec();
+    tail.sort_by(f64::total_cmp);
+    println!(
+        "bare Burn LeNet-300-100 on {backend}: median {:.3} ms per step over {} steps",
+        tail[tail.len() / 2],
+        tail.len()
+    );
+    Ok(())
+}
