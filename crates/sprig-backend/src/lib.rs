@@ -33,7 +33,7 @@ pub use burn::tensor::Device;
 pub use denormals::{denormals_flushed, flush_denormals_to_zero};
 pub use names::{BACKEND_NAMES, compiled_backends};
 use serde::{Deserialize, Serialize};
-pub use threads::{StepThreads, on_one_thread};
+pub use threads::{StepThreads, on_one_thread, runs_on_rayon};
 
 /// A tensor backend Sprig can run on, chosen by name at run time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

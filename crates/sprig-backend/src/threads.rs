@@ -52,6 +52,16 @@ impl std::str::FromStr for StepThreads {
     }
 }
 
+/// Whether `device`'s kernels run on rayon's pool (burn-flex, burn-ndarray), which
+/// [`on_one_thread`] confines. LibTorch runs its own threads (and its OpenMP team belongs
+/// to the calling thread: moving its work to another thread only costs).
+pub fn runs_on_rayon(device: &crate::Device) -> bool {
+    crate::compiled_backends()
+        .iter()
+        .filter(|b| matches!(b, crate::Backend::Flex | crate::Backend::NdArray))
+        .any(|b| b.device().is_ok_and(|d| d == *device))
+}
+
 /// Runs `work` with burn-flex's and burn-ndarray's kernels on a single thread: on a rayon
 /// pool of one thread (subnormal floats flushed there too, see
 /// [`flush_denormals_to_zero`](crate::flush_denormals_to_zero)), whose kernels then run
@@ -84,6 +94,15 @@ mod tests {
             (1..=1000u64).into_par_iter().sum()
         });
         assert_eq!(sum, 500_500);
+    }
+
+    #[test]
+    fn rayon_backends_are_told_apart_from_libtorch() {
+        for &backend in crate::compiled_backends() {
+            let device = backend.train_device().unwrap();
+            let expected = !matches!(backend, crate::Backend::TchCpu | crate::Backend::TchCuda(_));
+            assert_eq!(runs_on_rayon(&device), expected, "{backend}");
+        }
     }
 
     #[test]

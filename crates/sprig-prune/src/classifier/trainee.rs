@@ -221,8 +221,8 @@ where
         &self.order[start..start + size]
     }
 
-    /// Settles the thread setting once, before the first training: as configured, or for
-    /// [`StepThreads::Auto`] by timing forward and backward passes of the first batch on
+    /// Settles the thread setting once, before the first training: as configured (LibTorch
+    /// keeps its own threads whatever the setting), or for [`StepThreads::Auto`] by timing forward and backward passes of the first batch on
     /// all threads and on one (the weights do not move; the device's generator is
     /// re-seeded after, so the training draws what it would have drawn without the probe).
     fn choose_threads(&mut self) -> Result<(), PruneError> {
@@ -230,6 +230,7 @@ where
             return Ok(());
         }
         let one = match self.config.threads {
+            _ if !sprig_backend::runs_on_rayon(&self.device) => false,
             StepThreads::One => true,
             StepThreads::All => false,
             StepThreads::Auto => {
@@ -263,13 +264,17 @@ where
         if first > PROBE_PASS_LIMIT {
             return Ok(false);
         }
-        on_one();
-        let (mut all, mut one) = (first, Duration::MAX);
+        // The pool thread's allocator heap starts empty: its first passes take fresh
+        // pages from the system and would make one thread look slow.
         for _ in 0..PROBE_PASSES {
-            one = one.min(on_one());
-            all = all.min(on_all());
+            on_one();
         }
-        Ok(one < all)
+        let (mut all, mut one) = (Vec::new(), Vec::new());
+        for _ in 0..PROBE_PASSES {
+            one.push(on_one());
+            all.push(on_all());
+        }
+        Ok(median(&mut one) < median(&mut all))
     }
 }
 
@@ -298,8 +303,13 @@ fn train_step<M: Classifier>(
 /// A forward and backward pass longer than this is a model large enough to gain from
 /// every core: [`StepThreads::Auto`] keeps all threads without measuring further.
 const PROBE_PASS_LIMIT: Duration = Duration::from_millis(50);
-/// Timed passes per thread setting when probing.
-const PROBE_PASSES: usize = 3;
+/// Timed passes per thread setting when probing (and warm-up passes on the new thread).
+const PROBE_PASSES: usize = 5;
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort_unstable();
+    times[times.len() / 2]
+}
 
 /// Times one forward and backward pass of `model` on a batch; the gradients are dropped,
 /// so the weights do not move.
