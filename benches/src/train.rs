@@ -52,6 +52,8 @@ pub struct StepFixture {
     pub trainee: Box<dyn Trainee>,
     /// Examples per step.
     pub batch_size: usize,
+    /// Whether the trainee's steps run on one thread (its `StepThreads::Auto` choice).
+    pub one_thread: bool,
     /// Assembles one batch of the same size on the same device, as a step does first:
     /// the data-loading part of a step.
     pub next_batch: Box<dyn FnMut() -> Result<(), sprig_prune::PruneError>>,
@@ -205,14 +207,17 @@ where
         ClassifierTrainee::new(net, &theta0, batches.clone(), batches, device, config)?;
     match masking {
         Masking::Masked => trainee.start_training(&masks, 1_000_000)?,
-        // Without `start_training` the trainee holds no masks: a plain Adam step.
-        Masking::None => trainee.set_training_length(1_000_000),
+        // No masks at all: the same optimizer with nothing to mask (and the thread
+        // setting chosen the same way).
+        Masking::None => trainee.start_training(&MaskSet::new(), 1_000_000)?,
     }
+    let one_thread = trainee.steps_on_one_thread().unwrap_or(false);
     let indices: Vec<usize> = (0..batch_size).collect();
     let device = device.clone();
     Ok(StepFixture {
         trainee: Box::new(trainee),
         batch_size,
+        one_thread,
         next_batch: Box::new(move || data.batch(&indices, &device).map(|_| ())),
     })
 }

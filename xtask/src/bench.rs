@@ -19,6 +19,10 @@ pub struct BenchArgs {
     /// Short measurements: a smoke run, not a table to keep.
     #[arg(long)]
     quick: bool,
+    /// Rounds: each a fresh PyTorch process (with `--vs-pytorch`) then a fresh
+    /// `sprig-backends` process; the table holds the medians over them (1 with `--quick`).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Data folder (default: $SPRIG_DATA, then ./data), for the planned rounds on MNIST.
     #[arg(long)]
     data_dir: Option<String>,
@@ -31,39 +35,71 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let root = libtorch::workspace_root();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut command_line = "cargo xtask bench".to_string();
-    let pytorch = if args.vs_pytorch {
+    if args.vs_pytorch {
         command_line.push_str(" --vs-pytorch");
-        Some(pytorch_timings(&root, threads, args.quick)?)
-    } else {
-        None
-    };
+    }
     if args.quick {
         command_line.push_str(" --quick");
     }
+    let rounds = if args.quick { 1 } else { args.rounds.max(1) };
+    if rounds != 3 && !args.quick {
+        command_line.push_str(&format!(" --rounds {rounds}"));
+    }
     let binary = root.join("target/debug/sprig-backends");
+    let work = root.join("target/bench-rounds");
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let mut pytorch = Vec::new();
+    let mut folders = Vec::new();
+    for round in 0..rounds {
+        eprintln!("xtask: bench round {} of {rounds}", round + 1);
+        if args.vs_pytorch {
+            let path = work.join(format!("pytorch-{round}.json"));
+            pytorch_timings(&root, threads, args.quick, &path)?;
+            pytorch.push(path);
+        }
+        let folder = work.join(format!("round-{round}"));
+        let mut cmd = Command::new(&binary);
+        cmd.current_dir(&root)
+            .args(["--runs", "1", "--results"])
+            .arg(&folder);
+        if args.quick {
+            cmd.arg("--quick");
+        }
+        if let Some(dir) = &args.data_dir {
+            cmd.args(["--data-dir", dir]);
+        }
+        cargo::runner_env(&mut cmd, &root)?;
+        cargo::run(cmd)?;
+        folders.push(folder);
+    }
     let mut cmd = Command::new(&binary);
     cmd.current_dir(&root).args([
+        "--runs",
+        "1",
         "--command-line",
         &command_line,
         "--commit",
         &cargo::commit(&root),
+        "--merge",
     ]);
-    if let Some(path) = &pytorch {
+    cmd.args(&folders);
+    for path in &pytorch {
         cmd.arg("--pytorch").arg(path);
     }
     if args.quick {
-        cmd.args(["--quick", "--runs", "1", "--results"])
-            .arg(root.join("target/backends-quick"));
-    }
-    if let Some(dir) = &args.data_dir {
-        cmd.args(["--data-dir", dir]);
+        cmd.arg("--results").arg(root.join("target/backends-quick"));
     }
     cargo::runner_env(&mut cmd, &root)?;
     cargo::run(cmd)
 }
 
-/// Runs the PyTorch yardstick with `threads` threads and returns the file of its output.
-fn pytorch_timings(root: &std::path::Path, threads: usize, quick: bool) -> Result<PathBuf> {
+/// Runs the PyTorch yardstick with `threads` threads and writes its output to `path`.
+fn pytorch_timings(
+    root: &std::path::Path,
+    threads: usize,
+    quick: bool,
+    path: &std::path::Path,
+) -> Result<()> {
     let python = std::env::var_os("SPRIG_PYTHON")
         .map(PathBuf::from)
         .or_else(|| {
@@ -111,7 +147,6 @@ fn pytorch_timings(root: &std::path::Path, threads: usize, quick: bool) -> Resul
         }
         bail!("{} failed: {stderr}", script.display());
     }
-    let path = root.join("target/pytorch-train-step.json");
-    std::fs::write(&path, &output.stdout).with_context(|| format!("writing {}", path.display()))?;
-    Ok(path)
+    std::fs::write(path, &output.stdout).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }

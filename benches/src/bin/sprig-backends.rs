@@ -5,7 +5,10 @@
 //! (`--pytorch FILE`, written by `benches/pytorch/train_step.py`), and, for LeNet-300-100
 //! on MNIST, the plan each backend gets in the same budget (profiled on the real data).
 //!
-//! Run by `cargo xtask bench [--vs-pytorch]`.
+//! Run by `cargo xtask bench [--vs-pytorch]`, in rounds: the same machine runs slower
+//! or faster from one process to the next (this VM's LeNet-300-100 step ranged
+//! 1.7–2.4 ms between processes with the same binary), so each round is a fresh process,
+//! after a fresh PyTorch process, and `--merge` takes the medians over the rounds.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,9 +31,14 @@ struct Args {
     /// Where `backends.md` and `backends.json` go.
     #[arg(long, default_value = "docs/results")]
     results: PathBuf,
-    /// The PyTorch yardstick's JSON output (`benches/pytorch/train_step.py`).
+    /// The PyTorch yardstick's JSON output (`benches/pytorch/train_step.py`); repeat it
+    /// for several runs (their median is the figure).
     #[arg(long)]
-    pytorch: Option<PathBuf>,
+    pytorch: Vec<PathBuf>,
+    /// Measure nothing: merge the `backends.json` of earlier rounds (one folder each)
+    /// into their medians.
+    #[arg(long, num_args = 1..)]
+    merge: Vec<PathBuf>,
     /// Where the data sets are (for the planned rounds on MNIST).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -79,9 +87,20 @@ struct Row {
     planned_prunes: Option<u32>,
     /// LeNet-300-100 on MNIST: iterations over all the trainings of that plan.
     planned_iterations: Option<u64>,
+    /// The threads the masked step's kernels ran on, as the trainee chose them
+    /// (`StepThreads::Auto`): `one` or `all`, one entry per round.
+    #[serde(default)]
+    step_threads: Vec<String>,
+    /// Rounds (fresh processes) the figures are the medians of.
+    #[serde(default = "one")]
+    rounds: usize,
 }
 
-/// What the PyTorch script prints.
+fn one() -> usize {
+    1
+}
+
+/// What the PyTorch script prints (or, merged, the medians over its runs).
 #[derive(Debug, Deserialize)]
 struct PyTorch {
     torch: String,
@@ -94,6 +113,9 @@ struct PyTorch {
 #[derive(Debug, Deserialize)]
 struct PyTorchModel {
     median_iter_ms: f64,
+    /// Each run's median, when merged.
+    #[serde(default)]
+    runs: Vec<f64>,
 }
 
 fn main() -> Result<()> {
@@ -101,16 +123,11 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let root = std::env::current_dir().context("the working folder")?;
     let home = sprig_experiments::edge::criterion_home(&root);
-    let pytorch: Option<PyTorch> = args
-        .pytorch
-        .as_ref()
-        .map(|path| -> Result<PyTorch> {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading the PyTorch timings {}", path.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("{} is not the yardstick's output", path.display()))
-        })
-        .transpose()?;
+    let pytorch = pytorch_medians(&args.pytorch)?;
+    if !args.merge.is_empty() {
+        let rows = merge(&args.merge, pytorch.as_ref())?;
+        return write(&args, &rows, pytorch.as_ref());
+    }
     let mut rows = Vec::new();
     for &backend in compiled_backends() {
         for model in STEP_MODELS {
@@ -141,11 +158,15 @@ fn main() -> Result<()> {
             let mut unmasked = Vec::new();
             let mut batch = Vec::new();
             let mut batch_size = 0;
+            let mut one_thread = false;
             // Runs alternate, so a slow spell of the machine hits both variants alike.
             for run in 0..runs {
                 for &masking in variants {
                     let mut fixture = step_fixture(model, backend, masking)?;
                     batch_size = fixture.batch_size;
+                    if masking == Masking::Masked {
+                        one_thread = fixture.one_thread;
+                    }
                     let id = format!("{label}-{masking:?}-{run}").to_lowercase();
                     let mut step = || fixture.trainee.step().map(|_| ());
                     let ms = if slow {
@@ -182,6 +203,8 @@ fn main() -> Result<()> {
                 ratio_to_pytorch: pytorch_ms.map(|p| masked / p),
                 planned_prunes: None,
                 planned_iterations: None,
+                step_threads: vec![if one_thread { "one" } else { "all" }.into()],
+                rounds: 1,
             });
         }
     }
@@ -216,6 +239,86 @@ fn plan_rounds(args: &Args, rows: &mut [Row]) -> Result<()> {
         row.planned_iterations = Some(record.plan.trainings.iter().sum());
     }
     Ok(())
+}
+
+/// The PyTorch runs in `paths`, each model's time the median over the runs.
+fn pytorch_medians(paths: &[PathBuf]) -> Result<Option<PyTorch>> {
+    let mut runs = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the PyTorch timings {}", path.display()))?;
+        let run: PyTorch = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not the yardstick's output", path.display()))?;
+        runs.push(run);
+    }
+    let Some(mut merged) = runs.pop() else {
+        return Ok(None);
+    };
+    for (name, model) in merged.models.iter_mut() {
+        let mut times: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.models.get(name).map(|m| m.median_iter_ms))
+            .collect();
+        times.push(model.median_iter_ms);
+        model.runs = times.clone();
+        model.median_iter_ms = median(&times);
+    }
+    Ok(Some(merged))
+}
+
+/// The rows of every round's `backends.json` in `folders`, merged per model and backend
+/// into the medians over the rounds; PyTorch's medians joined in.
+fn merge(folders: &[PathBuf], pytorch: Option<&PyTorch>) -> Result<Vec<Row>> {
+    let mut rounds: Vec<Vec<Row>> = Vec::new();
+    for folder in folders {
+        let path = folder.join("backends.json");
+        let text =
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        rounds.push(
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a backends table", path.display()))?,
+        );
+    }
+    let first = rounds.first().context("no rounds to merge")?;
+    let mut merged = Vec::new();
+    for row in first {
+        let same: Vec<&Row> = rounds
+            .iter()
+            .filter_map(|r| {
+                r.iter()
+                    .find(|o| o.model == row.model && o.backend == row.backend)
+            })
+            .collect();
+        let of = |f: fn(&Row) -> f64| median(&same.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let of_opt = |f: fn(&Row) -> Option<f64>| {
+            let values: Vec<f64> = same.iter().filter_map(|r| f(r)).collect();
+            (!values.is_empty()).then(|| median(&values))
+        };
+        let masked = of(|r| r.median_iter_ms);
+        let unmasked = of_opt(|r| r.unmasked_median_iter_ms);
+        let batch = of(|r| r.batch_ms);
+        let pytorch_ms = pytorch
+            .and_then(|p| p.models.get(&row.model))
+            .map(|m| m.median_iter_ms);
+        merged.push(Row {
+            model: row.model.clone(),
+            backend: row.backend.clone(),
+            batch_size: row.batch_size,
+            median_iter_ms: masked,
+            unmasked_median_iter_ms: unmasked,
+            mask_overhead_fraction: unmasked.map(|u| (masked - u) / masked),
+            batch_ms: batch,
+            backend_fraction: 1.0 - batch / masked,
+            pytorch_median_iter_ms: pytorch_ms,
+            ratio_to_pytorch: pytorch_ms.map(|p| masked / p),
+            planned_prunes: of_opt(|r| r.planned_prunes.map(f64::from)).map(|v| v as u32),
+            planned_iterations: of_opt(|r| r.planned_iterations.map(|i| i as f64))
+                .map(|v| v as u64),
+            step_threads: same.iter().flat_map(|r| r.step_threads.clone()).collect(),
+            rounds: same.len(),
+        });
+    }
+    Ok(merged)
 }
 
 fn criterion(quick: bool) -> Criterion {
@@ -288,10 +391,23 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
     md.push_str(&match pytorch {
         Some(p) => format!(
             "PyTorch {} yardstick: `benches/pytorch/train_step.py`, {} threads, allocator: {}; \
-             the same models, batch sizes and Adam settings.\n\n",
+             the same models, batch sizes and Adam settings. Its runs (ms per iteration, \
+             each the median of its iterations): {}.\n\n",
             p.torch,
             p.threads,
-            p.allocator.as_deref().unwrap_or("glibc malloc")
+            p.allocator.as_deref().unwrap_or("glibc malloc"),
+            p.models
+                .iter()
+                .map(|(name, m)| format!(
+                    "{name} {}",
+                    m.runs
+                        .iter()
+                        .map(|t| format!("{t:.3}"))
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
         None => "PyTorch was not measured (run `cargo xtask bench --vs-pytorch` where it is \
                  installed).\n\n"
@@ -300,13 +416,14 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
     md.push_str(
         "| model | backend | batch | ms / iteration (masked) | unmasked | masking overhead | \
          batch assembly | in the backend | PyTorch ms | ratio to PyTorch | planned prunes in \
-         the budget | planned iterations |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+         the budget | planned iterations | step threads |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     let opt =
         |v: Option<f64>, digits: usize| v.map_or("–".to_string(), |v| format!("{v:.digits$}"));
     for r in rows {
         md.push_str(&format!(
-            "| {} | {} | {} | {:.3} | {} | {} % | {:.3} ms | {:.1} % | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.3} | {} | {} % | {:.3} ms | {:.1} % | {} | {} | {} | {} | {} |\n",
             r.model,
             r.backend,
             r.batch_size,
@@ -319,12 +436,16 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
             opt(r.ratio_to_pytorch, 2),
             r.planned_prunes.map_or("–".into(), |p| p.to_string()),
             r.planned_iterations.map_or("–".into(), |p| p.to_string()),
+            r.step_threads.join(", "),
         ));
     }
     md.push_str(&format!(
-        "\nEach time is the median of {} criterion runs' medians (runs alternate masked and \
-         unmasked). An iteration: batch assembly from host buffers, forward, cross-entropy, \
-         backward, gradients masked, Adam step, masks re-applied, loss read back (which waits \
+        "\nEach time is the median over {} round(s) — a round is a fresh process, run right \
+         after a fresh PyTorch process when compared — of {} criterion run(s)' medians (runs \
+         alternate masked and unmasked). `step threads`: what the trainer chose per round \
+         for the masked step (`StepThreads::Auto` times a forward and backward pass on one \
+         thread and on all; LibTorch keeps its own threads). An iteration: batch assembly from host buffers, forward, cross-entropy, \
+         backward, Adam step fused with the masks (gradient masked, weight update, pruned weights zeroed: one pass per parameter), loss read back (which waits \
          for the device). `unmasked`: the same step with no masks; the masking overhead is \
          their difference over the masked time. `batch assembly`: building one batch on the \
          device alone; `in the backend`: the rest of the iteration. Examples are drawn, not \
@@ -333,7 +454,9 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
          after profiling on the real data (as `sprig plan`). burn-ndarray's convolution \
          backward pass takes tens of seconds per step, so it is timed on Conv-2 only: the \
          median of two timed steps after one untimed, with masks.\n",
-        args.runs, args.budget
+        rows.iter().map(|r| r.rounds).max().unwrap_or(1),
+        args.runs,
+        args.budget
     ));
     let path = args.results.join("backends.md");
     std::fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;

@@ -190,6 +190,12 @@ where
         })
     }
 
+    /// Whether steps run on one thread (see [`StepThreads`]); `None` before the first
+    /// training starts.
+    pub fn steps_on_one_thread(&self) -> Option<bool> {
+        self.one_thread
+    }
+
     /// The model as trained so far.
     pub fn model(&self) -> &M {
         self.model
