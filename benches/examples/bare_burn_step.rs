@@ -1,7 +1,7 @@
 //! Burn's floor: the LeNet-300-100 training step written with Burn alone (no Sprig crate,
 //! no masks, one pre-made batch), timed the way `sprig-backends` times Sprig's step.
 //!
-//! `cargo run --example bare_burn_step -p sprig-benches -- [flex|ndarray|tch-cpu] [steps]`
+//! `cargo run --example bare_burn_step -p sprig-benches -- [flex|ndarray|tch-cpu] [steps] [one]`
 
 use std::time::Instant;
 
@@ -40,15 +40,43 @@ fn main() -> anyhow::Result<()> {
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut times = Vec::with_capacity(steps);
-    for _ in 0..steps {
+    // `one`: every step handed to Sprig's one-thread pool, as `StepThreads::One` does;
+    // `ab`: blocks of 250 steps alternating between all threads and that pool, so both
+    // see the same machine (the median of each is printed).
+    let mode = args.next().unwrap_or_default();
+    let mut by_mode: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for i in 0..steps {
+        let handoff = mode == "one" || (mode == "ab" && (i / 250) % 2 == 1);
         let start = Instant::now();
-        let h = relu(net.fc1.forward(x.clone()));
-        let h = relu(net.fc2.forward(h));
-        let loss = loss_fn.forward(net.fc3.forward(h), y.clone());
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        net = optim.step(1.2e-3, net, grads);
-        let _ = loss.into_scalar::<f32>();
-        times.push(start.elapsed().as_secs_f64() * 1e3);
+        let step = |net: Net, optim: &mut _| {
+            let h = relu(net.fc1.forward(x.clone()));
+            let h = relu(net.fc2.forward(h));
+            let loss = loss_fn.forward(net.fc3.forward(h), y.clone());
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            let net = burn::optim::ModuleOptimizer::step(optim, 1.2e-3, net, grads);
+            let _ = loss.into_scalar::<f32>();
+            net
+        };
+        net = if handoff {
+            sprig_backend::on_one_thread(|| step(net, &mut optim))
+        } else {
+            step(net, &mut optim)
+        };
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        times.push(ms);
+        if i >= 250 {
+            by_mode[usize::from(handoff)].push(ms);
+        }
+    }
+    if mode == "ab" {
+        for (name, mut t) in ["all threads", "one-thread pool"].into_iter().zip(by_mode) {
+            t.sort_by(f64::total_cmp);
+            println!(
+                "{name}: median {:.3} ms over {} steps",
+                t[t.len() / 2],
+                t.len()
+            );
+        }
     }
     let mut tail = times[steps / 4..].to_vec();
     tail.sort_by(f64::total_cmp);

@@ -272,8 +272,8 @@ fn merge(folders: &[PathBuf], pytorch: Option<&PyTorch>) -> Result<Vec<Row>> {
     let mut rounds: Vec<Vec<Row>> = Vec::new();
     for folder in folders {
         let path = folder.join("backends.json");
-        let text =
-            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         rounds.push(
             serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a backends table", path.display()))?,

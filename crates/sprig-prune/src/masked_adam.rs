@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use burn::module::{Module, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
+use rayon::prelude::*;
 
 use crate::DeviceMasks;
 use crate::param_path::{FloatMapper, map_floats};
@@ -140,30 +141,61 @@ fn adam_pass(
         *w -= step * lr;
     };
     let (first, second) = (&mut moments.first, &mut moments.second);
-    match keep {
-        None => {
-            for (((w, &g), m), v) in values.iter_mut().zip(gradient).zip(first).zip(second) {
-                update(w, g, m, v);
-            }
-        }
-        Some(keep) => {
-            assert_eq!(
-                keep.len(),
-                values.len(),
-                "a mask of {} weights for a parameter of {}: the masks were made for another model",
-                keep.len(),
-                values.len()
-            );
-            for ((((w, &g), m), v), &k) in values
-                .iter_mut()
-                .zip(gradient)
-                .zip(first)
-                .zip(second)
-                .zip(keep)
-            {
-                update(w, g * k, m, v);
-                *w *= k;
-            }
-        }
+    if let Some(keep) = keep {
+        assert_eq!(
+            keep.len(),
+            values.len(),
+            "a mask of {} weights for a parameter of {}: the masks were made for another model",
+            keep.len(),
+            values.len()
+        );
     }
+    let pass = |values: &mut [f32],
+                gradient: &[f32],
+                first: &mut [f32],
+                second: &mut [f32],
+                keep: Option<&[f32]>| {
+        match keep {
+            None => {
+                for (((w, &g), m), v) in values.iter_mut().zip(gradient).zip(first).zip(second) {
+                    update(w, g, m, v);
+                }
+            }
+            Some(keep) => {
+                for ((((w, &g), m), v), &k) in values
+                    .iter_mut()
+                    .zip(gradient)
+                    .zip(first)
+                    .zip(second)
+                    .zip(keep)
+                {
+                    update(w, g * k, m, v);
+                    *w *= k;
+                }
+            }
+        }
+    };
+    // A large parameter is split across rayon's pool: the pass is bound by memory
+    // bandwidth, which a second core adds to (and a step on one thread leaves that core
+    // idle). Element-wise: the split changes no result.
+    let threads = rayon::current_num_threads();
+    if values.len() < PARALLEL_MIN || threads < 2 {
+        pass(values, gradient, first, second, keep);
+        return;
+    }
+    let chunk = values.len().div_ceil(threads);
+    let keeps: Vec<Option<&[f32]>> = match keep {
+        Some(k) => k.chunks(chunk).map(Some).collect(),
+        None => vec![None; values.len().div_ceil(chunk)],
+    };
+    values
+        .par_chunks_mut(chunk)
+        .zip(gradient.par_chunks(chunk))
+        .zip(first.par_chunks_mut(chunk))
+        .zip(second.par_chunks_mut(chunk))
+        .zip(keeps)
+        .for_each(|((((w, g), m), v), k)| pass(w, g, m, v, k));
 }
+
+/// Parameters smaller than this are updated on the calling thread.
+const PARALLEL_MIN: usize = 1 << 16;

@@ -275,47 +275,38 @@ where
         for _ in 0..PROBE_PASSES {
             on_one();
         }
-        let (mut all, mut one) = (Vec::new(), Vec::new());
+        // Alternating, so a slow spell of the machine hits both; the fastest pass of each
+        // is the least disturbed (medians flipped the choice on this noisy VM).
+        let (mut all, mut one) = (first, Duration::MAX);
         for _ in 0..PROBE_PASSES {
-            one.push(on_one());
-            all.push(on_all());
+            one = one.min(on_one());
+            all = all.min(on_all());
         }
-        Ok(median(&mut one) < median(&mut all))
+        Ok(one < all)
     }
 }
 
-/// One training step: forward, loss, backward, then the fused masked Adam step. The
-/// loss is `Err` (and the weights untouched) when it is not finite.
-fn train_step<M: Classifier>(
-    model: M,
+/// Forward, loss and backward of one step: the loss and the gradients, or the loss
+/// alone as `Err` when it is not finite.
+fn forward_backward<M: Classifier>(
+    model: &M,
     inputs: M::Input,
     labels: Tensor<1, Int>,
     loss_fn: &CrossEntropyLoss,
-    optimizer: &mut MaskedAdam,
-    masks: Option<&Arc<DeviceMasks>>,
-    lr: f64,
-) -> (M, Result<f64, f64>) {
+) -> Result<(f64, GradientsParams), f64> {
     let loss = loss_fn.forward(model.forward(inputs), labels);
     let value = f64::from(loss.clone().into_scalar::<f32>());
     if !value.is_finite() {
-        return (model, Err(value));
+        return Err(value);
     }
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    // One fused pass per parameter: gradient masked, Adam's step, pruned weights zeroed.
-    let model = optimizer.step(lr, model, grads, masks.map(|m| &**m));
-    (model, Ok(value))
+    Ok((value, GradientsParams::from_grads(loss.backward(), model)))
 }
 
 /// A forward and backward pass longer than this is a model large enough to gain from
 /// every core: [`StepThreads::Auto`] keeps all threads without measuring further.
 const PROBE_PASS_LIMIT: Duration = Duration::from_millis(50);
 /// Timed passes per thread setting when probing (and warm-up passes on the new thread).
-const PROBE_PASSES: usize = 5;
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort_unstable();
-    times[times.len() / 2]
-}
+const PROBE_PASSES: usize = 7;
 
 /// Times one forward and backward pass of `model` on a batch; the gradients are dropped,
 /// so the weights do not move.
@@ -428,22 +419,36 @@ where
             .config
             .schedule
             .rate(self.config.learning_rate, self.done, self.length);
-        let (optimizer, masks, loss) = (&mut self.optimizer, self.masks.clone(), self.loss.clone());
-        let work = move || train_step(model, inputs, labels, &loss, optimizer, masks.as_ref(), lr);
-        let (model, value) = if self.one_thread == Some(true) {
-            sprig_backend::on_one_thread(work)
+        let loss = &self.loss;
+        let (model, computed) = if self.one_thread == Some(true) {
+            let loss = loss.clone();
+            sprig_backend::on_one_thread(move || {
+                let computed = forward_backward(&model, inputs, labels, &loss);
+                (model, computed)
+            })
         } else {
-            work()
+            let computed = forward_backward(&model, inputs, labels, loss);
+            (model, computed)
         };
+        let (value, grads) = match computed {
+            Ok(done) => done,
+            Err(value) => {
+                self.model = Some(model);
+                return Err(PruneError::NonFiniteLoss {
+                    value,
+                    iteration: self.done + 1,
+                    advice: format!(
+                        "; try a smaller learning rate than {}",
+                        self.config.learning_rate
+                    ),
+                });
+            }
+        };
+        // One fused pass per parameter (gradient masked, Adam's step, pruned weights
+        // zeroed), here rather than on the step's thread: it splits a large parameter
+        // across every core.
+        let model = self.optimizer.step(lr, model, grads, self.masks.as_deref());
         self.model = Some(model);
-        let value = value.map_err(|value| PruneError::NonFiniteLoss {
-            value,
-            iteration: self.done + 1,
-            advice: format!(
-                "; try a smaller learning rate than {}",
-                self.config.learning_rate
-            ),
-        })?;
         self.done += 1;
         Ok(value)
     }
