@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use sprig_backend::Backend;
+use sprig_backend::{Backend, StepThreads};
 use sprig_data::audio::{FeatureNorm, FeatureSet};
 use sprig_data::text::TextSet;
 use sprig_data::{ImageSet, ImageShape, Normalization};
@@ -76,6 +76,20 @@ pub fn step_fixture(
     backend: Backend,
     masking: Masking,
 ) -> anyhow::Result<StepFixture> {
+    step_fixture_on(model, backend, masking, StepThreads::Auto)
+}
+
+/// [`step_fixture`] with the step's threads set (to compare two fixtures on the same
+/// threads, or to time one setting).
+///
+/// # Errors
+/// As [`step_fixture`].
+pub fn step_fixture_on(
+    model: Architecture,
+    backend: Backend,
+    masking: Masking,
+    threads: StepThreads,
+) -> anyhow::Result<StepFixture> {
     sprig_backend::flush_denormals_to_zero();
     let device = backend.train_device()?;
     let classes: Arc<[String]> = (0..10).map(|c| c.to_string()).collect();
@@ -97,7 +111,10 @@ pub fn step_fixture(
                 net,
                 batches,
                 &device,
-                TrainConfig::lenet(0),
+                TrainConfig {
+                    threads,
+                    ..TrainConfig::lenet(0)
+                },
                 0.9,
                 masking,
             )?
@@ -112,7 +129,10 @@ pub fn step_fixture(
                 net,
                 batches,
                 &device,
-                TrainConfig::conv2(0),
+                TrainConfig {
+                    threads,
+                    ..TrainConfig::conv2(0)
+                },
                 0.9,
                 masking,
             )?
@@ -131,7 +151,10 @@ pub fn step_fixture(
                 net,
                 batches,
                 &device,
-                TrainConfig::text(0),
+                TrainConfig {
+                    threads,
+                    ..TrainConfig::text(0)
+                },
                 0.8,
                 masking,
             )?
@@ -160,7 +183,10 @@ pub fn step_fixture(
                 net,
                 batches,
                 &device,
-                TrainConfig::audio(0),
+                TrainConfig {
+                    threads,
+                    ..TrainConfig::audio(0)
+                },
                 0.8,
                 masking,
             )?
@@ -210,6 +236,13 @@ where
         // No masks at all: the same optimizer with nothing to mask (and the thread
         // setting chosen the same way).
         Masking::None => trainee.start_training(&MaskSet::new(), 1_000_000)?,
+    }
+    // `StepThreads::Auto` settles during the first steps: take them before timing.
+    for _ in 0..100 {
+        if trainee.steps_on_one_thread().is_some() {
+            break;
+        }
+        trainee.step()?;
     }
     let one_thread = trainee.steps_on_one_thread().unwrap_or(false);
     let indices: Vec<usize> = (0..batch_size).collect();

@@ -17,8 +17,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use criterion::{Criterion, SamplingMode};
 use serde::{Deserialize, Serialize};
-use sprig_backend::{Backend, compiled_backends};
-use sprig_benches::{Masking, STEP_MODELS, step_fixture};
+use sprig_backend::{Backend, StepThreads, compiled_backends};
+use sprig_benches::{Masking, STEP_MODELS, StepFixture, step_fixture, step_fixture_on};
 use sprig_experiments::edge::{criterion_median_ns, median};
 use sprig_experiments::{Dataset, Method, Runner, machine, suite};
 use sprig_models::Architecture;
@@ -149,40 +149,35 @@ fn main() -> Result<()> {
             // Tens of seconds per step: a few timed steps, with masks only.
             let slow = ndarray_conv;
             let mut c = criterion(args.quick);
-            let (runs, variants): (usize, &[Masking]) = if slow {
-                (1, &[Masking::Masked])
-            } else {
-                (args.runs.max(1), &[Masking::Masked, Masking::None])
-            };
+            let runs = if slow { 1 } else { args.runs.max(1) };
             let mut masked = Vec::new();
             let mut unmasked = Vec::new();
             let mut batch = Vec::new();
             let mut batch_size = 0;
             let mut one_thread = false;
-            // Runs alternate, so a slow spell of the machine hits both variants alike.
             for run in 0..runs {
-                for &masking in variants {
-                    let mut fixture = step_fixture(model, backend, masking)?;
-                    batch_size = fixture.batch_size;
-                    if masking == Masking::Masked {
-                        one_thread = fixture.one_thread;
-                    }
-                    let id = format!("{label}-{masking:?}-{run}").to_lowercase();
-                    let mut step = || fixture.trainee.step().map(|_| ());
-                    let ms = if slow {
-                        time_few(&mut step, 2)?
+                let mut with_masks = step_fixture(model, backend, Masking::Masked)?;
+                batch_size = with_masks.batch_size;
+                one_thread = with_masks.one_thread;
+                if slow {
+                    masked.push(time_few(&mut || with_masks.trainee.step().map(|_| ()), 2)?);
+                } else {
+                    // Masked and unmasked steps alternate in blocks within one process,
+                    // so the machine's drift (±20 % between minutes on this VM) hits both
+                    // alike and their difference is the masks' cost.
+                    // On the threads the masked fixture chose: the masks' cost alone.
+                    let threads = if one_thread {
+                        StepThreads::One
                     } else {
-                        time(&mut c, &home, &id, &mut step)?
+                        StepThreads::All
                     };
-                    match masking {
-                        Masking::Masked => masked.push(ms),
-                        Masking::None => unmasked.push(ms),
-                    }
-                    if masking == Masking::Masked {
-                        let id = format!("{}-{backend}-batch-{run}", model.name());
-                        batch.push(time(&mut c, &home, &id, &mut fixture.next_batch)?);
-                    }
+                    let mut without = step_fixture_on(model, backend, Masking::None, threads)?;
+                    let (m, u) = time_interleaved(&mut with_masks, &mut without, args.quick)?;
+                    masked.push(m);
+                    unmasked.push(u);
                 }
+                let id = format!("{}-{backend}-batch-{run}", model.name());
+                batch.push(time(&mut c, &home, &id, &mut with_masks.next_batch)?);
             }
             let (masked, batch) = (median(&masked), median(&batch));
             let unmasked = (!unmasked.is_empty()).then(|| median(&unmasked));
@@ -347,6 +342,36 @@ fn time_few(f: &mut impl FnMut() -> Result<(), sprig_prune::PruneError>, n: usiz
     Ok(median(&times))
 }
 
+/// Median milliseconds per step of `a` and of `b`, stepped alternately in blocks of about
+/// 100 ms (after a warm-up of each) for about 8 s in all (2 s when `quick`).
+fn time_interleaved(a: &mut StepFixture, b: &mut StepFixture, quick: bool) -> Result<(f64, f64)> {
+    let total = Duration::from_secs(if quick { 2 } else { 8 });
+    let warm = |f: &mut StepFixture| -> Result<Duration> {
+        let started = std::time::Instant::now();
+        let mut steps = 0u32;
+        while steps < 3 || started.elapsed() < Duration::from_millis(300) {
+            f.trainee.step()?;
+            steps += 1;
+        }
+        Ok(started.elapsed() / steps)
+    };
+    let per_step = warm(a)?.max(warm(b)?);
+    let block =
+        (Duration::from_millis(100).as_secs_f64() / per_step.as_secs_f64()).max(1.0) as usize;
+    let mut times = [Vec::new(), Vec::new()];
+    let started = std::time::Instant::now();
+    while started.elapsed() < total || times[0].len() < 3 {
+        for (fixture, out) in [&mut *a, &mut *b].into_iter().zip(times.iter_mut()) {
+            for _ in 0..block {
+                let step = std::time::Instant::now();
+                fixture.trainee.step()?;
+                out.push(step.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    Ok((median(&times[0]), median(&times[1])))
+}
+
 /// Median of one criterion run of `f`, milliseconds.
 fn time(
     c: &mut Criterion,
@@ -441,10 +466,12 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
     }
     md.push_str(&format!(
         "\nEach time is the median over {} round(s) — a round is a fresh process, run right \
-         after a fresh PyTorch process when compared — of {} criterion run(s)' medians (runs \
-         alternate masked and unmasked). `step threads`: what the trainer chose per round \
-         for the masked step (`StepThreads::Auto` times a forward and backward pass on one \
-         thread and on all; LibTorch keeps its own threads). An iteration: batch assembly from host buffers, forward, cross-entropy, \
+         after a fresh PyTorch process when compared — of {} run(s) per round; in a run the \
+         masked and the unmasked step alternate in blocks of about 100 ms for 8 s (the time \
+         is the median step), so the machine's drift hits both alike; batch assembly is a \
+         criterion run. `step threads`: what the trainer chose per round \
+         for the masked step (`StepThreads::Auto`: one thread when the first steps on all take \
+         under 10 ms; LibTorch keeps its own threads). An iteration: batch assembly from host buffers, forward, cross-entropy, \
          backward, Adam step fused with the masks (gradient masked, weight update, pruned weights zeroed: one pass per parameter), loss read back (which waits \
          for the device). `unmasked`: the same step with no masks; the masking overhead is \
          their difference over the masked time. `batch assembly`: building one batch on the \

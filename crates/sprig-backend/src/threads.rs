@@ -6,8 +6,8 @@
 //! for each of them, then waiting for it, took longer than doing the work on one core
 //! (the step measured 1.7 ms on one thread against 2.2–2.4 ms on two, `sprig-backends`
 //! on this 2-core machine). A larger network (Conv-2, the text and audio models) gains from
-//! the second core. [`StepThreads::Auto`] lets the trainer measure which is faster for its
-//! model; LibTorch keeps its own thread pool and is not affected.
+//! the second core. [`StepThreads::Auto`] lets the trainer decide by the time of its first
+//! steps; LibTorch keeps its own thread pool and is not affected.
 
 use std::sync::OnceLock;
 
@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StepThreads {
-    /// Measure both on the first batches and keep the faster (the default).
+    /// One thread for a small model (a step under 10 ms on all threads), else all: the
+    /// trainer times its first steps (the default).
     #[default]
     Auto,
     /// rayon's global pool: every core.

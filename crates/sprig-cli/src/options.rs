@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
-use sprig_backend::Backend;
+use sprig_backend::{Backend, StepThreads};
 use sprig_data::FolderSplit;
 use sprig_experiments::{DataFolder, Dataset, Experiment, Method, Pruning, suite};
 use sprig_export::ExportFormat;
@@ -83,6 +83,12 @@ pub struct PruneOptions {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
+    /// The threads a training step uses on flex and ndarray: `auto` (default: one thread
+    /// when the first steps on all take under 10 ms: a small model is faster on one), `all` or `one`. Changes speed, never results; LibTorch keeps its
+    /// own threads.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<String>,
     /// Drives every random choice (θ0, validation split, batch order). Default 0.
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,7 +169,7 @@ impl PruneOptions {
             format!(
                 "{} is not a valid sprig config (TOML with the keys model, dataset, budget, \
                  images, test-fraction, text-csv, audio, validation-fraction, sparsity, size, \
-                 format, method, backend, seed, scope, rewind-iteration, include, exclude, \
+                 format, method, backend, threads, seed, scope, rewind-iteration, include, exclude, \
                  rate, out, data-dir)",
                 path.display()
             )
@@ -187,6 +193,7 @@ impl PruneOptions {
             format: self.format.or(file.format),
             method: self.method.or(file.method),
             backend: self.backend.or(file.backend),
+            threads: self.threads.or(file.threads),
             seed: self.seed.or(file.seed),
             scope: self.scope.or(file.scope),
             rewind_iteration: self.rewind_iteration.or(file.rewind_iteration),
@@ -350,6 +357,11 @@ impl PruneOptions {
             experiment.pruning =
                 (method != Method::Dense && pruning != Pruning::default()).then_some(pruning);
         }
+        if let Some(threads) = &self.threads {
+            experiment.train.threads = threads
+                .parse()
+                .map_err(|e: String| anyhow!("--threads: {e}"))?;
+        }
         if let Some(k) = self.rewind_iteration.filter(|&k| k > 0) {
             if method == Method::Dense {
                 bail!("method dense does not rewind: drop --rewind-iteration");
@@ -423,6 +435,8 @@ impl PruneOptions {
             format: size.map(|s| s.format.name().into()),
             method: Some(method_name(method).into()),
             backend: Some(experiment.backend.clone()),
+            threads: (experiment.train.threads != StepThreads::Auto)
+                .then(|| experiment.train.threads.name().into()),
             seed: Some(seed),
             scope: prunes.then(|| scope_name(scope).into()),
             rewind_iteration: experiment.rewind_iteration,
@@ -875,6 +889,35 @@ mod tests {
             .resolve()
             .unwrap();
         assert_eq!(vision.effective.scope.as_deref(), Some("global"));
+    }
+
+    #[test]
+    fn threads_are_a_setting_of_the_training() {
+        let one = PruneOptions {
+            threads: Some("one".into()),
+            ..options("lenet-300-100", "mnist", "60s", 0.9)
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(one.experiment.train.threads, StepThreads::One);
+        assert_eq!(one.effective.threads.as_deref(), Some("one"));
+        let auto = options("lenet-300-100", "mnist", "60s", 0.9)
+            .resolve()
+            .unwrap();
+        assert_eq!(auto.experiment.train.threads, StepThreads::Auto);
+        assert_eq!(
+            auto.effective.threads, None,
+            "auto is written as no setting"
+        );
+        let bad = PruneOptions {
+            threads: Some("three".into()),
+            ..options("lenet-300-100", "mnist", "60s", 0.9)
+        };
+        let message = bad.resolve().unwrap_err().to_string();
+        assert!(
+            message.contains("--threads") && message.contains("auto, all or one"),
+            "{message}"
+        );
     }
 
     /// Each bad option, and a phrase its message must contain.

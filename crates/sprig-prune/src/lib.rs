@@ -3,9 +3,10 @@
 //! It is the bridge between a Burn [`Module`](burn::module::Module) and the
 //! flat, Burn-free mask core (`sprig-mask`): reading parameters by path into a
 //! [`Snapshot`](sprig_mask::Snapshot), writing a snapshot back (rewinding in place, so
-//! parameter ids and optimizer keys survive), and masked training — masks re-applied after
-//! every optimizer step and gradients masked before it, so Adam's moments cannot revive a
-//! pruned weight.
+//! parameter ids and optimizer keys survive), and masked training: [`MaskedAdam`] masks
+//! each gradient, steps the weight and zeroes the pruned ones in one pass per parameter,
+//! so Adam's moments cannot revive a pruned weight ([`DeviceMasks`] does the same around
+//! any other optimizer).
 //!
 //! [`engine`] holds the time-budgeted search itself, written against the narrow
 //! [`engine::Trainee`] interface so it can be tested with a fake clock and a fake trainee.

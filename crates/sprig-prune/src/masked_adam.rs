@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use burn::module::{Module, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
-use rayon::prelude::*;
 
 use crate::DeviceMasks;
 use crate::param_path::{FloatMapper, map_floats};
@@ -175,27 +174,5 @@ fn adam_pass(
             }
         }
     };
-    // A large parameter is split across rayon's pool: the pass is bound by memory
-    // bandwidth, which a second core adds to (and a step on one thread leaves that core
-    // idle). Element-wise: the split changes no result.
-    let threads = rayon::current_num_threads();
-    if values.len() < PARALLEL_MIN || threads < 2 {
-        pass(values, gradient, first, second, keep);
-        return;
-    }
-    let chunk = values.len().div_ceil(threads);
-    let keeps: Vec<Option<&[f32]>> = match keep {
-        Some(k) => k.chunks(chunk).map(Some).collect(),
-        None => vec![None; values.len().div_ceil(chunk)],
-    };
-    values
-        .par_chunks_mut(chunk)
-        .zip(gradient.par_chunks(chunk))
-        .zip(first.par_chunks_mut(chunk))
-        .zip(second.par_chunks_mut(chunk))
-        .zip(keeps)
-        .for_each(|((((w, g), m), v), k)| pass(w, g, m, v, k));
+    pass(values, gradient, first, second, keep);
 }
-
-/// Parameters smaller than this are updated on the calling thread.
-const PARALLEL_MIN: usize = 1 << 16;

@@ -107,8 +107,10 @@ pub struct ClassifierTrainee<M, D> {
     device: Device,
     eval_device: Device,
     optimizer: MaskedAdam,
-    /// Whether steps run on one thread; `None` until the first training starts.
+    /// Whether steps run on one thread; `None` until settled.
     one_thread: Option<bool>,
+    /// `StepThreads::Auto` measuring, until it settles `one_thread`.
+    probe: Option<ThreadProbe>,
     /// Shared with the step's closure, which may run on another thread.
     masks: Option<Arc<DeviceMasks>>,
     train: D,
@@ -177,6 +179,7 @@ where
             eval_device: device.clone().without_autodiff(),
             optimizer: MaskedAdam::new(),
             one_thread: None,
+            probe: None,
             masks: None,
             order: epoch_order(train.len(), config.seed, 0),
             train,
@@ -190,8 +193,8 @@ where
         })
     }
 
-    /// Whether steps run on one thread (see [`StepThreads`]); `None` before the first
-    /// training starts.
+    /// Whether steps run on one thread (see [`StepThreads`]); `None` until settled (for
+    /// `Auto`, after its first four steps).
     pub fn steps_on_one_thread(&self) -> Option<bool> {
         self.one_thread
     }
@@ -228,11 +231,10 @@ where
     }
 
     /// Settles the thread setting once, before the first training: as configured (LibTorch
-    /// keeps its own threads whatever the setting), or for [`StepThreads::Auto`] by timing forward and backward passes of the first batch on
-    /// all threads and on one (the weights do not move; the device's generator is
-    /// re-seeded after, so the training draws what it would have drawn without the probe).
+    /// keeps its own threads whatever the setting), or for [`StepThreads::Auto`] by the
+    /// first steps ([`ThreadProbe`]).
     fn choose_threads(&mut self) -> Result<(), PruneError> {
-        if self.one_thread.is_some() {
+        if self.one_thread.is_some() || self.probe.is_some() {
             return Ok(());
         }
         let one = match self.config.threads {
@@ -240,49 +242,13 @@ where
             StepThreads::One => true,
             StepThreads::All => false,
             StepThreads::Auto => {
-                let one = self.probe_threads()?;
-                self.device.seed(self.config.seed);
-                one
+                self.probe = Some(ThreadProbe::default());
+                return Ok(());
             }
         };
         tracing::debug!(one_thread = one, threads = ?self.config.threads, "step threads");
         self.one_thread = Some(one);
         Ok(())
-    }
-
-    /// Whether one thread ran a forward and backward pass faster than all of them.
-    fn probe_threads(&mut self) -> Result<bool, PruneError> {
-        let indices = self.order[..self.config.batch_size].to_vec();
-        let (inputs, labels) = self.train.batch(&indices, &self.device)?;
-        let model = self.model().clone();
-        let on_all = || timed_pass(&model, inputs.clone(), labels.clone(), &self.loss);
-        let on_one = || {
-            let (model, inputs, labels, loss) = (
-                model.clone(),
-                inputs.clone(),
-                labels.clone(),
-                self.loss.clone(),
-            );
-            sprig_backend::on_one_thread(move || timed_pass(&model, inputs, labels, &loss))
-        };
-        on_all(); // warm-up: first-use allocations
-        let first = on_all();
-        if first > PROBE_PASS_LIMIT {
-            return Ok(false);
-        }
-        // The pool thread's allocator heap starts empty: its first passes take fresh
-        // pages from the system and would make one thread look slow.
-        for _ in 0..PROBE_PASSES {
-            on_one();
-        }
-        // Alternating, so a slow spell of the machine hits both; the fastest pass of each
-        // is the least disturbed (medians flipped the choice on this noisy VM).
-        let (mut all, mut one) = (first, Duration::MAX);
-        for _ in 0..PROBE_PASSES {
-            one = one.min(on_one());
-            all = all.min(on_all());
-        }
-        Ok(one < all)
     }
 }
 
@@ -302,24 +268,35 @@ fn forward_backward<M: Classifier>(
     Ok((value, GradientsParams::from_grads(loss.backward(), model)))
 }
 
-/// A forward and backward pass longer than this is a model large enough to gain from
-/// every core: [`StepThreads::Auto`] keeps all threads without measuring further.
-const PROBE_PASS_LIMIT: Duration = Duration::from_millis(50);
-/// Timed passes per thread setting when probing (and warm-up passes on the new thread).
-const PROBE_PASSES: usize = 7;
+/// [`StepThreads::Auto`]: a model whose step on all threads takes less than this runs on
+/// one. Measured on this 2-core machine (`sprig-backends`, `examples/fixture_steps.rs`
+/// in sprig-benches): LeNet-300-100 (≈2 ms) steps 1.7 ms on one thread against 2.1 on
+/// two; TextCNN (≈20 ms), DS-CNN (≈70 ms) and Conv-2 (≈400 ms) are faster on two.
+/// Timing both settings in alternation during training did not tell them apart reliably
+/// (each switch leaves the other thread's allocator heap and caches cold).
+const SMALL_STEP: Duration = Duration::from_millis(10);
+/// Steps timed on all threads before deciding; the first (warm-up) is not counted.
+const PROBE_STEPS: usize = 4;
 
-/// Times one forward and backward pass of `model` on a batch; the gradients are dropped,
-/// so the weights do not move.
-fn timed_pass<M: Classifier>(
-    model: &M,
-    inputs: M::Input,
-    labels: Tensor<1, Int>,
-    loss_fn: &CrossEntropyLoss,
-) -> Duration {
-    let started = Instant::now();
-    let loss = loss_fn.forward(model.forward(inputs), labels);
-    drop(loss.backward());
-    started.elapsed()
+/// [`StepThreads::Auto`]'s measurement: the first training's first steps, on all
+/// threads, timed; a step's threads change nothing it computes, so these are ordinary
+/// training steps.
+#[derive(Debug, Default)]
+struct ThreadProbe {
+    times: Vec<Duration>,
+}
+
+impl ThreadProbe {
+    /// Records a step's time; returns whether to run on one thread once decided.
+    fn record(&mut self, took: Duration) -> Option<bool> {
+        self.times.push(took);
+        if self.times.len() < PROBE_STEPS {
+            return None;
+        }
+        let mut counted = self.times[1..].to_vec();
+        counted.sort_unstable();
+        Some(counted[counted.len() / 2] < SMALL_STEP)
+    }
 }
 
 /// Mean loss and accuracy of `model` on all of `data`, in batches of `batch_size`.
@@ -419,36 +396,42 @@ where
             .config
             .schedule
             .rate(self.config.learning_rate, self.done, self.length);
-        let loss = &self.loss;
-        let (model, computed) = if self.one_thread == Some(true) {
-            let loss = loss.clone();
-            sprig_backend::on_one_thread(move || {
-                let computed = forward_backward(&model, inputs, labels, &loss);
-                (model, computed)
-            })
-        } else {
-            let computed = forward_backward(&model, inputs, labels, loss);
-            (model, computed)
-        };
-        let (value, grads) = match computed {
-            Ok(done) => done,
-            Err(value) => {
-                self.model = Some(model);
-                return Err(PruneError::NonFiniteLoss {
-                    value,
-                    iteration: self.done + 1,
-                    advice: format!(
-                        "; try a smaller learning rate than {}",
-                        self.config.learning_rate
-                    ),
-                });
+        // The whole step, Adam's pass included, on the chosen threads: splitting a
+        // LeNet-sized pass across the pool made the step slower (2.6 against 1.6 ms).
+        let (optimizer, masks, loss) = (&mut self.optimizer, self.masks.clone(), self.loss.clone());
+        let work = move || {
+            match forward_backward(&model, inputs, labels, &loss) {
+                Ok((value, grads)) => {
+                    // One fused pass per parameter: gradient masked, Adam's step, pruned
+                    // weights zeroed.
+                    let model = optimizer.step(lr, model, grads, masks.as_deref());
+                    (model, Ok(value))
+                }
+                Err(value) => (model, Err(value)),
             }
         };
-        // One fused pass per parameter (gradient masked, Adam's step, pruned weights
-        // zeroed), here rather than on the step's thread: it splits a large parameter
-        // across every core.
-        let model = self.optimizer.step(lr, model, grads, self.masks.as_deref());
+        let on_one = self.one_thread == Some(true);
+        let started = Instant::now();
+        let (model, value) = if on_one {
+            sprig_backend::on_one_thread(work)
+        } else {
+            work()
+        };
+        let took = started.elapsed();
+        if let Some(one) = self.probe.as_mut().and_then(|probe| probe.record(took)) {
+            tracing::debug!(one_thread = one, "step threads measured");
+            self.one_thread = Some(one);
+            self.probe = None;
+        }
         self.model = Some(model);
+        let value = value.map_err(|value| PruneError::NonFiniteLoss {
+            value,
+            iteration: self.done + 1,
+            advice: format!(
+                "; try a smaller learning rate than {}",
+                self.config.learning_rate
+            ),
+        })?;
         self.done += 1;
         Ok(value)
     }
