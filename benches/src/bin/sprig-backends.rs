@@ -100,6 +100,36 @@ fn one() -> usize {
     1
 }
 
+impl Row {
+    /// A row from its measured times (`[masked, batch]` ms, the unmasked step's and
+    /// PyTorch's when there are), with the shares and ratios that follow from them.
+    fn timed(
+        model: &str,
+        backend: &str,
+        batch_size: usize,
+        [masked, batch]: [f64; 2],
+        unmasked: Option<f64>,
+        pytorch_ms: Option<f64>,
+    ) -> Self {
+        Row {
+            model: model.into(),
+            backend: backend.into(),
+            batch_size,
+            median_iter_ms: masked,
+            unmasked_median_iter_ms: unmasked,
+            mask_overhead_fraction: unmasked.map(|u| (masked - u) / masked),
+            batch_ms: batch,
+            backend_fraction: 1.0 - batch / masked,
+            pytorch_median_iter_ms: pytorch_ms,
+            ratio_to_pytorch: pytorch_ms.map(|p| masked / p),
+            planned_prunes: None,
+            planned_iterations: None,
+            step_threads: Vec::new(),
+            rounds: 1,
+        }
+    }
+}
+
 /// What the PyTorch script prints (or, merged, the medians over its runs).
 #[derive(Debug, Deserialize)]
 struct PyTorch {
@@ -186,20 +216,15 @@ fn main() -> Result<()> {
                 .and_then(|p| p.models.get(model.name()))
                 .map(|m| m.median_iter_ms);
             rows.push(Row {
-                model: model.name().into(),
-                backend: backend.to_string(),
-                batch_size,
-                median_iter_ms: masked,
-                unmasked_median_iter_ms: unmasked,
-                mask_overhead_fraction: unmasked.map(|u| (masked - u) / masked),
-                batch_ms: batch,
-                backend_fraction: 1.0 - batch / masked,
-                pytorch_median_iter_ms: pytorch_ms,
-                ratio_to_pytorch: pytorch_ms.map(|p| masked / p),
-                planned_prunes: None,
-                planned_iterations: None,
                 step_threads: vec![if one_thread { "one" } else { "all" }.into()],
-                rounds: 1,
+                ..Row::timed(
+                    model.name(),
+                    &backend.to_string(),
+                    batch_size,
+                    [masked, batch],
+                    unmasked,
+                    pytorch_ms,
+                )
             });
         }
     }
@@ -296,21 +321,19 @@ fn merge(folders: &[PathBuf], pytorch: Option<&PyTorch>) -> Result<Vec<Row>> {
             .and_then(|p| p.models.get(&row.model))
             .map(|m| m.median_iter_ms);
         merged.push(Row {
-            model: row.model.clone(),
-            backend: row.backend.clone(),
-            batch_size: row.batch_size,
-            median_iter_ms: masked,
-            unmasked_median_iter_ms: unmasked,
-            mask_overhead_fraction: unmasked.map(|u| (masked - u) / masked),
-            batch_ms: batch,
-            backend_fraction: 1.0 - batch / masked,
-            pytorch_median_iter_ms: pytorch_ms,
-            ratio_to_pytorch: pytorch_ms.map(|p| masked / p),
             planned_prunes: of_opt(|r| r.planned_prunes.map(f64::from)).map(|v| v as u32),
             planned_iterations: of_opt(|r| r.planned_iterations.map(|i| i as f64))
                 .map(|v| v as u64),
             step_threads: same.iter().flat_map(|r| r.step_threads.clone()).collect(),
             rounds: same.len(),
+            ..Row::timed(
+                &row.model,
+                &row.backend,
+                row.batch_size,
+                [masked, batch],
+                unmasked,
+                pytorch_ms,
+            )
         });
     }
     Ok(merged)
