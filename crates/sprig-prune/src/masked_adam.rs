@@ -149,30 +149,23 @@ fn adam_pass(
             values.len()
         );
     }
-    let pass = |values: &mut [f32],
-                gradient: &[f32],
-                first: &mut [f32],
-                second: &mut [f32],
-                keep: Option<&[f32]>| {
-        match keep {
-            None => {
-                for (((w, &g), m), v) in values.iter_mut().zip(gradient).zip(first).zip(second) {
-                    update(w, g, m, v);
-                }
-            }
-            Some(keep) => {
-                for ((((w, &g), m), v), &k) in values
-                    .iter_mut()
-                    .zip(gradient)
-                    .zip(first)
-                    .zip(second)
-                    .zip(keep)
-                {
-                    update(w, g * k, m, v);
-                    *w *= k;
-                }
+    match keep {
+        None => {
+            for (((w, &g), m), v) in values.iter_mut().zip(gradient).zip(first).zip(second) {
+                update(w, g, m, v);
             }
         }
-    };
-    pass(values, gradient, first, second, keep);
+        Some(keep) => {
+            for ((((w, &g), m), v), &k) in values
+                .iter_mut()
+                .zip(gradient)
+                .zip(first)
+                .zip(second)
+                .zip(keep)
+            {
+                update(w, g * k, m, v);
+                *w *= k;
+            }
+        }
+    }
 }

@@ -1,9 +1,9 @@
 //! Adam under masks, one batch per step, with validation for model selection.
 
-use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
@@ -233,9 +233,9 @@ where
     /// Settles the thread setting once, before the first training: as configured (LibTorch
     /// keeps its own threads whatever the setting), or for [`StepThreads::Auto`] by the
     /// first steps ([`ThreadProbe`]).
-    fn choose_threads(&mut self) -> Result<(), PruneError> {
+    fn choose_threads(&mut self) {
         if self.one_thread.is_some() || self.probe.is_some() {
-            return Ok(());
+            return;
         }
         let one = match self.config.threads {
             _ if !sprig_backend::runs_on_rayon(&self.device) => false,
@@ -243,12 +243,11 @@ where
             StepThreads::All => false,
             StepThreads::Auto => {
                 self.probe = Some(ThreadProbe::default());
-                return Ok(());
+                return;
             }
         };
         tracing::debug!(one_thread = one, threads = ?self.config.threads, "step threads");
         self.one_thread = Some(one);
-        Ok(())
     }
 }
 
@@ -372,7 +371,7 @@ where
         };
         self.model = Some(device_masks.apply(model));
         self.masks = Some(Arc::new(device_masks));
-        self.choose_threads()?;
+        self.choose_threads();
         // Adam's moments belong to the weights before the rewind: start afresh.
         self.optimizer = MaskedAdam::new();
         self.done = 0;
