@@ -21,6 +21,8 @@ struct Net {
     fc3: Linear,
 }
 
+type Optim = burn::optim::ModuleOptimizer;
+
 fn main() -> anyhow::Result<()> {
     sprig_backend::flush_denormals_to_zero();
     let mut args = std::env::args().skip(1);
@@ -37,7 +39,7 @@ fn main() -> anyhow::Result<()> {
     let labels: Vec<i64> = (0..batch as i64).map(|i| i % 10).collect();
     let x = Tensor::<2>::from_data(TensorData::new(pixels, [batch, 784]), &device);
     let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [batch]), &device);
-    let mut optim = AdamConfig::new().init();
+    let mut optim: Optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut times = Vec::with_capacity(steps);
     // `one`: every step handed to Sprig's one-thread pool, as `StepThreads::One` does;
@@ -48,19 +50,21 @@ fn main() -> anyhow::Result<()> {
     for i in 0..steps {
         let handoff = mode == "one" || (mode == "ab" && (i / 250) % 2 == 1);
         let start = Instant::now();
-        let step = |net: Net, optim: &mut _| {
-            let h = relu(net.fc1.forward(x.clone()));
+        // Owns what it uses: the one-thread pool takes `'static` work.
+        let (x, y, loss_fn) = (x.clone(), y.clone(), loss_fn.clone());
+        let step = move |net: Net, mut optim: Optim| {
+            let h = relu(net.fc1.forward(x));
             let h = relu(net.fc2.forward(h));
-            let loss = loss_fn.forward(net.fc3.forward(h), y.clone());
+            let loss = loss_fn.forward(net.fc3.forward(h), y);
             let grads = GradientsParams::from_grads(loss.backward(), &net);
-            let net = burn::optim::ModuleOptimizer::step(optim, 1.2e-3, net, grads);
+            let net = burn::optim::ModuleOptimizer::step(&mut optim, 1.2e-3, net, grads);
             let _ = loss.into_scalar::<f32>();
-            net
+            (net, optim)
         };
-        net = if handoff {
-            sprig_backend::on_one_thread(|| step(net, &mut optim))
+        (net, optim) = if handoff {
+            sprig_backend::on_one_thread(move || step(net, optim))
         } else {
-            step(net, &mut optim)
+            step(net, optim)
         };
         let ms = start.elapsed().as_secs_f64() * 1e3;
         times.push(ms);

@@ -50,10 +50,10 @@ pub enum ModelError {
 
 /// A classifier the engine can train and prune, whatever its input: images
 /// `[batch, channels, height, width]`, token ids, spectrograms.
-pub trait Classifier: Module + Clone + fmt::Debug {
-    /// One batch of inputs, as the model's forward pass takes it (`Send`: a training step
-    /// may run on another thread, see `sprig_backend::on_one_thread`).
-    type Input: Clone + Send;
+pub trait Classifier: Module + Clone + fmt::Debug + 'static {
+    /// One batch of inputs, as the model's forward pass takes it (`Send + 'static`: a
+    /// training step may be handed to another thread, see `sprig_backend::on_one_thread`).
+    type Input: Clone + Send + 'static;
     /// Logits `[batch, classes]`.
     fn forward(&self, input: Self::Input) -> Tensor<2>;
     /// The tensors the pruner may prune, with their layer kinds. The default lists none,

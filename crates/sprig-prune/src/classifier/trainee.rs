@@ -397,21 +397,23 @@ where
             .rate(self.config.learning_rate, self.done, self.length);
         // The whole step, Adam's pass included, on the chosen threads: splitting a
         // LeNet-sized pass across the pool made the step slower (2.6 against 1.6 ms).
-        let (optimizer, masks, loss) = (&mut self.optimizer, self.masks.clone(), self.loss.clone());
+        // Owned, not borrowed: the step may run on the one-thread pool (`'static` work).
+        let mut optimizer = std::mem::take(&mut self.optimizer);
+        let (masks, loss) = (self.masks.clone(), self.loss.clone());
         let work = move || {
             match forward_backward(&model, inputs, labels, &loss) {
                 Ok((value, grads)) => {
                     // One fused pass per parameter: gradient masked, Adam's step, pruned
                     // weights zeroed.
                     let model = optimizer.step(lr, model, grads, masks.as_deref());
-                    (model, Ok(value))
+                    (model, optimizer, Ok(value))
                 }
-                Err(value) => (model, Err(value)),
+                Err(value) => (model, optimizer, Err(value)),
             }
         };
         let on_one = self.one_thread == Some(true);
         let started = Instant::now();
-        let (model, value) = if on_one {
+        let (model, optimizer, value) = if on_one {
             sprig_backend::on_one_thread(work)
         } else {
             work()
@@ -423,6 +425,7 @@ where
             self.probe = None;
         }
         self.model = Some(model);
+        self.optimizer = optimizer;
         let value = value.map_err(|value| PruneError::NonFiniteLoss {
             value,
             iteration: self.done + 1,
