@@ -53,9 +53,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     for round in 0..rounds {
         eprintln!("xtask: bench round {} of {rounds}", round + 1);
         if args.vs_pytorch {
-            let path = work.join(format!("pytorch-{round}.json"));
-            pytorch_timings(&root, threads, args.quick, &path)?;
-            pytorch.push(path);
+            for allocator in PyTorchAllocator::ALL {
+                let path = work.join(format!("pytorch-{round}-{}.json", allocator.file_name()));
+                if pytorch_timings(&root, threads, args.quick, allocator, &path)? {
+                    pytorch.push(path);
+                }
+            }
         }
         let folder = work.join(format!("round-{round}"));
         let mut cmd = Command::new(&binary);
@@ -93,13 +96,38 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     cargo::run(cmd)
 }
 
-/// Runs the PyTorch yardstick with `threads` threads and writes its output to `path`.
+/// The allocators the PyTorch yardstick runs under, each round; each model's yardstick is
+/// the faster (`sprig-backends` picks it), so Sprig is compared with PyTorch at its best
+/// under the settings Sprig itself uses.
+#[derive(Debug, Clone, Copy)]
+enum PyTorchAllocator {
+    /// mimalloc preloaded: what every Sprig binary uses for its own allocations.
+    Mimalloc,
+    /// glibc's malloc with the settings `sprig-backend` gives LibTorch in Sprig's process
+    /// (`crates/sprig-backend/src/libtorch_malloc.rs`: keep these numbers equal).
+    GlibcTuned,
+}
+
+impl PyTorchAllocator {
+    const ALL: [PyTorchAllocator; 2] = [PyTorchAllocator::Mimalloc, PyTorchAllocator::GlibcTuned];
+
+    fn file_name(self) -> &'static str {
+        match self {
+            PyTorchAllocator::Mimalloc => "mimalloc",
+            PyTorchAllocator::GlibcTuned => "glibc-tuned",
+        }
+    }
+}
+
+/// Runs the PyTorch yardstick with `threads` threads under `allocator` and writes its
+/// output to `path`; false if that allocator is not installed.
 fn pytorch_timings(
     root: &std::path::Path,
     threads: usize,
     quick: bool,
+    allocator: PyTorchAllocator,
     path: &std::path::Path,
-) -> Result<()> {
+) -> Result<bool> {
     let python = std::env::var_os("SPRIG_PYTHON")
         .map(PathBuf::from)
         .or_else(|| {
@@ -113,23 +141,35 @@ fn pytorch_timings(
     if quick {
         cmd.args(["--scale", "0.1"]);
     }
-    // The same allocator as every Sprig binary: glibc's malloc makes small models up to
-    // 3× slower (BURN-NOTES.md), in PyTorch too.
-    let mimalloc = std::env::var_os("SPRIG_MIMALLOC_SO")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let debian = PathBuf::from("/usr/lib/x86_64-linux-gnu/libmimalloc.so.2");
-            debian.exists().then_some(debian)
-        });
-    match &mimalloc {
-        Some(so) => {
-            cmd.env("LD_PRELOAD", so)
-                .args(["--allocator", "mimalloc (LD_PRELOAD)"]);
+    match allocator {
+        PyTorchAllocator::Mimalloc => {
+            // glibc's default malloc makes small models up to 3× slower (BURN-NOTES.md).
+            let mimalloc = std::env::var_os("SPRIG_MIMALLOC_SO")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    let debian = PathBuf::from("/usr/lib/x86_64-linux-gnu/libmimalloc.so.2");
+                    debian.exists().then_some(debian)
+                });
+            match &mimalloc {
+                Some(so) => {
+                    cmd.env("LD_PRELOAD", so)
+                        .args(["--allocator", "mimalloc (LD_PRELOAD)"]);
+                }
+                None => {
+                    eprintln!(
+                        "xtask: no libmimalloc.so found (apt install libmimalloc2.0, or set \
+                         SPRIG_MIMALLOC_SO): PyTorch's mimalloc run is skipped"
+                    );
+                    return Ok(false);
+                }
+            }
         }
-        None => eprintln!(
-            "xtask: no libmimalloc.so found (apt install libmimalloc2.0, or set \
-             SPRIG_MIMALLOC_SO): PyTorch runs with glibc's malloc, Sprig with mimalloc"
-        ),
+        PyTorchAllocator::GlibcTuned => {
+            cmd.env("MALLOC_MMAP_THRESHOLD_", (32u64 << 20).to_string())
+                .env("MALLOC_TRIM_THRESHOLD_", (1u64 << 30).to_string())
+                .env("MALLOC_TOP_PAD_", (256u64 << 20).to_string())
+                .args(["--allocator", "glibc malloc with Sprig's LibTorch settings"]);
+        }
     }
     eprintln!("xtask: timing PyTorch with {}", python.display());
     let output = cmd
@@ -148,5 +188,5 @@ fn pytorch_timings(
         bail!("{} failed: {stderr}", script.display());
     }
     std::fs::write(path, &output.stdout).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    Ok(true)
 }

@@ -130,7 +130,7 @@ impl Row {
     }
 }
 
-/// What the PyTorch script prints (or, merged, the medians over its runs).
+/// What the PyTorch script prints (or, merged, each model's fastest allocator's medians).
 #[derive(Debug, Deserialize)]
 struct PyTorch {
     torch: String,
@@ -146,6 +146,12 @@ struct PyTorchModel {
     /// Each run's median, when merged.
     #[serde(default)]
     runs: Vec<f64>,
+    /// The allocator of those runs, when merged.
+    #[serde(default)]
+    allocator: Option<String>,
+    /// The median under every other allocator measured, when merged.
+    #[serde(default)]
+    slower: Vec<(String, f64)>,
 }
 
 fn main() -> Result<()> {
@@ -261,7 +267,8 @@ fn plan_rounds(args: &Args, rows: &mut [Row]) -> Result<()> {
     Ok(())
 }
 
-/// The PyTorch runs in `paths`, each model's time the median over the runs.
+/// The PyTorch runs in `paths`: per model, the median over the runs under each allocator,
+/// and the yardstick the fastest of those (the harder one to beat).
 fn pytorch_medians(paths: &[PathBuf]) -> Result<Option<PyTorch>> {
     let mut runs = Vec::new();
     for path in paths {
@@ -271,19 +278,51 @@ fn pytorch_medians(paths: &[PathBuf]) -> Result<Option<PyTorch>> {
             .with_context(|| format!("{} is not the yardstick's output", path.display()))?;
         runs.push(run);
     }
-    let Some(mut merged) = runs.pop() else {
+    let Some(first) = runs.first() else {
         return Ok(None);
     };
-    for (name, model) in merged.models.iter_mut() {
-        let mut times: Vec<f64> = runs
-            .iter()
-            .filter_map(|r| r.models.get(name).map(|m| m.median_iter_ms))
+    let allocator_of = |run: &PyTorch| {
+        run.allocator
+            .clone()
+            .unwrap_or_else(|| "glibc malloc".into())
+    };
+    let mut allocators: Vec<String> = runs.iter().map(allocator_of).collect();
+    allocators.dedup();
+    let names: std::collections::BTreeSet<&String> =
+        runs.iter().flat_map(|run| run.models.keys()).collect();
+    let mut models = std::collections::BTreeMap::new();
+    for name in names {
+        let mut by_allocator: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+        for run in &runs {
+            if let Some(model) = run.models.get(name) {
+                by_allocator
+                    .entry(allocator_of(run))
+                    .or_default()
+                    .push(model.median_iter_ms);
+            }
+        }
+        let mut medians: Vec<(String, f64, Vec<f64>)> = by_allocator
+            .into_iter()
+            .map(|(allocator, times)| (allocator, median(&times), times))
             .collect();
-        times.push(model.median_iter_ms);
-        model.runs = times.clone();
-        model.median_iter_ms = median(&times);
+        medians.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (allocator, fastest, times) = medians.remove(0);
+        models.insert(
+            name.clone(),
+            PyTorchModel {
+                median_iter_ms: fastest,
+                runs: times,
+                allocator: Some(allocator),
+                slower: medians.into_iter().map(|(a, m, _)| (a, m)).collect(),
+            },
+        );
     }
-    Ok(Some(merged))
+    Ok(Some(PyTorch {
+        torch: first.torch.clone(),
+        threads: first.threads,
+        allocator: Some(allocators.join(" or ")),
+        models,
+    }))
 }
 
 /// The rows of every round's `backends.json` in `folders`, merged per model and backend
@@ -438,22 +477,32 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
     );
     md.push_str(&match pytorch {
         Some(p) => format!(
-            "PyTorch {} yardstick: `benches/pytorch/train_step.py`, {} threads, allocator: {}; \
-             the same models, batch sizes and Adam settings. Its runs (ms per iteration, \
-             each the median of its iterations): {}.\n\n",
+            "PyTorch {} yardstick: `benches/pytorch/train_step.py`, {} threads, allocator: {} \
+             (each model's yardstick is the faster of them); the same models, batch sizes and \
+             Adam settings. Its runs (ms per iteration, each the median of its iterations): \
+             {}.\n\n",
             p.torch,
             p.threads,
             p.allocator.as_deref().unwrap_or("glibc malloc"),
             p.models
                 .iter()
-                .map(|(name, m)| format!(
-                    "{name} {}",
-                    m.runs
+                .map(|(name, m)| {
+                    let runs = m
+                        .runs
                         .iter()
                         .map(|t| format!("{t:.3}"))
                         .collect::<Vec<_>>()
-                        .join(" / ")
-                ))
+                        .join(" / ");
+                    let slower = m
+                        .slower
+                        .iter()
+                        .map(|(allocator, ms)| format!(", median {ms:.3} with {allocator}"))
+                        .collect::<String>();
+                    format!(
+                        "{name} {runs} with {}{slower}",
+                        m.allocator.as_deref().unwrap_or("glibc malloc")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         ),

@@ -23,6 +23,8 @@
 //! | `tch-cuda[:N]` | burn-tch | LibTorch on CUDA device N (default 0) when a CUDA LibTorch and GPU are present |
 
 mod denormals;
+#[cfg(feature = "tch")]
+mod libtorch_malloc;
 mod names;
 mod threads;
 

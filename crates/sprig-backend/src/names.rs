@@ -43,11 +43,15 @@ pub(crate) fn make_device(backend: Backend) -> Result<Device, BackendError> {
         Backend::NdArray => Ok(Device::ndarray()),
         #[cfg(feature = "tch")]
         #[allow(deprecated)]
-        Backend::TchCpu => Ok(Device::libtorch()),
+        Backend::TchCpu => {
+            crate::libtorch_malloc::tune_for_libtorch();
+            Ok(Device::libtorch())
+        }
         #[cfg(feature = "tch")]
         #[allow(deprecated)]
         Backend::TchCuda(index) => {
             if tch::Cuda::is_available() {
+                crate::libtorch_malloc::tune_for_libtorch();
                 Ok(Device::libtorch_cuda(index))
             } else {
                 Err(BackendError::CudaUnavailable {
