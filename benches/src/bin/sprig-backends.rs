@@ -286,8 +286,7 @@ fn pytorch_medians(paths: &[PathBuf]) -> Result<Option<PyTorch>> {
             .clone()
             .unwrap_or_else(|| "glibc malloc".into())
     };
-    let mut allocators: Vec<String> = runs.iter().map(allocator_of).collect();
-    allocators.dedup();
+    let allocators: std::collections::BTreeSet<String> = runs.iter().map(allocator_of).collect();
     let names: std::collections::BTreeSet<&String> =
         runs.iter().flat_map(|run| run.models.keys()).collect();
     let mut models = std::collections::BTreeMap::new();
@@ -320,7 +319,7 @@ fn pytorch_medians(paths: &[PathBuf]) -> Result<Option<PyTorch>> {
     Ok(Some(PyTorch {
         torch: first.torch.clone(),
         threads: first.threads,
-        allocator: Some(allocators.join(" or ")),
+        allocator: Some(allocators.into_iter().collect::<Vec<_>>().join(" or ")),
         models,
     }))
 }
@@ -363,6 +362,9 @@ fn merge(folders: &[PathBuf], pytorch: Option<&PyTorch>) -> Result<Vec<Row>> {
             planned_prunes: of_opt(|r| r.planned_prunes.map(f64::from)).map(|v| v as u32),
             planned_iterations: of_opt(|r| r.planned_iterations.map(|i| i as f64))
                 .map(|v| v as u64),
+            // Each round's overhead compares steps interleaved on the same machine state;
+            // the medians of masked and unmasked times over rounds would mix minutes.
+            mask_overhead_fraction: of_opt(|r| r.mask_overhead_fraction),
             step_threads: same.iter().flat_map(|r| r.step_threads.clone()).collect(),
             rounds: same.len(),
             ..Row::timed(
@@ -546,7 +548,8 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
          under 10 ms; LibTorch keeps its own threads). An iteration: batch assembly from host buffers, forward, cross-entropy, \
          backward, Adam step fused with the masks (gradient masked, weight update, pruned weights zeroed: one pass per parameter), loss read back (which waits \
          for the device). `unmasked`: the same step with no masks; the masking overhead is \
-         their difference over the masked time. `batch assembly`: building one batch on the \
+         their difference over the masked time, within each round (the median over rounds \
+         of that). `batch assembly`: building one batch on the \
          device alone; `in the backend`: the rest of the iteration. Examples are drawn, not \
          read: a step's time depends on shapes, not values. Planned prunes and iterations: \
          the first plan of a budgeted LeNet-300-100 run on MNIST at 90 % sparsity in {} s, \
