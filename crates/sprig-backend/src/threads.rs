@@ -73,7 +73,7 @@ pub fn runs_on_rayon(device: &crate::Device) -> bool {
 /// panic in `work` is raised again here.
 ///
 /// Neither side sleeps between steps: the caller waits for the result, and the step
-/// thread for the next step, by yielding in a loop for up to [`SPIN_WAIT`], then asleep.
+/// thread for the next step, by yielding in a loop for up to 20 ms, then asleep.
 /// Being woken costs ≈ 0.15 ms on this VM each way, and rayon's `install` sleeps on both
 /// sides: a LeNet-300-100 step handed over with it took 2.2–2.4 ms, against 1.9–2.1 ms
 /// for the same steps run in a loop on the pool's thread (`fixture_steps`, interleaved
@@ -104,7 +104,7 @@ pub fn on_one_thread<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'stati
 
 /// How long a side of [`on_one_thread`] yields before it sleeps: longer than a step
 /// that one thread suits (`StepThreads::Auto` chooses one thread for steps under 10 ms).
-pub const SPIN_WAIT: Duration = Duration::from_millis(20);
+const SPIN_WAIT: Duration = Duration::from_millis(20);
 
 type Job = Box<dyn FnOnce() + Send>;
 
