@@ -140,6 +140,10 @@ struct PyTorch {
     models: std::collections::BTreeMap<String, PyTorchModel>,
 }
 
+/// The allocator of a PyTorch run that does not name one (the script's default: the
+/// process was started without `LD_PRELOAD`).
+const UNNAMED_ALLOCATOR: &str = "glibc malloc";
+
 #[derive(Debug, Deserialize)]
 struct PyTorchModel {
     median_iter_ms: f64,
@@ -284,7 +288,7 @@ fn pytorch_medians(paths: &[PathBuf]) -> Result<Option<PyTorch>> {
     let allocator_of = |run: &PyTorch| {
         run.allocator
             .clone()
-            .unwrap_or_else(|| "glibc malloc".into())
+            .unwrap_or_else(|| UNNAMED_ALLOCATOR.into())
     };
     let allocators: std::collections::BTreeSet<String> = runs.iter().map(allocator_of).collect();
     let names: std::collections::BTreeSet<&String> =
@@ -485,7 +489,7 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
              {}.\n\n",
             p.torch,
             p.threads,
-            p.allocator.as_deref().unwrap_or("glibc malloc"),
+            p.allocator.as_deref().unwrap_or(UNNAMED_ALLOCATOR),
             p.models
                 .iter()
                 .map(|(name, m)| {
@@ -502,7 +506,7 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
                         .collect::<String>();
                     format!(
                         "{name} {runs} with {}{slower}",
-                        m.allocator.as_deref().unwrap_or("glibc malloc")
+                        m.allocator.as_deref().unwrap_or(UNNAMED_ALLOCATOR)
                     )
                 })
                 .collect::<Vec<_>>()
