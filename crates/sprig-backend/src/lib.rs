@@ -22,6 +22,7 @@
 //! | `tch-cpu` | burn-tch | LibTorch on the CPU; needs `cargo xtask setup-libtorch` |
 //! | `tch-cuda[:N]` | burn-tch | LibTorch on CUDA device N (default 0) when a CUDA LibTorch and GPU are present |
 
+mod conv_stage;
 mod denormals;
 #[cfg(feature = "tch")]
 mod libtorch_malloc;
@@ -32,6 +33,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use burn::tensor::Device;
+pub use conv_stage::{ConvStageOps, StageConv, conv_stage};
 pub use denormals::{denormals_flushed, flush_denormals_to_zero};
 pub use names::{BACKEND_NAMES, compiled_backends};
 use serde::{Deserialize, Serialize};

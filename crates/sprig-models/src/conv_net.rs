@@ -7,7 +7,19 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+use sprig_backend::{StageConv, conv_stage};
+
 use crate::PrunableTensor;
+
+/// A convolution's weight and bias as the fused stage takes them. Every convolution of
+/// [`ConvNet`] is built with a bias, 3×3 kernels and "same" padding, as the stage assumes.
+fn stage_conv(conv: &Conv2d) -> StageConv {
+    let bias = conv
+        .bias
+        .as_ref()
+        .expect("ConvNet builds every convolution with a bias");
+    (conv.weight.val(), bias.val())
+}
 
 /// Pairs of 3×3 convolutions (64, 128, 256 filters), each pair followed by 2×2 max
 /// pooling, then fully-connected 256, 256 and the output layer; ReLU throughout.
@@ -52,14 +64,7 @@ impl ConvNet {
 
     /// Logits for a batch of images `[batch, channels, height, width]`.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut x = images;
-        for pair in self.convs.chunks(2) {
-            for conv in pair {
-                x = relu(conv.forward(x));
-            }
-            x = self.pool.forward(x);
-        }
-        let mut x: Tensor<2> = x.flatten(1, 3);
+        let mut x: Tensor<2> = self.features(images).flatten(1, 3);
         let last = self.fcs.len() - 1;
         for (index, fc) in self.fcs.iter().enumerate() {
             x = fc.forward(x);
@@ -68,6 +73,34 @@ impl ConvNet {
             }
         }
         x
+    }
+
+    /// The convolutional part: one [`conv_stage`] per pair of convolutions (on LibTorch
+    /// differentiated by LibTorch itself, see `sprig_backend::conv_stage`).
+    pub fn features(&self, images: Tensor<4>) -> Tensor<4> {
+        let mut x = images;
+        for pair in self.convs.chunks(2) {
+            x = conv_stage(x, stage_conv(&pair[0]), stage_conv(&pair[1]));
+        }
+        x
+    }
+
+    /// [`Self::features`] composed of Burn's modules (`Conv2d`, `relu`, `MaxPool2d`)
+    /// instead of the fused stage: the reference the stage is tested against.
+    pub fn features_unfused(&self, images: Tensor<4>) -> Tensor<4> {
+        let mut x = images;
+        for pair in self.convs.chunks(2) {
+            for conv in pair {
+                x = relu(conv.forward(x));
+            }
+            x = self.pool.forward(x);
+        }
+        x
+    }
+
+    /// The convolutions, two per stage.
+    pub fn convs(&self) -> &[Conv2d] {
+        &self.convs
     }
 
     /// Number of convolutions (two per pair).

@@ -180,3 +180,37 @@ fn audio_models_take_spectrograms() {
         assert!(arch.check_input([3, 32, 32]).is_err());
     }
 }
+
+/// Conv-4's two fused stages (the second differentiates its input too) against Burn's
+/// `Conv2d`/`relu`/`MaxPool2d` on every compiled backend: same features, same gradients.
+#[test]
+fn fused_conv_stages_match_burns_modules_with_gradients() {
+    for backend in sprig_backend::compiled_backends() {
+        let device = backend.train_device().expect("a compiled backend");
+        let model = ConvNet::new(2, [3, 16, 16], 10, &device);
+        let theta0 =
+            initial_weights(&tensor_shapes(&model), Initialization::GlorotNormal, 3).unwrap();
+        let model = load_snapshot(model, &theta0).unwrap();
+        let values: Vec<f32> = (0..2 * 3 * 16 * 16)
+            .map(|i| (i as f32 * 0.31).sin())
+            .collect();
+        let images = Tensor::<4>::from_data(TensorData::new(values, [2, 3, 16, 16]), &device);
+        let run = |features: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+            let out = features(images.clone());
+            let grads = (out.clone() * out.clone()).sum().backward();
+            let first_weight = &model.convs()[0].weight;
+            let grad = first_weight.val().grad(&grads).expect("a tracked weight");
+            (out.into_data(), grad.into_data())
+        };
+        let (fused, fused_grad) = run(&|x| model.features(x));
+        let (reference, reference_grad) = run(&|x| model.features_unfused(x));
+        assert_eq!(fused.shape().to_vec(), vec![2, 128, 4, 4]);
+        let tolerance = burn::tensor::Tolerance::<f32>::rel_abs(1e-4, 1e-5);
+        fused.assert_approx_eq::<f32>(&reference, tolerance);
+        fused_grad.assert_approx_eq::<f32>(&reference_grad, tolerance);
+        assert!(
+            reference_grad.iter::<f32>().any(|v| v != 0.0),
+            "{backend}: zero gradient"
+        );
+    }
+}
