@@ -7,21 +7,36 @@ use anyhow::{Context, Result, bail};
 
 use crate::libtorch;
 
-/// `cargo test` over the workspace on every backend this machine can build.
+/// The targets the tests build: libraries, binaries and test suites. Not the examples,
+/// which `cargo xtask lint` type-checks (`--all-targets`) and nothing runs: linking each
+/// of them against Burn took ~70 s of a CI run's test build.
+const TEST_TARGETS: [&str; 3] = ["--lib", "--bins", "--tests"];
+
+/// `cargo test` over the workspace on every backend this machine can build: the test
+/// targets, then the documentation examples (cargo runs those in a second invocation).
 pub fn test(rest: &[String]) -> Result<()> {
-    let mut cmd = cargo_with_backends("test")?;
-    cmd.args(["--workspace", "--no-fail-fast"]);
-    if !rest.is_empty() {
-        cmd.arg("--").args(rest);
+    let mut failed = Vec::new();
+    for targets in [&TEST_TARGETS[..], &["--doc"]] {
+        let mut cmd = cargo_with_backends("test")?;
+        cmd.args(["--workspace", "--no-fail-fast"]).args(targets);
+        if !rest.is_empty() {
+            cmd.arg("--").args(rest);
+        }
+        if let Err(error) = run(cmd) {
+            failed.push(error.to_string());
+        }
     }
-    run(cmd)
+    if !failed.is_empty() {
+        bail!("{}", failed.join("\n"));
+    }
+    Ok(())
 }
 
-/// `cargo test --workspace --no-run` with the test features: builds the experiment runner
-/// exactly as the tests do, so Burn is not compiled a second time.
+/// `cargo test --workspace --no-run` with the test features and targets: builds the
+/// experiment runner exactly as the tests do, so Burn is not compiled a second time.
 pub fn build() -> Result<()> {
     let mut cmd = cargo_with_backends("test")?;
-    cmd.args(["--workspace", "--no-run"]);
+    cmd.args(["--workspace", "--no-run"]).args(TEST_TARGETS);
     run(cmd)
 }
 
