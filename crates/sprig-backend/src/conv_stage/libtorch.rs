@@ -78,12 +78,8 @@ struct NativeGraph {
 
 impl NativeGraph {
     fn record(inputs: [TchTensor; INPUTS], tracked: [bool; INPUTS]) -> Self {
-        let mut index = 0;
-        let leaves = inputs.each_ref().map(|input| {
-            let leaf = input.tensor.detach().set_requires_grad(tracked[index]);
-            index += 1;
-            leaf
-        });
+        let leaves =
+            std::array::from_fn(|i| inputs[i].tensor.detach().set_requires_grad(tracked[i]));
         let output = forward(&leaves);
         Self {
             leaves,
