@@ -26,6 +26,11 @@ pub struct EvalArgs {
     /// Data folder (default: $SPRIG_DATA, then ./data).
     #[arg(long)]
     data_dir: Option<String>,
+    /// Where run folders go (default: $SPRIG_RUNS, then target/sprig-runs). A finished
+    /// run found there is reused, so a folder outside the work tree lets a long table be
+    /// completed across several sittings, even after `cargo clean`.
+    #[arg(long, env = "SPRIG_RUNS")]
+    runs: Option<String>,
 }
 
 /// Builds and runs `sprig-experiments eval`.
@@ -69,6 +74,9 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     }
     if let Some(dir) = &args.data_dir {
         cmd.args(["--data-dir", dir]);
+    }
+    if let Some(dir) = &args.runs {
+        cmd.args(["--runs", dir]);
     }
     cargo::runner_env(&mut cmd, &root)?;
     let status = cmd

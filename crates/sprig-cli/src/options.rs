@@ -559,9 +559,11 @@ fn parse_size(text: &str) -> Result<usize> {
     Ok(bytes as usize)
 }
 
-const METHODS: [(&str, Method); 3] = [
+const METHODS: [(&str, Method); 5] = [
     ("budgeted", Method::Budgeted),
     ("one-shot", Method::OneShot),
+    ("gmp", Method::Gmp),
+    ("truncated-imp", Method::TruncatedImp),
     ("dense", Method::Dense),
 ];
 

@@ -146,6 +146,13 @@ pub enum Method {
     RandomPrune,
     /// The budgeted ticket's mask with freshly drawn initial weights.
     RandomReinit,
+    /// Gradual magnitude pruning (Zhu & Gupta 2017) in one training filling the budget:
+    /// trained sparse weights, not a ticket.
+    Gmp,
+    /// The LTH paper's IMP (at most 20 % per round, the output layer and convolutions at
+    /// half that, each tensor ranked on its own, rewound to θ0 every round) with its
+    /// training length cut so that every round fits the budget.
+    TruncatedImp,
 }
 
 impl Method {
@@ -158,6 +165,8 @@ impl Method {
             Method::OneShot => "one_shot",
             Method::RandomPrune => "random_prune",
             Method::RandomReinit => "random_reinit",
+            Method::Gmp => "gmp",
+            Method::TruncatedImp => "truncated_imp",
         }
     }
 
@@ -342,6 +351,27 @@ impl Experiment {
             }
         }
         Ok(rates)
+    }
+
+    /// The data split's name where the data set has several (FSDD).
+    pub fn split_name(&self) -> Option<String> {
+        let audio = self
+            .audio
+            .as_ref()
+            .filter(|_| self.dataset == Dataset::Fsdd)?;
+        Some(match &audio.split {
+            FsddSplit::Official => "official".into(),
+            FsddSplit::Speaker(s) => format!("speaker:{s}"),
+        })
+    }
+
+    /// Whether this is a budgeted run as Sprig runs it by default (the evaluation's round
+    /// policy, learning-rate schedule and rewinding), not an ablation.
+    pub fn is_default(&self) -> bool {
+        self.method == Method::Budgeted
+            && self.policy == Some(crate::suite::budgeted_policy())
+            && self.train.schedule == sprig_prune::classifier::LrSchedule::default()
+            && self.rewind_iteration.is_none()
     }
 
     /// The budgeted experiment whose ticket a random control reuses.

@@ -23,9 +23,9 @@ use sprig_prune::classifier::{
     ClassifierTrainee, FeatureBatches, ImageBatches, LabelledData, TokenBatches,
 };
 use sprig_prune::engine::{
-    BudgetedConfig, Checkpoint, Faults, Faulty, ImpConfig, NoObserver, Observer, RoundRecord,
-    StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted_observed, run_imp,
-    train_once_observed,
+    BudgetedConfig, Checkpoint, Faults, Faulty, GradualPruning, ImpConfig, NoObserver, Observer,
+    RoundRecord, StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted_observed, run_gmp,
+    run_imp, train_once_observed,
 };
 use sprig_prune::{PruneRules, tensor_shapes};
 use sprig_report::RunResult;
@@ -139,9 +139,14 @@ impl Runner {
         dir: &Path,
         hooks: Hooks<'_>,
     ) -> Result<RunResult> {
-        if hooks.resume && !matches!(experiment.method, Method::Budgeted | Method::OneShot) {
+        if hooks.resume
+            && !matches!(
+                experiment.method,
+                Method::Budgeted | Method::OneShot | Method::TruncatedImp
+            )
+        {
             bail!(
-                "only budgeted and one-shot runs can be resumed, not {}",
+                "only budgeted, one-shot and truncated IMP runs can be resumed, not {}",
                 experiment.method
             );
         }
@@ -150,8 +155,12 @@ impl Runner {
             let text = std::fs::read(&result_path)
                 .with_context(|| format!("reading {}", result_path.display()))?;
             tracing::info!(run = %dir.display(), "finished before: reusing its result");
-            return serde_json::from_slice(&text)
-                .with_context(|| format!("{} is not a result file", result_path.display()));
+            let mut result: RunResult = serde_json::from_slice(&text)
+                .with_context(|| format!("{} is not a result file", result_path.display()))?;
+            // Written before these fields existed: they follow from the configuration.
+            result.split = experiment.split_name();
+            result.default = experiment.is_default();
+            return Ok(result);
         }
         let ticket = if experiment.method.needs_ticket() {
             let source = self.runs_root.join(experiment.ticket_source().run_dir());
@@ -203,6 +212,8 @@ impl Runner {
             run_dir: experiment.run_dir().to_string_lossy().into_owned(),
             variant: experiment.variant(),
             embedding_sparsity: embedding_sparsity(&finished.masks),
+            split: experiment.split_name(),
+            default: experiment.is_default(),
         };
         ticket::write_json(dir, files::RESULT, &result)?;
         // An interrupted run keeps its checkpoint, to be resumed.
@@ -720,7 +731,11 @@ impl Run<'_, '_> {
                     plans: serde_json::Value::Null,
                 })
             }
-            Method::Dense | Method::RandomPrune | Method::RandomReinit => {
+            Method::TruncatedImp => {
+                let policy = truncated_imp_policy(e)?;
+                self.budgeted(trainee, masks, policy)
+            }
+            Method::Dense | Method::RandomPrune | Method::RandomReinit | Method::Gmp => {
                 let settings = TrainOnce {
                     eval_every: e.eval_every,
                     ..TrainOnce::new(TrainingLength::Budget(budget()?))
@@ -730,8 +745,16 @@ impl Run<'_, '_> {
                     Some(observer) => observer,
                     None => &mut none,
                 };
-                let outcome =
-                    train_once_observed(trainee, &masks, &self.clock, &settings, observer)?;
+                let (outcome, masks) = if e.method == Method::Gmp {
+                    let schedule =
+                        GradualPruning::new(e.target_sparsity, pruning.scope, e.pruning_rates()?);
+                    let gmp = run_gmp(trainee, masks, &self.clock, &settings, &schedule, observer)?;
+                    (gmp.training, gmp.masks)
+                } else {
+                    let outcome =
+                        train_once_observed(trainee, &masks, &self.clock, &settings, observer)?;
+                    (outcome, masks)
+                };
                 Ok(Finished {
                     iterations: outcome.iterations,
                     validation_accuracy: outcome.validation.accuracy,
@@ -743,9 +766,9 @@ impl Run<'_, '_> {
                         selected_iteration: outcome.selected_iteration,
                         ended_at: outcome.time_used,
                     }],
-                    initial: start,
+                    initial: start.masked(&masks)?,
                     trained: outcome.trained,
-                    prunes: 0,
+                    prunes: outcome.prunes,
                     stop: outcome.stop,
                     masks,
                     plans: serde_json::Value::Null,
@@ -754,6 +777,19 @@ impl Run<'_, '_> {
         }
     }
 }
+
+/// The round policy of truncated IMP: the fewest rounds of at most 20 % that reach the
+/// target (the LTH paper's rate), as the experiment's policy says when it names one.
+pub(crate) fn truncated_imp_policy(e: &Experiment) -> Result<BuiltinPolicy> {
+    if let Some(policy) = e.policy {
+        return Ok(policy);
+    }
+    let rounds = sprig_mask::rounds_for(e.target_sparsity, LTH_RATE)?.max(1);
+    Ok(BuiltinPolicy::Fixed(FixedRounds(rounds)))
+}
+
+/// The LTH paper's per-round rate of fully-connected layers.
+pub(crate) const LTH_RATE: f64 = 0.2;
 
 /// The engine settings of a budgeted or one-shot experiment under `policy`.
 pub(crate) fn budgeted_config(e: &Experiment, policy: BuiltinPolicy) -> Result<BudgetedConfig> {
@@ -778,6 +814,7 @@ pub(crate) fn budgeted_policy(e: &Experiment) -> Option<BuiltinPolicy> {
     match e.method {
         Method::Budgeted => Some(e.policy.unwrap_or_default()),
         Method::OneShot => Some(BuiltinPolicy::Fixed(FixedRounds(1))),
+        Method::TruncatedImp => truncated_imp_policy(e).ok(),
         _ => None,
     }
 }

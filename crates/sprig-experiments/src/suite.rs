@@ -64,6 +64,9 @@ struct Section {
     train: fn(u64) -> TrainConfig,
     eval_every: u64,
     imp: Option<ImpSchedule>,
+    /// Whether the first seed also runs the LTH paper's unconstrained IMP schedule
+    /// ([`lth_reference`]).
+    lth_reference: bool,
     /// Which runs stand beside the budgeted ones.
     controls: Controls,
 }
@@ -78,6 +81,9 @@ enum Controls {
     /// The baselines, the constant-rate and equal-trainings ablations and random
     /// re-initialisation (off for slow sections, to keep the standard table in hours).
     All,
+    /// Every same-budget alternative a user has at high sparsity: dense, one-shot, GMP,
+    /// random pruning, random re-initialisation and truncated IMP.
+    Alternatives,
 }
 
 /// The vision experiments of `mode`, in an order where every control comes after the
@@ -93,6 +99,7 @@ pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
         train: TrainConfig::lenet,
         eval_every: 500,
         imp,
+        lth_reference: false,
         controls: Controls::All,
         baselines_at: None,
     };
@@ -105,6 +112,7 @@ pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
         train: TrainConfig::conv2,
         eval_every: 100,
         imp: None,
+        lth_reference: false,
         controls: if all_controls {
             Controls::All
         } else {
@@ -117,6 +125,14 @@ pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
     let lth_imp = ImpSchedule {
         rounds: 10,
         iterations: 3_000,
+    };
+    // Where iterative pruning should pull ahead (the LTH paper: below ~5 % of weights
+    // left), against every same-budget alternative, 5 seeds.
+    let high = |target| Section {
+        target,
+        lth_reference: true,
+        controls: Controls::Alternatives,
+        ..lenet(seeds(5), vec![120.0], None)
     };
     let sections = match mode {
         // The baselines only, to keep CI short; the ablations are in the standard table.
@@ -133,20 +149,36 @@ pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
         }],
         Mode::Standard => vec![
             lenet(seeds(3), vec![30.0, 120.0], Some(lth_imp)),
+            high(0.964),
+            high(0.982),
             conv(Architecture::Conv2, seeds(1), vec![240.0], false),
         ],
         Mode::Full => vec![
             lenet(seeds(3), vec![30.0, 60.0, 120.0, 300.0], Some(lth_imp)),
+            high(0.964),
+            high(0.982),
             conv(Architecture::Conv2, seeds(3), vec![300.0, 900.0], true),
             conv(Architecture::Conv4, seeds(3), vec![900.0], true),
             conv(Architecture::ResNet20, seeds(3), vec![900.0], true),
             conv(Architecture::Conv6, seeds(3), vec![900.0], true),
         ],
     };
-    sections
+    let mut runs: Vec<Experiment> = sections
         .into_iter()
         .flat_map(|s| section(&s, backend))
-        .collect()
+        .collect();
+    if mode == Mode::Quick
+        && let Some(budgeted) = runs.first().cloned()
+    {
+        // GMP exercised in CI, at a sparsity where it is a real alternative.
+        runs.push(Experiment {
+            method: Method::Gmp,
+            target_sparsity: 0.982,
+            policy: None,
+            ..budgeted
+        });
+    }
+    unique(runs)
 }
 
 /// The text experiments of `mode`: TREC-6 and MR with Kim's TextCNN at a target
@@ -164,6 +196,7 @@ pub fn text(mode: Mode, backend: &str) -> Vec<Experiment> {
         train: TrainConfig::text,
         eval_every: 100,
         imp,
+        lth_reference: false,
         controls: Controls::Baselines,
         baselines_at: None,
     };
@@ -201,20 +234,38 @@ pub fn text(mode: Mode, backend: &str) -> Vec<Experiment> {
                 vec![30.0],
                 None,
             ),
+            // High sparsity against every same-budget alternative, 5 seeds.
+            Section {
+                target: 0.95,
+                controls: Controls::Alternatives,
+                ..text_section(
+                    Dataset::Trec,
+                    Architecture::TextCnn,
+                    seeds(5),
+                    vec![180.0],
+                    None,
+                )
+            },
         ],
     };
-    sections
+    let runs = sections
         .into_iter()
         .flat_map(|s| {
             let text = Some(text_settings(s.dataset));
             section(&s, backend).into_iter().map(move |e| Experiment {
                 domain: "text".into(),
                 text: text.clone(),
-                pruning: (e.method != Method::Dense).then(text_pruning),
+                pruning: match e.method {
+                    Method::Dense => None,
+                    // The LTH paper's own scheme, whatever the domain's.
+                    Method::TruncatedImp => e.pruning.clone(),
+                    _ => Some(text_pruning()),
+                },
                 ..e
             })
         })
-        .collect()
+        .collect();
+    unique(runs)
 }
 
 /// The audio experiments of `mode`: the Free Spoken Digit Dataset with the DS-CNN (sized
@@ -237,6 +288,7 @@ pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
         train: TrainConfig::audio,
         eval_every: 50,
         imp: None,
+        lth_reference: false,
         controls,
         baselines_at,
     };
@@ -255,7 +307,6 @@ pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
             ),
             official,
         )],
-        // About an hour on 2 cores with tch-cpu.
         Mode::Standard => vec![
             (
                 audio_section(
@@ -265,6 +316,20 @@ pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
                     Controls::Baselines,
                     Some(180.0),
                 ),
+                official.clone(),
+            ),
+            // High sparsity against every same-budget alternative at the largest budget.
+            (
+                Section {
+                    target: 0.9,
+                    ..audio_section(
+                        Architecture::DsCnn,
+                        seeds(5),
+                        vec![300.0],
+                        Controls::Alternatives,
+                        None,
+                    )
+                },
                 official,
             ),
             (
@@ -363,7 +428,7 @@ pub fn single(
         _ => ("audio", TrainConfig::audio, 50),
     };
     let prunes = method != Method::Dense;
-    Ok(Experiment {
+    let experiment = Experiment {
         domain: domain.into(),
         dataset,
         model,
@@ -385,6 +450,10 @@ pub fn single(
         rewind_iteration: None,
         folder: None,
         rules: None,
+    };
+    Ok(match method {
+        Method::TruncatedImp => truncated_imp(&experiment),
+        _ => experiment,
     })
 }
 
@@ -429,6 +498,28 @@ pub fn budgeted_policy() -> BuiltinPolicy {
     )
 }
 
+/// The round policies a high-sparsity section runs beside [`budgeted_policy`], to show
+/// what each of its choices buys: ranking trainings rewound to θ0 instead of resumed
+/// (LTH's masks), at a quarter and at a half of j*; and equal trainings.
+pub fn high_sparsity_ablations() -> Vec<BuiltinPolicy> {
+    let rewound = |share| {
+        BuiltinPolicy::Convergence(
+            ConvergencePolicy::default()
+                .with_final_share(0.5)
+                .with_ranking_overlap(0.9)
+                .with_ranking_share(share),
+        )
+    };
+    [
+        rewound(0.25),
+        rewound(0.5),
+        BuiltinPolicy::Convergence(ConvergencePolicy::default()),
+    ]
+    .into_iter()
+    .filter(|p| *p != budgeted_policy())
+    .collect()
+}
+
 fn section(s: &Section, backend: &str) -> Vec<Experiment> {
     let mut runs = Vec::new();
     let baseline_budget = s
@@ -461,6 +552,14 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
                 ..base.clone()
             });
         }
+        if s.controls == Controls::Alternatives {
+            for policy in high_sparsity_ablations() {
+                runs.push(Experiment {
+                    policy: Some(policy),
+                    ..base.clone()
+                });
+            }
+        }
         // The learning-rate schedule comparison, at the largest budget.
         if s.controls == Controls::All {
             let mut constant = base.clone();
@@ -472,18 +571,29 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
                 ..base.clone()
             });
         }
-        for method in [Method::OneShot, Method::RandomPrune, Method::RandomReinit] {
+        for method in [
+            Method::OneShot,
+            Method::Gmp,
+            Method::RandomPrune,
+            Method::RandomReinit,
+            Method::TruncatedImp,
+        ] {
             let wanted = match s.controls {
                 Controls::Dense => false,
-                Controls::Baselines => method != Method::RandomReinit,
-                Controls::All => true,
+                Controls::Baselines => matches!(method, Method::OneShot | Method::RandomPrune),
+                Controls::All => method != Method::Gmp && method != Method::TruncatedImp,
+                Controls::Alternatives => true,
             };
             if !wanted {
                 continue;
             }
+            if method == Method::TruncatedImp {
+                runs.push(truncated_imp(&base));
+                continue;
+            }
             runs.push(Experiment {
                 method,
-                // One-shot's policy is fixed (one round); its config carries none.
+                // One-shot's and GMP's schedules are fixed; their configs carry no policy.
                 policy: base.policy.filter(|_| method.needs_ticket()),
                 ..base.clone()
             });
@@ -505,8 +615,63 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
                 ..base.clone()
             });
         }
+        if s.lth_reference && seed == s.seeds[0] {
+            runs.push(lth_reference(&base));
+        }
     }
     runs
+}
+
+/// The LTH paper's IMP cut to `base`'s budget: the fewest rounds of at most 20 % that
+/// reach its target, each tensor ranked on its own at the paper's per-kind rates, every
+/// training of the same length, rewound to θ0 every round.
+pub fn truncated_imp(base: &Experiment) -> Experiment {
+    let mut e = Experiment {
+        method: Method::TruncatedImp,
+        pruning: Some(lth_pruning()),
+        policy: None,
+        ..base.clone()
+    };
+    e.policy = crate::runner::truncated_imp_policy(&e).ok();
+    e
+}
+
+/// The LTH paper's pruning: each tensor ranked on its own; convolutions and the output
+/// layer at half the fully-connected rate.
+pub fn lth_pruning() -> Pruning {
+    Pruning {
+        scope: Scope::Layerwise,
+        rates: LayerRates::lth(),
+    }
+}
+
+/// The LTH paper's unconstrained IMP schedule for `target` (Frankle & Carbin 2019,
+/// LeNet-300-100: 50,000 iterations per training, at most 20 % per round, constant Adam),
+/// as the quality reference of a high-sparsity section.
+fn lth_reference(base: &Experiment) -> Experiment {
+    let mut e = Experiment {
+        method: Method::Imp,
+        budget_s: None,
+        imp: Some(ImpSchedule {
+            rounds: sprig_mask::rounds_for(base.target_sparsity, crate::runner::LTH_RATE)
+                .unwrap_or(1),
+            iterations: 50_000,
+        }),
+        pruning: Some(lth_pruning()),
+        policy: None,
+        ..base.clone()
+    };
+    e.train.schedule = LrSchedule::Constant;
+    e
+}
+
+/// Removes repeated experiments (a dense run shared by sections of several targets),
+/// keeping the first.
+fn unique(runs: Vec<Experiment>) -> Vec<Experiment> {
+    let mut seen = std::collections::BTreeSet::new();
+    runs.into_iter()
+        .filter(|e| seen.insert(e.run_dir()))
+        .collect()
 }
 
 #[cfg(test)]

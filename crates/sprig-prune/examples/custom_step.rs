@@ -133,14 +133,19 @@ impl Trainee for Reconstruction {
     }
 
     fn start_training(&mut self, masks: &MaskSet, iterations: u64) -> Result<(), PruneError> {
-        let masks = DeviceMasks::new(masks, self.model(), &self.device)?;
-        let model = self.model.take().expect("only a step takes the model");
-        self.model = Some(masks.apply(model));
-        self.masks = Some(masks);
+        self.update_masks(masks)?;
         // A rewind starts a new training: Adam's moments must not carry over.
         self.optimizer = AdamConfig::new().init();
         self.done = 0;
         self.length = iterations.max(1);
+        Ok(())
+    }
+
+    fn update_masks(&mut self, masks: &MaskSet) -> Result<(), PruneError> {
+        let masks = DeviceMasks::new(masks, self.model(), &self.device)?;
+        let model = self.model.take().expect("only a step takes the model");
+        self.model = Some(masks.apply(model));
+        self.masks = Some(masks);
         Ok(())
     }
 

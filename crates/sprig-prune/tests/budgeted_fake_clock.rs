@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use sprig_budget::{BuiltinPolicy, Clock, ConvergencePolicy, FakeClock};
+use sprig_mask::{LayerRates, Scope};
 use sprig_mask::{MaskSet, Snapshot};
 use sprig_prune::PruneError;
 use sprig_prune::engine::{
-    BudgetedConfig, Checkpoint, Evaluation, NoObserver, Observer, Step, StopReason, Trainee,
-    run_budgeted, run_budgeted_observed,
+    BudgetedConfig, Checkpoint, Evaluation, GradualPruning, NoObserver, Observer, Step, StopReason,
+    TrainOnce, Trainee, TrainingLength, run_budgeted, run_budgeted_observed, run_gmp,
 };
 
 /// A "model" of one 30×20 weight and a bias whose training costs fake time. Training
@@ -66,6 +67,11 @@ impl Trainee for FakeTrainee {
         self.trainings += 1;
         masks.apply_to(&mut self.weights)?;
         self.starts.push(self.weights.clone());
+        Ok(())
+    }
+    fn update_masks(&mut self, masks: &MaskSet) -> Result<(), PruneError> {
+        self.masks = Some(masks.clone());
+        masks.apply_to(&mut self.weights)?;
         Ok(())
     }
     fn set_training_length(&mut self, _iterations: u64) {}
@@ -401,4 +407,131 @@ fn a_diverging_training_stops_the_round_and_keeps_the_last_good_ticket() {
     trainee.nan_at = Some((1, 5));
     let error = run_budgeted(&mut trainee, dense_masks(), &clock, &config(30)).unwrap_err();
     assert!(matches!(error, PruneError::NonFiniteLoss { .. }), "{error}");
+}
+
+/// Records the sparsity every step of a training ran at.
+#[derive(Default)]
+struct SparsityTrace(Vec<(u64, f64)>);
+
+impl Observer for SparsityTrace {
+    fn step(&mut self, step: &Step) {
+        self.0.push((step.iteration, step.sparsity));
+    }
+}
+
+fn gmp_settings(budget_secs: u64) -> TrainOnce {
+    TrainOnce {
+        eval_every: 200,
+        save_reserve: Duration::from_millis(100),
+        ..TrainOnce::new(TrainingLength::Budget(Duration::from_secs(budget_secs)))
+    }
+}
+
+#[test]
+fn gradual_pruning_ramps_cubically_and_selects_only_at_the_target() {
+    let clock = FakeClock::new();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    let schedule = GradualPruning::new(0.9, Scope::Global, LayerRates::uniform());
+    let mut trace = SparsityTrace::default();
+    let outcome = run_gmp(
+        &mut trainee,
+        dense_masks(),
+        &clock,
+        &gmp_settings(30),
+        &schedule,
+        &mut trace,
+    )
+    .unwrap();
+    let training = &outcome.training;
+    // Within the budget plus one iteration, at exactly the target.
+    assert!(training.time_used <= Duration::from_secs(30) + Duration::from_millis(2));
+    assert_eq!(outcome.masks.pruned(), 540);
+    assert_eq!(trainee.trainings, 1, "one training, never restarted");
+    // The mask only tightens, first at iteration 100, in many small steps, steep first.
+    let trace = trace.0;
+    assert!(trace.windows(2).all(|w| w[1].1 >= w[0].1));
+    let first = trace.iter().find(|(_, s)| *s > 0.0).unwrap().0;
+    assert_eq!(first, 100, "first pruned after iteration 100");
+    let levels: std::collections::BTreeSet<u64> =
+        trace.iter().map(|(_, s)| (s * 1e6) as u64).collect();
+    assert!(levels.len() > 20, "{} levels", levels.len());
+    let reached = trace.iter().find(|(_, s)| *s >= 0.9 - 1e-9).unwrap().0;
+    let end = training.iterations as f64;
+    // The ramp ends at 3/4 of the training; with 600 weights the last weight goes once
+    // the cubic is within half a weight of the target, at ~0.9 of the ramp.
+    assert!(
+        (reached as f64) > 0.6 * end && (reached as f64) <= 0.75 * end + 100.0,
+        "target reached at {reached} of {end}"
+    );
+    let halfway = trace
+        .iter()
+        .find(|(i, _)| *i as f64 >= 0.375 * end)
+        .unwrap()
+        .1;
+    assert!(halfway > 0.75, "cubic: {halfway} at half the ramp");
+    // The selected weights are the final mask's, taken after the ramp.
+    assert!(training.selected_iteration >= reached);
+    let values = training.trained.get("fc.weight").unwrap().values();
+    for (kept, v) in outcome.masks.get("fc.weight").unwrap().iter().zip(values) {
+        if !kept {
+            assert_eq!(v.to_bits(), 0);
+        }
+    }
+}
+
+#[test]
+fn gradual_pruning_cut_short_still_ends_at_the_target() {
+    let clock = FakeClock::new();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    // A ramp that would prune only after the budget is over.
+    let schedule = GradualPruning {
+        prune_every: 1_000_000,
+        ..GradualPruning::new(0.9, Scope::Global, LayerRates::uniform())
+    };
+    let outcome = run_gmp(
+        &mut trainee,
+        dense_masks(),
+        &clock,
+        &gmp_settings(5),
+        &schedule,
+        &mut NoObserver,
+    )
+    .unwrap();
+    assert_eq!(outcome.masks.pruned(), 540);
+    assert_eq!(
+        outcome.training.selected_iteration,
+        outcome.training.iterations
+    );
+    let kept = outcome.masks.get("fc.weight").unwrap();
+    let values = outcome.training.trained.get("fc.weight").unwrap().values();
+    assert_eq!(
+        kept.iter()
+            .zip(values)
+            .filter(|(k, v)| !k && v.to_bits() != 0)
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn gradual_pruning_refuses_a_target_or_ramp_out_of_range() {
+    for (target, ramp_end) in [(1.0, 0.75), (-0.1, 0.75), (0.9, 0.0), (0.9, 1.5)] {
+        let clock = FakeClock::new();
+        let mut trainee = FakeTrainee::new(clock.clone());
+        let schedule = GradualPruning {
+            ramp_end,
+            ..GradualPruning::new(target, Scope::Global, LayerRates::uniform())
+        };
+        let error = run_gmp(
+            &mut trainee,
+            dense_masks(),
+            &clock,
+            &gmp_settings(5),
+            &schedule,
+            &mut NoObserver,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("ramp end"), "{error}");
+    }
 }

@@ -28,6 +28,8 @@
 //!     run_dir: format!("mnist-lenet-300-100/seed{seed}"),
 //!     variant: None,
 //!     embedding_sparsity: None,
+//!     split: None,
+//!     default: true,
 //! };
 //! let runs = [run(0, 0.980), run(1, 0.982), run(2, 0.978)];
 //! assert!((runs[0].time_ratio().unwrap() - 0.99).abs() < 1e-9);
@@ -46,6 +48,7 @@ mod result;
 mod run_report;
 mod store;
 mod summary;
+mod verdict;
 
 pub use error::ReportError;
 pub use markdown::{Provenance, markdown_report};
@@ -54,3 +57,4 @@ pub use result::RunResult;
 pub use run_report::{REPORT_JSON, REPORT_MD, REPORT_SVG, RunReport, TensorPoint, TrainingPoint};
 pub use store::{read_json, write_json};
 pub use summary::{GroupSummary, Stat, summarise};
+pub use verdict::{BASELINES, Outcome, Verdict, pooled_std, verdict};

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::{GroupSummary, RunResult, summarise};
+use crate::{GroupSummary, RunResult, summarise, verdict};
 
 /// Where a table came from: printed at the top of every page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,15 +72,16 @@ pub fn markdown_report(
                         == (key.0.as_str(), key.1.as_str())
             });
             page.push_str(if embeddings {
-                "| method | LR schedule | budget (s) | target sparsity | sparsity | embedding sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds |\n\
-                 |---|---|---|---|---|---|---|---|---|---|---|\n"
+                "| method | LR schedule | budget (s) | target sparsity | sparsity | embedding sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |\n\
+                 |---|---|---|---|---|---|---|---|---|---|---|---|\n"
             } else {
-                "| method | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds |\n\
-                 |---|---|---|---|---|---|---|---|---|---|\n"
+                "| method | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |\n\
+                 |---|---|---|---|---|---|---|---|---|---|---|\n"
             });
             current = Some(key);
         }
-        page.push_str(&row(s, embeddings));
+        let judged = verdict(s, &summaries).map_or_else(|| "—".to_string(), |v| v.to_string());
+        page.push_str(&row(s, embeddings, &judged));
     }
     page.push('\n');
     for (caption, file) in plots {
@@ -89,7 +90,7 @@ pub fn markdown_report(
     page
 }
 
-fn row(s: &GroupSummary, embeddings: bool) -> String {
+fn row(s: &GroupSummary, embeddings: bool, verdict: &str) -> String {
     let c = &s.config;
     let accuracy = if s.seeds.len() > 1 {
         format!(
@@ -111,7 +112,7 @@ fn row(s: &GroupSummary, embeddings: bool) -> String {
         String::new()
     };
     format!(
-        "| {} | {} | {} | {} | {:.4} |{embedding} {} | {} | {:.1} | {} | {:.1} |\n",
+        "| {} | {} | {} | {} | {:.4} |{embedding} {} | {} | {:.1} | {} | {:.1} | {} |\n",
         cell(
             &c.variant
                 .as_ref()
@@ -131,5 +132,6 @@ fn row(s: &GroupSummary, embeddings: bool) -> String {
         s.time_used_s.mean,
         ratio,
         s.rounds.mean,
+        cell(verdict),
     )
 }

@@ -52,6 +52,12 @@ pub struct RunResult {
     /// Sparsity of the embedding tables alone, for models that have them (text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedding_sparsity: Option<f64>,
+    /// The data split, where a data set has several (FSDD: `official`, `speaker:NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
+    /// Whether this is the method as Sprig runs it by default (not an ablation).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default: bool,
 }
 
 impl RunResult {

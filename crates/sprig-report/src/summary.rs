@@ -75,15 +75,18 @@ fn same_config(a: &RunResult, b: &RunResult) -> bool {
         && a.target_sparsity == b.target_sparsity
         && a.lr_schedule == b.lr_schedule
         && a.variant == b.variant
+        && a.split == b.split
 }
 
 /// Rank of a method in tables: the reference first, then the method, then the controls.
 fn method_rank(method: &str) -> usize {
-    const ORDER: [&str; 6] = [
+    const ORDER: [&str; 8] = [
         "dense",
         "imp",
         "budgeted",
         "one_shot",
+        "gmp",
+        "truncated_imp",
         "random_prune",
         "random_reinit",
     ];

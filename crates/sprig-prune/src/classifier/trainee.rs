@@ -358,6 +358,16 @@ where
     }
 
     fn start_training(&mut self, masks: &MaskSet, iterations: u64) -> Result<(), PruneError> {
+        self.update_masks(masks)?;
+        self.choose_threads();
+        // Adam's moments belong to the weights before the rewind: start afresh.
+        self.optimizer = MaskedAdam::new();
+        self.done = 0;
+        self.length = iterations.max(1);
+        Ok(())
+    }
+
+    fn update_masks(&mut self, masks: &MaskSet) -> Result<(), PruneError> {
         let model = self
             .model
             .take()
@@ -371,11 +381,6 @@ where
         };
         self.model = Some(device_masks.apply(model));
         self.masks = Some(Arc::new(device_masks));
-        self.choose_threads();
-        // Adam's moments belong to the weights before the rewind: start afresh.
-        self.optimizer = MaskedAdam::new();
-        self.done = 0;
-        self.length = iterations.max(1);
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use sprig_budget::{Clock, Deadline, IterationProfiler};
 use sprig_mask::{MaskSet, Snapshot};
 
 use crate::PruneError;
-use crate::engine::{Evaluation, NoObserver, Observer, Step, StopReason, Trainee};
+use crate::engine::{Evaluation, GradualPruning, NoObserver, Observer, Step, StopReason, Trainee};
 
 /// How long one training runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -56,6 +56,8 @@ pub struct TrainOnceOutcome {
     pub iterations: u64,
     /// Completed, or stopped by the deadline.
     pub stop: StopReason,
+    /// Times the mask was tightened during the training (gradual pruning; 0 otherwise).
+    pub prunes: u32,
     /// Wall time from the clock's origin to the end of training.
     pub time_used: Duration,
 }
@@ -94,8 +96,25 @@ pub fn train_once_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
     settings: &TrainOnce,
     observer: &mut O,
 ) -> Result<TrainOnceOutcome, PruneError> {
-    let sparsity = masks.sparsity();
+    train_loop(trainee, &mut masks.clone(), clock, settings, None, observer)
+}
+
+/// The loop of [`train_once_observed`]; with `gradual`, the masks tighten on its schedule
+/// during the training (gradual magnitude pruning), and only weights under the final
+/// mask are eligible for model selection.
+pub(crate) fn train_loop<T: Trainee, C: Clock, O: Observer + ?Sized>(
+    trainee: &mut T,
+    masks: &mut MaskSet,
+    clock: &C,
+    settings: &TrainOnce,
+    gradual: Option<&GradualPruning>,
+    observer: &mut O,
+) -> Result<TrainOnceOutcome, PruneError> {
+    let initial_sparsity = masks.sparsity();
+    let mut sparsity = initial_sparsity;
+    let mut prunes = 0;
     let _span = tracing::info_span!("training", round = 0, sparsity).entered();
+    let at_target = |masks: &MaskSet| gradual.is_none_or(|g| g.reached(masks));
     let every = settings.eval_every.max(1);
     let mut profiler = IterationProfiler::default();
     let (budget, mut length) = match settings.length {
@@ -141,6 +160,15 @@ pub fn train_once_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
         };
         profiler.record_iteration(clock.now().saturating_sub(started));
         done += 1;
+        if let Some(g) = gradual
+            && g.prunes_at(done)
+            && g.tighten(trainee, masks, initial_sparsity, done, length)?
+        {
+            sparsity = masks.sparsity();
+            prunes += 1;
+            // Weights of a denser mask are not a valid result.
+            best = None;
+        }
         let step = Step {
             round: 0,
             iteration: done,
@@ -163,9 +191,10 @@ pub fn train_once_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
         let evaluation = trainee.validate()?;
         profiler.record_evaluation(clock.now().saturating_sub(started));
         observer.validated(&step, &evaluation);
-        if best
-            .as_ref()
-            .is_none_or(|b| evaluation.accuracy > b.1.accuracy)
+        if at_target(masks)
+            && best
+                .as_ref()
+                .is_none_or(|b| evaluation.accuracy > b.1.accuracy)
         {
             best = Some((done, evaluation, trainee.weights()?));
         }
@@ -186,6 +215,16 @@ pub fn train_once_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
         }
         stop = StopReason::Diverged;
     }
+    if let Some(g) = gradual
+        && !g.reached(masks)
+    {
+        // The deadline came before the ramp ended: the result still has the target
+        // sparsity, pruned at once from the last weights.
+        if g.finish(trainee, masks)? {
+            prunes += 1;
+            best = None;
+        }
+    }
     let (selected_iteration, validation, trained) = match best {
         Some(b) => b,
         None => (done, trainee.validate()?, trainee.weights()?),
@@ -199,6 +238,7 @@ pub fn train_once_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
         selected_iteration,
         iterations: done,
         stop,
+        prunes,
         time_used: clock.now(),
     })
 }

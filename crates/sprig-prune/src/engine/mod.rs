@@ -1,9 +1,10 @@
 //! The lottery-ticket searches, independent of Burn: time-budgeted IMP, unconstrained IMP,
-//! and single trainings for the baselines.
+//! gradual magnitude pruning, and single trainings for the baselines.
 
 mod budgeted;
 mod checkpoint;
 mod fixed;
+mod gradual;
 mod imp;
 mod observer;
 mod record;
@@ -13,6 +14,7 @@ mod trainee;
 pub use budgeted::{BudgetedConfig, plan_budgeted, run_budgeted, run_budgeted_observed};
 pub use checkpoint::{Checkpoint, CheckpointState};
 pub use fixed::{TrainOnce, TrainOnceOutcome, TrainingLength, train_once, train_once_observed};
+pub use gradual::{GmpOutcome, GradualPruning, run_gmp};
 pub use imp::{ImpConfig, ImpOutcome, run_imp};
 pub use observer::{NoObserver, Observer, Step};
 pub use record::{BudgetedOutcome, RoundRecord, StopReason};

@@ -130,6 +130,10 @@ impl<T: Trainee> Trainee for Faulty<'_, T> {
         self.inner.start_training(masks, iterations)
     }
 
+    fn update_masks(&mut self, masks: &MaskSet) -> Result<(), PruneError> {
+        self.inner.update_masks(masks)
+    }
+
     fn set_training_length(&mut self, iterations: u64) {
         self.inner.set_training_length(iterations);
     }

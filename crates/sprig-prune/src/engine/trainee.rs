@@ -29,6 +29,11 @@ pub trait Trainee {
     /// Starts a new training under `masks`: a fresh optimiser (its state must not carry
     /// over a rewind), masks applied, a learning-rate schedule over `iterations`.
     fn start_training(&mut self, masks: &MaskSet, iterations: u64) -> Result<(), PruneError>;
+    /// Prunes further within the current training (gradual magnitude pruning): `masks`
+    /// replace the current ones, weights they prune become zero and stay zero, and the
+    /// optimiser's state and the learning-rate schedule carry on, unlike
+    /// [`start_training`](Self::start_training).
+    fn update_masks(&mut self, masks: &MaskSet) -> Result<(), PruneError>;
     /// Changes the length of the current training (the plan changed); the schedule
     /// continues from the iterations already done.
     fn set_training_length(&mut self, iterations: u64);
