@@ -287,7 +287,9 @@ fn prune(args: PruneArgs, display: progress::Mode, bar: SharedBar) -> Result<()>
     }
     let resumable = matches!(
         resolved.experiment.method,
-        sprig_experiments::Method::Budgeted | sprig_experiments::Method::OneShot
+        sprig_experiments::Method::Budgeted
+            | sprig_experiments::Method::OneShot
+            | sprig_experiments::Method::TruncatedImp
     );
     match result.stop_reason.as_deref() {
         Some("interrupted") if resumable => bail!(
@@ -324,6 +326,8 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
     let e = &resolved.experiment;
     let mut runner = Runner::new(resolved.data_dir.clone(), resolved.out.clone());
     let (record, masks) = runner.plan(e)?;
+    let budget_s = e.budget_s.unwrap_or_default();
+    let advice = sprig_experiments::advice::advise(e.dataset, e.model, budget_s, e.target_sparsity);
     if display == progress::Mode::Json {
         let tensors: Vec<_> = masks
             .iter()
@@ -331,7 +335,12 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
             .collect();
         println!(
             "{}",
-            serde_json::json!({ "event": "plan", "plan": record, "tensors": tensors })
+            serde_json::json!({
+                "event": "plan",
+                "plan": record,
+                "tensors": tensors,
+                "advice": { "method": advice.method.name(), "text": advice.to_string() },
+            })
         );
         return Ok(());
     }
@@ -394,6 +403,7 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
         plan.expected_finish.as_secs_f64(),
         input.budget.as_secs_f64()
     );
+    println!("{advice}");
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use sprig_backend::{Backend, StepThreads};
 use sprig_data::FolderSplit;
-use sprig_experiments::{DataFolder, Dataset, Experiment, Method, Pruning, suite};
+use sprig_experiments::{DataFolder, Dataset, Experiment, Method, Pruning, advice, suite};
 use sprig_export::ExportFormat;
 use sprig_mask::{LayerRates, Scope};
 use sprig_models::Architecture;
@@ -285,7 +285,9 @@ impl PruneOptions {
         let rules = parse_rules(&self.include, &self.exclude, &self.rate)?;
         let budget_text = required(&self.budget, "budget", "a duration such as 90s, 5m, 1h30m")?;
         let budget = parse_budget(&budget_text)?;
-        let method = parse_method(self.method.as_deref().unwrap_or("budgeted"))?;
+        // `None`: auto, chosen from the evaluation tables once the regime is known.
+        let chosen = parse_method(self.method.as_deref().unwrap_or("auto"))?;
+        let method = chosen.unwrap_or(Method::Budgeted);
         let size = self
             .size
             .as_deref()
@@ -335,6 +337,12 @@ impl PruneOptions {
         if sparsity == 0.0 && method != Method::Dense {
             bail!("a target sparsity of 0 prunes nothing: give one above 0, or use --method dense");
         }
+        let method = match chosen {
+            Some(method) => method,
+            // A size budget is met by the budgeted search's own fitting.
+            None if size.is_some() => Method::Budgeted,
+            None => advice::advise(dataset, model, budget.as_secs_f64(), sparsity).method,
+        };
         let backend_name = self.backend.clone().unwrap_or_else(|| "flex".into());
         let backend: Backend = backend_name.parse()?;
         let seed = self.seed.unwrap_or(0);
@@ -567,15 +575,20 @@ const METHODS: [(&str, Method); 5] = [
     ("dense", Method::Dense),
 ];
 
-fn parse_method(text: &str) -> Result<Method> {
+/// A method by name; `None` for `auto` (the method the evaluation tables say wins in
+/// the run's regime, `sprig_experiments::advice`).
+fn parse_method(text: &str) -> Result<Option<Method>> {
     let wanted = text.trim().to_ascii_lowercase().replace('_', "-");
+    if wanted == "auto" {
+        return Ok(None);
+    }
     METHODS
         .iter()
         .find(|(name, _)| *name == wanted)
-        .map(|(_, m)| *m)
+        .map(|(_, m)| Some(*m))
         .with_context(|| {
             format!(
-                "unknown method `{text}`: known methods are {}",
+                "unknown method `{text}`: known methods are auto, {}",
                 METHODS.map(|(n, _)| n).join(", ")
             )
         })
@@ -891,6 +904,45 @@ mod tests {
             .resolve()
             .unwrap();
         assert_eq!(vision.effective.scope.as_deref(), Some("global"));
+    }
+
+    #[test]
+    fn auto_runs_what_the_tables_advise_and_a_named_method_runs_itself() {
+        for (method, budget, sparsity) in [
+            (None, "2m", 0.9),
+            (None, "2m", 0.982),
+            (None, "30s", 0.964),
+            (Some("auto"), "2m", 0.982),
+        ] {
+            let resolved = PruneOptions {
+                method: method.map(Into::into),
+                ..options("lenet-300-100", "mnist", budget, sparsity)
+            }
+            .resolve()
+            .unwrap();
+            let advised = advice::advise(
+                Dataset::Mnist,
+                Architecture::Lenet300100,
+                resolved.experiment.budget_s.unwrap(),
+                sparsity,
+            );
+            assert_eq!(resolved.experiment.method, advised.method, "{advised}");
+            // The effective options name the method that ran, so they replay it.
+            assert_eq!(
+                resolved.effective.method.as_deref(),
+                Some(method_name(advised.method))
+            );
+        }
+        for (name, method) in METHODS {
+            let sparsity = if method == Method::Dense { 0.0 } else { 0.982 };
+            let resolved = PruneOptions {
+                method: Some(name.into()),
+                ..options("lenet-300-100", "mnist", "2m", sparsity)
+            }
+            .resolve()
+            .unwrap();
+            assert_eq!(resolved.experiment.method, method);
+        }
     }
 
     #[test]

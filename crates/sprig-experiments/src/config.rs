@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sprig_budget::BuiltinPolicy;
+use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
 use sprig_data::FolderSplit;
 use sprig_data::audio::{FeatureConfig, FsddSplit};
 use sprig_data::text::VocabConfig;
@@ -401,6 +401,9 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
             }
             if let Some(share) = c.ranking_share {
                 label.push_str(&format!(" {share} j*"));
+            }
+            if c.gentle_rate != ConvergencePolicy::DEFAULT_GENTLE_RATE {
+                label.push_str(&format!(", rounds up to {} per round", c.gentle_rate));
             }
             label
         }

@@ -20,6 +20,7 @@
 //! assert!(wrong.unwrap_err().to_string().contains("lenet-300-100"));
 //! ```
 
+pub mod advice;
 pub mod checkpoint;
 pub mod config;
 pub mod edge;

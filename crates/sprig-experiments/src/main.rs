@@ -352,16 +352,19 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult]) -> Vec<String> {
         }
         .to_string(),
         "Round policies (in parentheses after the method). The budgeted runs' policy, \
-         `final-heavy 0.5, early-bird 0.9, resumed ranking 0.25 j*`: the dense training stops \
+         `final-heavy 0.5, early-bird 0.9, resumed ranking 0.25 j*, rounds up to 0.1 per \
+         round`: the dense training stops \
          at its validation plateau (j*); every later training but the last only has to rank \
          the weights for the next prune, so it resumes from the trained weights (pruned, with \
          a fresh learning-rate schedule) instead of θ0, is planned at a quarter of j*, and \
          stops as soon as the mask it would prune to keeps 90% of the previous check's \
          survivors (Early-Bird tickets, You et al., ICLR 2020); rounds are added while they \
-         fit, up to a 20% per-round rate, and the final ticket's training, from θ0 under the \
-         final mask, gets the rest of the time, at least half of what is left. \
+         fit, up to a 10% per-round rate, and the final ticket's training, from θ0 under the \
+         final mask, gets the rest of the time, at least half of what is left. Ablations: \
          `equal trainings` (every training after the dense one from θ0, all of the same \
-         length) is the ablation. The random controls use the budgeted run's ticket."
+         length); without `resumed ranking`, ranking trainings rewind to θ0; without \
+         `rounds up to 0.1 per round`, rounds stop at 20% per round; `early-bird 0.95` \
+         stops the rankings later. The random controls use the budgeted run's ticket."
             .to_string(),
     ];
     if domain == Domain::Text {
