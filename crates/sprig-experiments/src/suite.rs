@@ -19,8 +19,9 @@ pub enum Mode {
     /// One seed, small budgets, one small configuration per domain: the CI smoke run (a few
     /// minutes).
     Quick,
-    /// The table in `docs/`: 3 seeds on MNIST, several budgets, every baseline, and a
-    /// CIFAR-10/Conv-2 section (about 55 minutes on 2 cores).
+    /// The table in `docs/`: 3 seeds on MNIST, several budgets, every baseline, the
+    /// high-sparsity sections (5 seeds, every same-budget alternative) and a
+    /// CIFAR-10/Conv-2 section (hours on 2 cores; finished runs are reused).
     Standard,
     /// Standard plus Conv-4, Conv-6 and ResNet-20 and 3 seeds on CIFAR-10 (many hours on
     /// a CPU).

@@ -138,7 +138,9 @@ pub fn run_gmp<T: Trainee, C: Clock, O: Observer + ?Sized>(
     observer: &mut O,
 ) -> Result<GmpOutcome, PruneError> {
     if !(0.0..1.0).contains(&schedule.target_sparsity)
-        || !(schedule.ramp_end > 0.0 && schedule.ramp_end <= 1.0)
+        || schedule.ramp_end <= 0.0
+        || schedule.ramp_end > 1.0
+        || schedule.ramp_end.is_nan()
     {
         return Err(PruneError::Config(format!(
             "gradual pruning needs a target sparsity in [0, 1) and a ramp end in (0, 1], \
