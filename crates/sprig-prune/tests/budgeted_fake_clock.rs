@@ -108,6 +108,16 @@ impl Trainee for FakeTrainee {
     }
 }
 
+/// Every weight `masks` prunes is exactly +0.0 in `snapshot`.
+fn assert_pruned_are_zero(masks: &MaskSet, snapshot: &Snapshot) {
+    let values = snapshot.get("fc.weight").unwrap().values();
+    for (kept, v) in masks.get("fc.weight").unwrap().iter().zip(values) {
+        if !kept {
+            assert_eq!(v.to_bits(), 0);
+        }
+    }
+}
+
 fn dense_masks() -> MaskSet {
     MaskSet::dense([("fc.weight", "linear", &[30, 20][..])]).unwrap()
 }
@@ -137,12 +147,7 @@ fn run_and_check(
     assert_eq!(outcome.time_used, clock.now());
     // Pruned weights are exactly +0.0 in both saved snapshots.
     for snapshot in [&outcome.trained, &outcome.initial] {
-        let values = snapshot.get("fc.weight").unwrap().values();
-        for (kept, v) in outcome.masks.get("fc.weight").unwrap().iter().zip(values) {
-            if !kept {
-                assert_eq!(v.to_bits(), 0);
-            }
-        }
+        assert_pruned_are_zero(&outcome.masks, snapshot);
     }
     outcome
 }
@@ -278,11 +283,7 @@ fn check_ticket(outcome: &sprig_prune::engine::BudgetedOutcome) {
     for snapshot in [&outcome.trained, &outcome.initial] {
         let values = snapshot.get("fc.weight").unwrap().values();
         assert!(values.iter().all(|v| v.is_finite()));
-        for (kept, v) in outcome.masks.get("fc.weight").unwrap().iter().zip(values) {
-            if !kept {
-                assert_eq!(v.to_bits(), 0);
-            }
-        }
+        assert_pruned_are_zero(&outcome.masks, snapshot);
     }
 }
 
@@ -471,12 +472,7 @@ fn gradual_pruning_ramps_cubically_and_selects_only_at_the_target() {
     assert!(halfway > 0.75, "cubic: {halfway} at half the ramp");
     // The selected weights are the final mask's, taken after the ramp.
     assert!(training.selected_iteration >= reached);
-    let values = training.trained.get("fc.weight").unwrap().values();
-    for (kept, v) in outcome.masks.get("fc.weight").unwrap().iter().zip(values) {
-        if !kept {
-            assert_eq!(v.to_bits(), 0);
-        }
-    }
+    assert_pruned_are_zero(&outcome.masks, &training.trained);
 }
 
 #[test]
@@ -502,15 +498,7 @@ fn gradual_pruning_cut_short_still_ends_at_the_target() {
         outcome.training.selected_iteration,
         outcome.training.iterations
     );
-    let kept = outcome.masks.get("fc.weight").unwrap();
-    let values = outcome.training.trained.get("fc.weight").unwrap().values();
-    assert_eq!(
-        kept.iter()
-            .zip(values)
-            .filter(|(k, v)| !k && v.to_bits() != 0)
-            .count(),
-        0
-    );
+    assert_pruned_are_zero(&outcome.masks, &outcome.training.trained);
 }
 
 #[test]

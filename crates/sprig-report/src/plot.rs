@@ -20,6 +20,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::summary::method_rank;
 use crate::{GroupSummary, ReportError, RunResult, Stat, summarise};
 
 /// Test accuracy (%) against achieved sparsity (%): one panel per data set, model, split and
@@ -410,23 +411,6 @@ impl Look {
     fn bar(&self) -> ShapeStyle {
         self.color.stroke_width(self.width.saturating_sub(1).max(1))
     }
-}
-
-/// Rank of a method in the legend: the table's order (method, then controls), others after.
-fn method_rank(method: &str) -> usize {
-    const ORDER: [&str; 7] = [
-        "imp",
-        "budgeted",
-        "one_shot",
-        "gmp",
-        "truncated_imp",
-        "random_prune",
-        "random_reinit",
-    ];
-    ORDER
-        .iter()
-        .position(|m| *m == method)
-        .unwrap_or(ORDER.len())
 }
 
 /// The legend label of a series: the method, its variant in brackets, and its learning-rate

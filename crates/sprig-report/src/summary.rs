@@ -78,8 +78,9 @@ fn same_config(a: &RunResult, b: &RunResult) -> bool {
         && a.split == b.split
 }
 
-/// Rank of a method in tables: the reference first, then the method, then the controls.
-fn method_rank(method: &str) -> usize {
+/// Rank of a method in tables and legends: the reference first, then the method, then the
+/// controls; unknown methods last.
+pub(crate) fn method_rank(method: &str) -> usize {
     const ORDER: [&str; 8] = [
         "dense",
         "imp",
