@@ -12,17 +12,15 @@
 //!    pooled standard deviation of the seeds (a tie goes to the ticket, which is what
 //!    Sprig exists to find); then that method runs.
 //!
-//! No row for the model: budgeted, saying so.
+//! No row for the model, or no row of the default budgeted method in the regime (a table
+//! made before the default changed): budgeted, since nothing shows it beaten.
 
 use std::fmt;
 
 use sprig_models::Architecture;
 use sprig_report::{GroupSummary, Outcome, RunResult, summarise, verdict};
 
-use sprig_prune::classifier::LrSchedule;
-
-use crate::config::{Dataset, Method, policy_label};
-use crate::suite::budgeted_policy;
+use crate::config::{Dataset, Method};
 
 /// The standard tables, read when the binary is built.
 const TABLES: [&str; 3] = [
@@ -143,17 +141,15 @@ pub fn advise_from(
             regime: None,
         };
     };
-    let budgeted = groups.iter().find(|g| g.config.method == "budgeted");
-    let best_other = groups
+    let judged = groups
         .iter()
-        .filter(|g| g.config.method != "budgeted")
-        .max_by(|a, b| a.test_accuracy.mean.total_cmp(&b.test_accuracy.mean));
-    let judged = budgeted.and_then(|b| verdict(b, &groups));
-    let method = match (budgeted, best_other, &judged) {
-        (Some(_), _, Some(v)) if v.outcome != Outcome::LosesTo => Method::Budgeted,
-        (_, Some(other), _) => runnable(&other.config).unwrap_or(Method::Budgeted),
-        _ => Method::Budgeted,
-    };
+        .find(|g| g.config.method == "budgeted")
+        .and_then(|b| verdict(b, &groups));
+    let method = judged
+        .as_ref()
+        .filter(|v| v.outcome == Outcome::LosesTo)
+        .and_then(|v| RUNNABLE.iter().find(|(name, _)| *name == v.baseline))
+        .map_or(Method::Budgeted, |(_, m)| *m);
     Advice {
         method,
         regime: Some(Regime {
@@ -175,22 +171,12 @@ fn nearest(pool: &[&RunResult], distance: impl Fn(&RunResult) -> f64) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
-/// The runnable method of a row: the budgeted method only as run by default (rows
-/// written before results said so are known by their policy's label).
+/// The runnable method of a row: the budgeted method only as run by default.
 fn runnable(row: &RunResult) -> Option<Method> {
-    let default_label = policy_label(&budgeted_policy());
-    let is_default = || {
-        row.default
-            || (row.lr_schedule == LrSchedule::default().name()
-                && row
-                    .variant
-                    .as_deref()
-                    .is_some_and(|v| v.split("; ").next() == Some(default_label.as_str())))
-    };
     RUNNABLE
         .iter()
         .find(|(name, _)| *name == row.method)
-        .filter(|(_, m)| *m != Method::Budgeted || is_default())
+        .filter(|(_, m)| *m != Method::Budgeted || row.default)
         .map(|(_, m)| *m)
 }
 
@@ -273,6 +259,15 @@ mod tests {
         check(&table, 120.0, 0.85, Method::Budgeted);
         // No runs of the model: the ticket.
         check(&[], 120.0, 0.9, Method::Budgeted);
+        // Baselines but no row of the default budgeted method (an ablation or an older
+        // default): nothing shows the ticket beaten, so it runs.
+        let mut ablation = rows("budgeted", 120.0, 0.9, &[0.970, 0.971, 0.972]);
+        ablation.iter_mut().for_each(|r| r.default = false);
+        let undated = [
+            ablation,
+            rows("one_shot", 120.0, 0.9, &[0.983, 0.985, 0.987]),
+        ];
+        check(&undated, 120.0, 0.9, Method::Budgeted);
         // Only a random control beats the ticket: controls are not methods to run.
         let controls = [
             rows("budgeted", 120.0, 0.9, &[0.984, 0.985, 0.986]),
