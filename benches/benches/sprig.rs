@@ -26,9 +26,8 @@ fn train_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("train_step");
     for &backend in compiled_backends() {
         for model in STEP_MODELS {
-            // burn-ndarray's convolution backward pass takes seconds per step
-            // (BURN-NOTES.md): Conv-2 is timed with few samples, the text and audio
-            // convolutions not at all.
+            // burn-ndarray's convolution backward pass takes seconds per step: Conv-2 is
+            // timed with few samples, the text and audio convolutions not at all.
             let slow = backend == Backend::NdArray && model != Architecture::Lenet300100;
             if slow && model != Architecture::Conv2 {
                 continue;

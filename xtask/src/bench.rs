@@ -143,7 +143,7 @@ fn pytorch_timings(
     }
     match allocator {
         PyTorchAllocator::Mimalloc => {
-            // glibc's default malloc makes small models up to 3× slower (BURN-NOTES.md).
+            // glibc's default malloc makes small models up to 3× slower (docs/backend-notes.md).
             let mimalloc = std::env::var_os("SPRIG_MIMALLOC_SO")
                 .map(PathBuf::from)
                 .or_else(|| {

@@ -26,12 +26,28 @@ pub struct EvalArgs {
     /// Data folder (default: $SPRIG_DATA, then ./data).
     #[arg(long)]
     data_dir: Option<String>,
-    /// Where run folders go (default: $SPRIG_RUNS, then target/sprig-runs). A finished
-    /// run found there is reused, so a folder outside the work tree lets a long table be
-    /// completed across several sittings, even after `cargo clean`.
+    /// Where run folders go (default: $SPRIG_RUNS, then `docs/results/runs` for the
+    /// standard and full tables and `target/sprig-runs` for `--quick`). A finished run
+    /// found there is reused: the committed folders (weights left out) let a long table
+    /// be completed across sittings and trace every row to its run; an empty folder
+    /// re-measures everything.
     #[arg(long, env = "SPRIG_RUNS")]
     runs: Option<String>,
+    /// Print the grid (index, label, run folder) and run nothing.
+    #[arg(long)]
+    list: bool,
+    /// Run only the experiments whose run folder or label contains this text (repeated:
+    /// each must match); the table then has only those rows, so point `--results`
+    /// elsewhere.
+    #[arg(long)]
+    only: Vec<String>,
+    /// Where the table, JSON and plots go (default: docs/results).
+    #[arg(long)]
+    results: Option<String>,
 }
+
+/// The committed run folders of the standard and full tables.
+const COMMITTED_RUNS: &str = "docs/results/runs";
 
 /// Builds and runs `sprig-experiments eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
@@ -55,6 +71,9 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     if let Some(backend) = &args.backend {
         command_line.push_str(&format!(" --backend {backend}"));
     }
+    if let Some(dir) = &args.runs {
+        command_line.push_str(&format!(" --runs {dir}"));
+    }
     let commit = cargo::commit(&root);
 
     let binary = root.join("target/debug/sprig-experiments");
@@ -75,8 +94,22 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     if let Some(dir) = &args.data_dir {
         cmd.args(["--data-dir", dir]);
     }
-    if let Some(dir) = &args.runs {
-        cmd.args(["--runs", dir]);
+    let runs = args.runs.clone().unwrap_or_else(|| {
+        if args.quick {
+            "target/sprig-runs".into()
+        } else {
+            COMMITTED_RUNS.into()
+        }
+    });
+    cmd.args(["--runs", &runs]);
+    for text in &args.only {
+        cmd.args(["--only", text]);
+    }
+    if args.list {
+        cmd.arg("--list");
+    }
+    if let Some(dir) = &args.results {
+        cmd.args(["--results", dir]);
     }
     cargo::runner_env(&mut cmd, &root)?;
     let status = cmd

@@ -4,7 +4,7 @@
 //! host this machine cannot reach. PyPI only has the CUDA build of the torch wheel, so we
 //! take its headers and the CPU libraries, plus the two small CUDA runtime libraries that
 //! `libtorch_cpu.so` links against, and leave `libtorch_cuda.so` out: burn-tch then links
-//! the CPU path only (../shared/BURN-NOTES.md).
+//! the CPU path only (docs/backend-notes.md).
 
 use std::fs;
 use std::io;

@@ -3,6 +3,7 @@
 mod bench;
 mod cargo;
 mod eval;
+mod layers;
 mod libtorch;
 mod plan;
 
@@ -28,7 +29,8 @@ enum Command {
     /// Build every test and binary with the features of `test` (what `eval` runs), without
     /// running anything: the quick way to rebuild the experiment runner.
     Build,
-    /// `cargo clippy --workspace --all-targets -- -D warnings` with the same features as `test`.
+    /// `cargo clippy --workspace --all-targets -- -D warnings` with the same features as
+    /// `test`, and the layer rule of ARCHITECTURE.md.
     Lint,
     /// Run an evaluation suite and write `docs/results/DOMAIN.{md,json}` and its plots
     /// (`--quick` for the CI smoke run).
@@ -53,7 +55,10 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Test { rest } => cargo::test(&rest),
         Command::Build => cargo::build(),
-        Command::Lint => cargo::lint(),
+        Command::Lint => {
+            layers::check(&libtorch::workspace_root())?;
+            cargo::lint()
+        }
         Command::Eval(args) => eval::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Plan(args) => plan::print(&args),

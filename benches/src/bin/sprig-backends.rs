@@ -171,8 +171,8 @@ fn main() -> Result<()> {
     let mut rows = Vec::new();
     for &backend in compiled_backends() {
         for model in STEP_MODELS {
-            // burn-ndarray's convolution backward pass takes seconds per step
-            // (BURN-NOTES.md): its text and audio convolutions are not timed.
+            // burn-ndarray's convolution backward pass takes seconds per step: its text
+            // and audio convolutions are not timed.
             let ndarray_conv = backend == Backend::NdArray && model != Architecture::Lenet300100;
             if ndarray_conv && model != Architecture::Conv2 {
                 continue;

@@ -474,3 +474,45 @@ fn a_share_that_cannot_fit_still_gives_one_round_with_the_rest() {
     assert!(p.trainings[1] > p.trainings[0], "{:?}", p.trainings);
     assert!(p.expected_finish <= p.cutoff);
 }
+
+#[test]
+fn a_capped_final_training_gives_its_time_to_the_rankings() {
+    // As in the final-share test (j* = 3000, 114 700 ms left), with the final training at
+    // most 2 j* = 6000 and rankings planned at a quarter of j*. Ten rounds (the gentle
+    // cap) of full-length rankings take 9 × (70 + 4200) + 70 + 6000 × 1.4 = 46 900 ms, so
+    // the rankings grow to j* and the rest of the time is left unspent.
+    let input = dense_converged(120);
+    let policy = ConvergencePolicy::default()
+        .with_final_share(0.5)
+        .with_ranking_share(0.25)
+        .with_final_cap(2.0);
+    let p = plan_with(&input, &policy).unwrap();
+    let (last, middle) = p.trainings[1..].split_last().unwrap();
+    assert_eq!(p.rounds, 10);
+    assert_eq!(*last, 6000, "{:?}", p.trainings);
+    assert!(middle.iter().all(|&j| j == 3000), "{:?}", p.trainings);
+    assert!(p.expected_finish <= p.cutoff);
+    // In a long budget with tight time per round, the cap still holds and the rankings
+    // take what fits between a quarter of j* and j*.
+    let tight = dense_converged(40);
+    let q = plan_with(&tight, &policy).unwrap();
+    let (last, middle) = q.trainings[1..].split_last().unwrap();
+    assert!(*last <= 6000, "{:?}", q.trainings);
+    assert!(middle.iter().all(|&j| (750..=3000).contains(&j)), "{:?}", q.trainings);
+    assert!(q.expected_finish <= q.cutoff);
+    // The final training itself (target reached, 1000 iterations into it) stops at the cap.
+    let last_round = PlanInput {
+        current_sparsity: 0.9 - 1e-7,
+        rounds_done: 10,
+        iterations_done: 1000,
+        ..dense_converged(120)
+    };
+    assert_eq!(plan_with(&last_round, &policy).unwrap().trainings, vec![5000]);
+    // Below 1 × j* (or not a number) is an error.
+    for bad in [0.5, f64::NAN] {
+        assert!(matches!(
+            plan_with(&input, &policy.with_final_cap(bad)),
+            Err(BudgetError::InvalidPolicy(_))
+        ));
+    }
+}

@@ -38,13 +38,13 @@ fn policy() -> impl Strategy<Value = BuiltinPolicy> {
             0.05f64..0.6,
             prop_oneof![Just(0.0), 0.0f64..0.95],
             prop::option::of(0.01f64..=1.0),
+            prop::option::of(1.0f64..5.0),
         )
-            .prop_map(|(r, share, ranking)| {
-                let p = ConvergencePolicy::new(r).with_final_share(share);
-                BuiltinPolicy::Convergence(match ranking {
-                    Some(ranking) => p.with_ranking_share(ranking),
-                    None => p,
-                })
+            .prop_map(|(r, share, ranking, cap)| {
+                let mut p = ConvergencePolicy::new(r).with_final_share(share);
+                p.ranking_share = ranking;
+                p.final_cap = cap;
+                BuiltinPolicy::Convergence(p)
             }),
         (1u32..30).prop_map(|r| BuiltinPolicy::Fixed(FixedRounds(r))),
         Just(BuiltinPolicy::Max(MaxRounds)),

@@ -209,13 +209,8 @@ mod tests {
             rounds: 1,
             lr_schedule: "linear_decay".into(),
             iterations: 1,
-            validation_accuracy: None,
-            stop_reason: None,
-            run_dir: String::new(),
-            variant: None,
-            embedding_sparsity: None,
-            split: None,
             default: method == "budgeted",
+            ..RunResult::default()
         }
     }
 

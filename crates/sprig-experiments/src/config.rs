@@ -130,7 +130,7 @@ impl fmt::Display for Dataset {
     }
 }
 
-/// What an experiment runs (the `method` of a result file, DESIGN.md §5).
+/// What an experiment runs (the `method` of a result row; `docs/algorithm.md` lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
@@ -396,11 +396,18 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
             if let Some(overlap) = c.ranking_overlap {
                 label.push_str(&format!(", early-bird {overlap}"));
             }
-            if c.ranking_resumes {
-                label.push_str(", resumed ranking");
+            let ranking = if c.ranking_resumes {
+                ", resumed ranking"
+            } else {
+                ", ranking"
+            };
+            match c.ranking_share {
+                Some(share) => label.push_str(&format!("{ranking} {share} j*")),
+                None if c.ranking_resumes => label.push_str(ranking),
+                None => {}
             }
-            if let Some(share) = c.ranking_share {
-                label.push_str(&format!(" {share} j*"));
+            if let Some(cap) = c.final_cap {
+                label.push_str(&format!(", final at most {cap} j*"));
             }
             if c.gentle_rate != ConvergencePolicy::DEFAULT_GENTLE_RATE {
                 label.push_str(&format!(", rounds up to {} per round", c.gentle_rate));

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use sprig_experiments::{Mode, Runner, edge, machine, suite};
+use sprig_experiments::{Experiment, Mode, Runner, edge, machine, suite};
 use sprig_report::{
     Provenance, RunResult, markdown_report, plot_accuracy_vs_budget, plot_accuracy_vs_sparsity,
     write_json,
@@ -54,10 +54,14 @@ struct EvalArgs {
     /// The commit to record (xtask passes `git rev-parse --short HEAD`).
     #[arg(long, default_value = "unknown")]
     commit: String,
-    /// Run only the experiments whose run folder contains this text (for exploring one
-    /// row; point `--results` elsewhere, as the table then has only those rows).
+    /// Run only the experiments whose run folder or label (method and variant, as
+    /// `--list` prints them) contains this text; repeated, each must match (for exploring
+    /// a few rows; point `--results` elsewhere, as the table then has only those rows).
     #[arg(long)]
-    only: Option<String>,
+    only: Vec<String>,
+    /// Print the experiments (index, label, run folder), one per line, and run nothing.
+    #[arg(long)]
+    list: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -103,6 +107,14 @@ fn main() -> Result<()> {
     }
 }
 
+/// How `--list` names an experiment: its method, then its variant (round policy, split…).
+fn label(e: &Experiment) -> String {
+    match e.variant() {
+        Some(v) => format!("{} ({v})", e.method),
+        None => e.method.to_string(),
+    }
+}
+
 /// Runs a suite and writes its table.
 fn eval(args: EvalArgs) -> Result<()> {
     let EvalArgs {
@@ -115,6 +127,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         command_line,
         commit,
         only,
+        list,
     } = args;
     let defaulted = backend.is_none();
     let backend = backend.unwrap_or_else(|| suite::default_backend(domain.name()).to_owned());
@@ -143,11 +156,18 @@ fn eval(args: EvalArgs) -> Result<()> {
     let experiments: Vec<_> = experiments
         .into_iter()
         .filter(|e| {
-            only.as_ref()
-                .is_none_or(|text| e.run_dir().to_string_lossy().contains(text.as_str()))
+            let (dir, label) = (e.run_dir().to_string_lossy().into_owned(), label(e));
+            only.iter()
+                .all(|text| dir.contains(text.as_str()) || label.contains(text.as_str()))
         })
         .collect();
-    let mut runner = Runner::new(data_dir, runs);
+    if list {
+        for (i, e) in experiments.iter().enumerate() {
+            println!("{i}\t{}\t{}", label(e), e.run_dir().display());
+        }
+        return Ok(());
+    }
+    let mut runner = Runner::new(data_dir, runs).with_commit(&commit);
     let mut done = Vec::new();
     let mut finished = Vec::new();
     let mut failures = Vec::new();

@@ -52,6 +52,8 @@ pub struct Runner {
     loaded_images: HashMap<(u64, String), (VisionData, Normalization)>,
     /// Injected faults (debug hooks of the CLI; never part of an experiment).
     faults: Faults,
+    /// The commit recorded in result rows.
+    commit: Option<String>,
 }
 
 /// What a caller adds to one run beyond its experiment (the `sprig` tool uses them; the
@@ -103,7 +105,15 @@ impl Runner {
             loaded_audio: HashMap::new(),
             loaded_images: HashMap::new(),
             faults: Faults::default(),
+            commit: None,
         }
+    }
+
+    /// Records `commit` in the result row of every later run.
+    #[must_use]
+    pub fn with_commit(mut self, commit: impl Into<String>) -> Self {
+        self.commit = Some(commit.into());
+        self
     }
 
     /// Injects `faults` into every later run (see [`Faults`]): to check on the real clock
@@ -214,6 +224,7 @@ impl Runner {
             embedding_sparsity: embedding_sparsity(&finished.masks),
             split: experiment.split_name(),
             default: experiment.is_default(),
+            commit: self.commit.clone(),
         };
         ticket::write_json(dir, files::RESULT, &result)?;
         // An interrupted run keeps its checkpoint, to be resumed.

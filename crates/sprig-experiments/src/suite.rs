@@ -133,10 +133,7 @@ pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
     let high = |target| Section {
         target,
         lth_reference: true,
-        // The round-policy ablations at the highest sparsity only, to keep hours down.
-        controls: Controls::Alternatives {
-            ablations: target > 0.98,
-        },
+        controls: Controls::Alternatives { ablations: true },
         ..lenet(seeds(5), vec![120.0], None)
     };
     let sections = match mode {
@@ -514,10 +511,19 @@ fn resumed_ranking(gentle_rate: f64, overlap: f64) -> BuiltinPolicy {
     )
 }
 
+/// `policy` with its final training capped at `cap` × j*.
+fn capped(policy: BuiltinPolicy, cap: f64) -> BuiltinPolicy {
+    match policy {
+        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_final_cap(cap)),
+        other => other,
+    }
+}
+
 /// The round policies the high-sparsity section runs beside [`budgeted_policy`], to show
 /// what each of its choices buys: up to 20 % per round (the earlier default); ranking
-/// trainings rewound to θ0 (LTH's masks) instead of resumed; equal trainings; and a
-/// later early stop of the rankings.
+/// trainings rewound to θ0 (LTH's masks) instead of resumed; equal trainings; a later
+/// early stop of the rankings; and the final training capped at 2 j* (the uncapped one
+/// selects its weights long before it ends), the freed time lengthening the rankings.
 pub fn high_sparsity_ablations() -> Vec<BuiltinPolicy> {
     let rewound = BuiltinPolicy::Convergence(
         ConvergencePolicy::default()
@@ -530,6 +536,7 @@ pub fn high_sparsity_ablations() -> Vec<BuiltinPolicy> {
         rewound,
         BuiltinPolicy::Convergence(ConvergencePolicy::default()),
         resumed_ranking(0.1, 0.95),
+        capped(resumed_ranking(0.1, 0.9), 2.0),
     ]
     .into_iter()
     .filter(|p| *p != budgeted_policy())

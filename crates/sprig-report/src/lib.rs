@@ -26,10 +26,8 @@
 //!     validation_accuracy: Some(0.98),
 //!     stop_reason: Some("deadline".into()),
 //!     run_dir: format!("mnist-lenet-300-100/seed{seed}"),
-//!     variant: None,
-//!     embedding_sparsity: None,
-//!     split: None,
 //!     default: true,
+//!     ..RunResult::default()
 //! };
 //! let runs = [run(0, 0.980), run(1, 0.982), run(2, 0.978)];
 //! assert!((runs[0].time_ratio().unwrap() - 0.99).abs() < 1e-9);

@@ -26,6 +26,30 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
+/// Where a table's rows were measured, when not all at the page's commit (a table
+/// completed across sittings reuses finished runs): each commit with its row count.
+fn row_commits(page_commit: &str, runs: &[RunResult]) -> Option<String> {
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for run in runs {
+        *counts.entry(run.commit.as_deref().unwrap_or("")).or_default() += 1;
+    }
+    if counts.keys().all(|c| *c == page_commit) {
+        return None;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(commit, n)| match *commit {
+            "" => format!("{n} at a commit not recorded"),
+            c => format!("{n} at `{c}`"),
+        })
+        .collect();
+    Some(format!(
+        "Rows by the commit they were measured at (finished runs are reused, so a table \
+         is completed across sittings): {}.",
+        parts.join(", ")
+    ))
+}
+
 /// The page: title, provenance, notes, one table per (data set, model), then the plots
 /// (`(caption, relative file name)`).
 pub fn markdown_report(
@@ -46,6 +70,9 @@ pub fn markdown_report(
         provenance.backend,
         provenance.generated_at
     );
+    if let Some(line) = row_commits(&provenance.commit, runs) {
+        let _ = writeln!(page, "{line}\n");
+    }
     for note in &provenance.notes {
         let _ = writeln!(page, "- {note}");
     }
@@ -134,4 +161,31 @@ fn row(s: &GroupSummary, embeddings: bool, verdict: &str) -> String {
         s.rounds.mean,
         cell(verdict),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_from_other_commits_are_named() {
+        let row = |commit: Option<&str>| RunResult {
+            commit: commit.map(Into::into),
+            ..RunResult::default()
+        };
+        let check = |commits: &[Option<&str>], expected: Option<&str>| {
+            let runs: Vec<_> = commits.iter().map(|c| row(*c)).collect();
+            assert_eq!(row_commits("abc", &runs).as_deref(), expected, "{commits:?}");
+        };
+        check(&[Some("abc"), Some("abc")], None);
+        check(&[], None);
+        check(
+            &[Some("abc"), Some("old"), None, Some("abc")],
+            Some(
+                "Rows by the commit they were measured at (finished runs are reused, so a \
+                 table is completed across sittings): 1 at a commit not recorded, 2 at `abc`, \
+                 1 at `old`.",
+            ),
+        );
+    }
 }

@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
 
-/// One run: one object in `docs/results/DOMAIN.json` (DESIGN.md §5 fields, then extras).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One run: one object in `docs/results/DOMAIN.json` (the fields up to `rounds` are
+/// required; later ones default when absent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     /// `vision`, `text` or `audio`.
     pub domain: String,
@@ -58,6 +59,10 @@ pub struct RunResult {
     /// Whether this is the method as Sprig runs it by default (not an ablation).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub default: bool,
+    /// The commit the run was measured at (`None` for rows written before rows said so);
+    /// a table completed across sittings names every commit its rows come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 impl RunResult {

@@ -83,6 +83,13 @@ pub struct ConvergencePolicy {
     /// gentler rate within the same time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ranking_share: Option<f64>,
+    /// With a final share: the final training is at most this many times j* (`None` = no
+    /// limit), at least 1. A final training stretched over all the time left spends most
+    /// of it at a high learning rate past its best validation point; a capped one decays
+    /// to zero where the ticket has converged. The time it frees lengthens the ranking
+    /// trainings (up to j*); what is left after that is not spent: the run ends early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_cap: Option<f64>,
 }
 
 /// Rounds assumed while the dense convergence is unknown: the dense training
@@ -102,6 +109,7 @@ impl ConvergencePolicy {
             ranking_overlap: None,
             ranking_resumes: false,
             ranking_share: None,
+            final_cap: None,
         }
     }
 
@@ -130,6 +138,14 @@ impl ConvergencePolicy {
         }
     }
 
+    /// The same policy with the final training at most `cap` × j*.
+    pub fn with_final_cap(self, cap: f64) -> Self {
+        Self {
+            final_cap: Some(cap),
+            ..self
+        }
+    }
+
     /// The same policy with ranking trainings resuming from the trained weights.
     pub fn with_ranking_resumes(self) -> Self {
         Self {
@@ -148,8 +164,28 @@ impl Default for ConvergencePolicy {
 impl RoundPolicy for ConvergencePolicy {
     fn choose(&self, ctx: &PlanContext<'_>) -> Result<Option<Vec<u64>>, BudgetError> {
         let gentle = ctx.rounds_for_rate(self.gentle_rate)?;
+        if let Some(cap) = self.final_cap
+            && !(cap >= 1.0 && cap.is_finite())
+        {
+            return Err(BudgetError::InvalidPolicy(format!(
+                "the final training's cap must be at least 1 × j*, not {cap}"
+            )));
+        }
         if ctx.target_reached() {
-            return Ok(ctx.longest_final().map(|x| vec![x]));
+            let longest = ctx.longest_final();
+            return Ok(match self.final_cap {
+                None => longest.map(|x| vec![x]),
+                Some(cap) => {
+                    // The final training is the current one: stop it at the cap, but never
+                    // below `j_min`.
+                    let total = capped(Shape::of(ctx).j_star, cap);
+                    let lo = ctx
+                        .input()
+                        .min_iterations
+                        .saturating_sub(ctx.input().iterations_done);
+                    longest.map(|x| vec![x.min(ctx.more_to_reach(total)).max(lo)])
+                }
+            });
         }
         let shape = Shape::exploring(ctx);
         let j_star = shape.j_star;
@@ -178,7 +214,15 @@ impl RoundPolicy for ConvergencePolicy {
                 ctx.input().min_iterations,
                 j_star.max(ctx.input().min_iterations),
             );
-            return Ok(final_heavy(ctx, shape, ranking, gentle, self.final_share));
+            let cap = self.final_cap.map(|cap| capped(j_star, cap));
+            return Ok(final_heavy(
+                ctx,
+                shape,
+                ranking,
+                gentle,
+                self.final_share,
+                cap,
+            ));
         }
         let Some(rounds) =
             largest_where(1, u64::from(gentle), |r| shape.fits(ctx, r as u32, j_star))
@@ -196,29 +240,35 @@ impl RoundPolicy for ConvergencePolicy {
     }
 }
 
+/// `cap` × j*, in iterations.
+fn capped(j_star: u64, cap: f64) -> u64 {
+    (cap * j_star as f64) as u64
+}
+
 /// The schedule `[current, r × (R − 1), F]` with ranking trainings of r iterations, the
 /// final training F ≥ max(j*, share × the iterations that fit), the most rounds R ≤
 /// `gentle` that fit, and F stretched to fill the time; one round with F ≥ j* if the
-/// share does not fit even then; `None` if not even that fits.
+/// share does not fit even then; `None` if not even that fits. With a `cap` on F, the
+/// ranking trainings are lengthened (up to j*) into the time the cap frees.
 fn final_heavy(
     ctx: &PlanContext<'_>,
     shape: Shape,
     ranking: u64,
     gentle: u32,
     share: f64,
+    cap: Option<u64>,
 ) -> Option<Vec<u64>> {
     let j_star = shape.j_star;
     let bound = ctx.iteration_bound();
-    let reserved = ((share * bound as f64) as u64)
-        .max(j_star)
-        .min(ctx.training_cap());
-    // The dense training is never a ranking training: it runs to its plateau.
-    let current = if ctx.input().rounds_done == 0 {
-        j_star
-    } else {
-        ranking
-    };
-    let schedule = |rounds: u32, last: u64| {
+    let ceiling = cap.unwrap_or(u64::MAX).min(ctx.training_cap()).max(j_star);
+    let reserved = ((share * bound as f64) as u64).max(j_star).min(ceiling);
+    let schedule = |rounds: u32, ranking: u64, last: u64| {
+        // The dense training is never a ranking training: it runs to its plateau.
+        let current = if ctx.input().rounds_done == 0 {
+            j_star
+        } else {
+            ranking
+        };
         let mut v = PlanContext::uniform(shape.first(ctx, current), rounds - 1, ranking);
         v.push(last);
         v
@@ -226,14 +276,21 @@ fn final_heavy(
     // If even one round cannot leave the reserved share to the final training (the
     // current training is long), one round with the longest final training that fits.
     let rounds = largest_where(1, u64::from(gentle), |r| {
-        ctx.fits(&schedule(r as u32, reserved))
+        ctx.fits(&schedule(r as u32, ranking, reserved))
     })
-    .or_else(|| ctx.fits(&schedule(1, j_star)).then_some(1))? as u32;
-    let hi = ctx.training_cap().min(bound).max(reserved);
+    .or_else(|| ctx.fits(&schedule(1, ranking, j_star)).then_some(1))? as u32;
+    let hi = ceiling.min(bound).max(reserved);
     // The longest final training that fits: at least the share when the share decided
     // the rounds, at least j* when the fallback did.
-    let last = largest_where(j_star, hi, |f| ctx.fits(&schedule(rounds, f)))?;
-    Some(schedule(rounds, last))
+    let last = largest_where(j_star, hi, |f| ctx.fits(&schedule(rounds, ranking, f)))?;
+    let ranking = match cap {
+        Some(_) => largest_where(ranking, j_star.max(ranking), |r| {
+            ctx.fits(&schedule(rounds, r, last))
+        })
+        .unwrap_or(ranking),
+        None => ranking,
+    };
+    Some(schedule(rounds, ranking, last))
 }
 
 /// Training lengths shared by the convergence-based policies.

@@ -1,5 +1,5 @@
 //! Time-budgeted iterative magnitude pruning: profile → plan → rounds with re-planning →
-//! final ticket (`../shared/DESIGN.md` §1).
+//! final ticket (`docs/algorithm.md`).
 //!
 //! Every step that costs time is gated by the [`Deadline`], so the run ends within the
 //! budget plus at most one iteration; the final evaluation and the save are paid for by
