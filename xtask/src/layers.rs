@@ -74,7 +74,13 @@ fn violations(
 fn workspace_deps(root: &Path) -> Result<BTreeMap<String, Vec<String>>> {
     let out = Command::new(env!("CARGO"))
         .current_dir(root)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .output()
         .context("could not run cargo metadata")?;
     if !out.status.success() {

@@ -498,7 +498,11 @@ fn a_capped_final_training_gives_its_time_to_the_rankings() {
     let q = plan_with(&tight, &policy).unwrap();
     let (last, middle) = q.trainings[1..].split_last().unwrap();
     assert!(*last <= 6000, "{:?}", q.trainings);
-    assert!(middle.iter().all(|&j| (750..=3000).contains(&j)), "{:?}", q.trainings);
+    assert!(
+        middle.iter().all(|&j| (750..=3000).contains(&j)),
+        "{:?}",
+        q.trainings
+    );
     assert!(q.expected_finish <= q.cutoff);
     // The final training itself (target reached, 1000 iterations into it) stops at the cap.
     let last_round = PlanInput {
@@ -507,7 +511,10 @@ fn a_capped_final_training_gives_its_time_to_the_rankings() {
         iterations_done: 1000,
         ..dense_converged(120)
     };
-    assert_eq!(plan_with(&last_round, &policy).unwrap().trainings, vec![5000]);
+    assert_eq!(
+        plan_with(&last_round, &policy).unwrap().trainings,
+        vec![5000]
+    );
     // Below 1 × j* (or not a number) is an error.
     for bad in [0.5, f64::NAN] {
         assert!(matches!(

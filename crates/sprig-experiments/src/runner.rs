@@ -167,9 +167,11 @@ impl Runner {
             tracing::info!(run = %dir.display(), "finished before: reusing its result");
             let mut result: RunResult = serde_json::from_slice(&text)
                 .with_context(|| format!("{} is not a result file", result_path.display()))?;
-            // Written before these fields existed: they follow from the configuration.
+            // These follow from the configuration, and their wording or the default may
+            // have changed since the run.
             result.split = experiment.split_name();
             result.default = experiment.is_default();
+            result.variant = experiment.variant();
             return Ok(result);
         }
         let ticket = if experiment.method.needs_ticket() {

@@ -31,7 +31,9 @@ fn cell(text: &str) -> String {
 fn row_commits(page_commit: &str, runs: &[RunResult]) -> Option<String> {
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
     for run in runs {
-        *counts.entry(run.commit.as_deref().unwrap_or("")).or_default() += 1;
+        *counts
+            .entry(run.commit.as_deref().unwrap_or(""))
+            .or_default() += 1;
     }
     if counts.keys().all(|c| *c == page_commit) {
         return None;
@@ -175,7 +177,11 @@ mod tests {
         };
         let check = |commits: &[Option<&str>], expected: Option<&str>| {
             let runs: Vec<_> = commits.iter().map(|c| row(*c)).collect();
-            assert_eq!(row_commits("abc", &runs).as_deref(), expected, "{commits:?}");
+            assert_eq!(
+                row_commits("abc", &runs).as_deref(),
+                expected,
+                "{commits:?}"
+            );
         };
         check(&[Some("abc"), Some("abc")], None);
         check(&[], None);
