@@ -4,7 +4,9 @@ use sprig_mask::{MaskSet, Snapshot};
 
 mod train;
 
-pub use train::{Masking, STEP_MODELS, StepFixture, step_fixture, step_fixture_on};
+pub use train::{
+    Masking, STEP_MODELS, StepFixture, sparse_step_fixture, step_fixture, step_fixture_on,
+};
 
 /// The prunable weight shapes of LeNet-300-100 (266,200 weights), with their layer kinds.
 pub const LENET_300_100: &[(&str, &str, [usize; 2])] = &[

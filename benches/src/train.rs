@@ -90,6 +90,39 @@ pub fn step_fixture_on(
     masking: Masking,
     threads: StepThreads,
 ) -> anyhow::Result<StepFixture> {
+    fixture(model, backend, masking, threads, None, false)
+}
+
+/// A masked fixture of `model` pruned to `sparsity` (instead of its table's), with the
+/// sparse products (`TrainConfig::sparse_products`) on or off: what a late round of
+/// pruning costs per step.
+///
+/// # Errors
+/// As [`step_fixture`].
+pub fn sparse_step_fixture(
+    model: Architecture,
+    backend: Backend,
+    sparsity: f64,
+    sparse_products: bool,
+) -> anyhow::Result<StepFixture> {
+    fixture(
+        model,
+        backend,
+        Masking::Masked,
+        StepThreads::Auto,
+        Some(sparsity),
+        sparse_products,
+    )
+}
+
+fn fixture(
+    model: Architecture,
+    backend: Backend,
+    masking: Masking,
+    threads: StepThreads,
+    sparsity: Option<f64>,
+    sparse_products: bool,
+) -> anyhow::Result<StepFixture> {
     sprig_backend::flush_denormals_to_zero();
     let device = backend.train_device()?;
     let classes: Arc<[String]> = (0..10).map(|c| c.to_string()).collect();
@@ -113,9 +146,10 @@ pub fn step_fixture_on(
                 &device,
                 TrainConfig {
                     threads,
+                    sparse_products,
                     ..TrainConfig::lenet(0)
                 },
-                0.9,
+                sparsity.unwrap_or(0.9),
                 masking,
             )?
         }
@@ -131,9 +165,10 @@ pub fn step_fixture_on(
                 &device,
                 TrainConfig {
                     threads,
+                    sparse_products,
                     ..TrainConfig::conv2(0)
                 },
-                0.9,
+                sparsity.unwrap_or(0.9),
                 masking,
             )?
         }
@@ -153,9 +188,10 @@ pub fn step_fixture_on(
                 &device,
                 TrainConfig {
                     threads,
+                    sparse_products,
                     ..TrainConfig::text(0)
                 },
-                0.8,
+                sparsity.unwrap_or(0.8),
                 masking,
             )?
         }
@@ -185,9 +221,10 @@ pub fn step_fixture_on(
                 &device,
                 TrainConfig {
                     threads,
+                    sparse_products,
                     ..TrainConfig::audio(0)
                 },
-                0.8,
+                sparsity.unwrap_or(0.8),
                 masking,
             )?
         }

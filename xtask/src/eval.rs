@@ -28,8 +28,8 @@ pub struct EvalArgs {
     data_dir: Option<String>,
     /// Where run folders go (default: $SPRIG_RUNS, then `docs/results/runs` for the
     /// standard and full tables and `target/sprig-runs` for `--quick`). A finished run
-    /// found there is reused: the committed folders (weights left out) let a long table
-    /// be completed across sittings and trace every row to its run; an empty folder
+    /// found there is reused: the committed folders (no weights) let a long table be
+    /// completed across sittings and trace every row to its run; an empty folder
     /// re-measures everything.
     #[arg(long, env = "SPRIG_RUNS")]
     runs: Option<String>,

@@ -133,6 +133,7 @@ fn main() -> ExitCode {
     let bar = SharedBar::default();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(sprig_experiments::logging::colour_logs())
         .with_writer(LogWriter(bar.clone()));
     if cli.json {
         builder.json().init();

@@ -5,6 +5,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../sprig-data/tests/common/real_data.rs"]
+mod real_data;
+
+use real_data::with_real_data;
+
 fn sprig(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sprig"))
         .args(args)
@@ -238,29 +243,28 @@ fn a_folder_another_run_is_writing_into_is_refused() {
 }
 
 /// A budget too small for one pruning round names the smallest workable budget (on real
-/// MNIST, where it is about 2 s on this machine; skipped without the data).
+/// MNIST).
 #[test]
 fn a_budget_too_small_says_what_would_do() {
-    let Some(data) = mnist_data() else {
-        return;
-    };
-    let out = temp("tiny-budget").join("ticket");
-    let output = sprig(&[
-        "prune",
-        "--model",
-        "lenet-300-100",
-        "--dataset",
-        "mnist",
-        "--budget",
-        "1s",
-        "--sparsity",
-        "0.9",
-        "--data-dir",
-        path(&data),
-        "--out",
-        path(&out),
-    ]);
-    failed_with(&output, &["too small", "smallest workable budget"]);
+    with_real_data("mnist", |data| {
+        let out = temp("tiny-budget").join("ticket");
+        let output = sprig(&[
+            "prune",
+            "--model",
+            "lenet-300-100",
+            "--dataset",
+            "mnist",
+            "--budget",
+            "1s",
+            "--sparsity",
+            "0.9",
+            "--data-dir",
+            path(&data),
+            "--out",
+            path(&out),
+        ]);
+        failed_with(&output, &["too small", "smallest workable budget"]);
+    });
 }
 
 #[test]
@@ -310,23 +314,6 @@ fn export_and_infer_name_what_is_wrong() {
     assert!(stderr.contains("mnist, cifar10"), "{stderr}");
 }
 
-/// The data folder holding MNIST ($SPRIG_DATA or the shared folder beside the
-/// repository), or `None` (the test is skipped, with a note).
-fn mnist_data() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = [
-        std::env::var_os("SPRIG_DATA").map(PathBuf::from),
-        Some(manifest.join("../../../shared/data")),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|d| d.join("mnist").is_dir());
-    if found.is_none() {
-        println!("note: skipping: no MNIST (set SPRIG_DATA)");
-    }
-    found
-}
-
 /// Waits until the run `child` writes into `out` has saved its first checkpoint (its
 /// dense training finished).
 fn wait_for_checkpoint(out: &Path, child: &mut std::process::Child) {
@@ -356,154 +343,150 @@ fn lenet_run(data: &Path, out: &Path, budget: &str) -> Command {
 
 #[test]
 fn a_killed_run_resumes_after_its_last_finished_training() {
-    let Some(data) = mnist_data() else {
-        return;
-    };
-    let out = temp("resume").join("ticket");
-    let mut child = lenet_run(&data, &out, "15s")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_checkpoint(&out, &mut child);
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    assert!(!out.join("result.json").exists());
-    // The killed process left its lock behind; the next run takes it over.
-    assert!(out.join("sprig.lock").exists());
+    with_real_data("mnist", |data| {
+        let out = temp("resume").join("ticket");
+        let mut child = lenet_run(&data, &out, "15s")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_checkpoint(&out, &mut child);
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert!(!out.join("result.json").exists());
+        // The killed process left its lock behind; the next run takes it over.
+        assert!(out.join("sprig.lock").exists());
 
-    // Running it again without --resume would throw the checkpoint away: refused.
-    let output = lenet_run(&data, &out, "15s").output().unwrap();
-    failed_with(&output, &["with a checkpoint", "--resume"]);
-    // --resume takes the saved options; others are refused.
-    let output = sprig(&["prune", "--resume", path(&out), "--seed", "3"]);
-    failed_with(&output, &["drop the other options"]);
+        // Running it again without --resume would throw the checkpoint away: refused.
+        let output = lenet_run(&data, &out, "15s").output().unwrap();
+        failed_with(&output, &["with a checkpoint", "--resume"]);
+        // --resume takes the saved options; others are refused.
+        let output = sprig(&["prune", "--resume", path(&out), "--seed", "3"]);
+        failed_with(&output, &["drop the other options"]);
 
-    let output = sprig(&["prune", "--resume", path(&out), "--data-dir", path(&data)]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    let result: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
-    assert_eq!(
-        result["sparsity"].as_f64().map(|s| (s * 100.0).round()),
-        Some(90.0)
-    );
-    assert!(result["test_accuracy"].as_f64().unwrap() > 0.5, "{result}");
-    assert!(
-        !out.join("checkpoint").exists(),
-        "removed once the run ended"
-    );
-    for report in ["report.md", "report.json", "report.svg"] {
-        assert!(out.join(report).is_file(), "{report}");
-    }
+        let output = sprig(&["prune", "--resume", path(&out), "--data-dir", path(&data)]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let result: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        assert_eq!(
+            result["sparsity"].as_f64().map(|s| (s * 100.0).round()),
+            Some(90.0)
+        );
+        assert!(result["test_accuracy"].as_f64().unwrap() > 0.5, "{result}");
+        assert!(
+            !out.join("checkpoint").exists(),
+            "removed once the run ended"
+        );
+        for report in ["report.md", "report.json", "report.svg"] {
+            assert!(out.join(report).is_file(), "{report}");
+        }
 
-    // The finished ticket evaluates on any split.
-    let output = sprig(&["eval", path(&out), "--split", "validation"]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(stdout.contains("Validation accuracy"), "{stdout}");
+        // The finished ticket evaluates on any split.
+        let output = sprig(&["eval", path(&out), "--split", "validation"]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains("Validation accuracy"), "{stdout}");
+    });
 }
 
 #[test]
 fn plan_prints_the_plan_without_running_it() {
-    let Some(data) = mnist_data() else {
-        return;
-    };
-    let out = temp("plan").join("ticket");
-    let mut args = prune_args(&["--budget", "60s"]);
-    args[0] = "plan";
-    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
-        .args(&args)
-        .args(["--data-dir", path(&data), "--out", path(&out)])
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    for phrase in [
-        "ms per iteration",
-        "prune(s) at a rate of",
-        "training 0",
-        "final ticket",
-        "fc1.weight: 235200 weights (linear)",
-    ] {
-        assert!(stdout.contains(phrase), "`{phrase}` not in: {stdout}");
-    }
-    assert!(!out.exists(), "a plan writes nothing");
+    with_real_data("mnist", |data| {
+        let out = temp("plan").join("ticket");
+        let mut args = prune_args(&["--budget", "60s"]);
+        args[0] = "plan";
+        let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+            .args(&args)
+            .args(["--data-dir", path(&data), "--out", path(&out)])
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        for phrase in [
+            "ms per iteration",
+            "prune(s) at a rate of",
+            "training 0",
+            "final ticket",
+            "fc1.weight: 235200 weights (linear)",
+        ] {
+            assert!(stdout.contains(phrase), "`{phrase}` not in: {stdout}");
+        }
+        assert!(!out.exists(), "a plan writes nothing");
+    });
 }
 
 #[test]
 fn truncated_and_corrupt_data_files_are_named() {
-    let Some(data) = mnist_data() else {
-        return;
-    };
-    // A copy of MNIST whose training images are cut short, then replaced by garbage.
-    let copy = temp("bad-data");
-    std::fs::create_dir_all(copy.join("mnist")).unwrap();
-    for entry in std::fs::read_dir(data.join("mnist")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), copy.join("mnist").join(entry.file_name())).unwrap();
-    }
-    let images = copy.join("mnist/train-images-idx3-ubyte.gz");
-    let bytes = std::fs::read(&images).unwrap();
-    for (what, content) in [
-        ("truncated", bytes[..bytes.len() / 2].to_vec()),
-        ("corrupt", b"this is not a gzip file".to_vec()),
-    ] {
-        std::fs::set_permissions(&images, std::fs::Permissions::from_mode(0o644)).unwrap();
-        std::fs::write(&images, content).unwrap();
-        let out = temp(&format!("bad-data-{what}")).join("ticket");
-        let output = sprig(&prune_args(&[
-            "--data-dir",
-            path(&copy),
-            "--out",
-            path(&out),
-        ]));
-        failed_with(&output, &["train-images-idx3-ubyte"]);
-    }
+    with_real_data("mnist", |data| {
+        // A copy of MNIST whose training images are cut short, then replaced by garbage.
+        let copy = temp("bad-data");
+        std::fs::create_dir_all(copy.join("mnist")).unwrap();
+        for entry in std::fs::read_dir(data.join("mnist")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), copy.join("mnist").join(entry.file_name())).unwrap();
+        }
+        let images = copy.join("mnist/train-images-idx3-ubyte.gz");
+        let bytes = std::fs::read(&images).unwrap();
+        for (what, content) in [
+            ("truncated", bytes[..bytes.len() / 2].to_vec()),
+            ("corrupt", b"this is not a gzip file".to_vec()),
+        ] {
+            std::fs::set_permissions(&images, std::fs::Permissions::from_mode(0o644)).unwrap();
+            std::fs::write(&images, content).unwrap();
+            let out = temp(&format!("bad-data-{what}")).join("ticket");
+            let output = sprig(&prune_args(&[
+                "--data-dir",
+                path(&copy),
+                "--out",
+                path(&out),
+            ]));
+            failed_with(&output, &["train-images-idx3-ubyte"]);
+        }
+    });
 }
 
 #[test]
 fn a_diverging_training_keeps_the_last_good_ticket_and_says_so() {
-    let Some(data) = mnist_data() else {
-        return;
-    };
-    let out = temp("diverge").join("ticket");
-    // The loss of the 5th iteration of the first pruned training is made NaN.
-    let output = lenet_run(&data, &out, "20s")
-        .args(["--debug-diverge", "2:5"])
-        .output()
-        .unwrap();
-    failed_with(
-        &output,
-        &["diverged", "last good ticket", "smaller learning rate"],
-    );
-    let result: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
-    assert_eq!(result["stop_reason"], "diverged", "{result}");
-    assert_eq!(result["rounds"], 1, "{result}");
-    for file in [
-        "mask.json",
-        "initial.safetensors",
-        "trained.safetensors",
-        "report.md",
-    ] {
-        assert!(out.join(file).is_file(), "{file}");
-    }
-    let output = sprig(&["eval", path(&out)]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    with_real_data("mnist", |data| {
+        let out = temp("diverge").join("ticket");
+        // The loss of the 5th iteration of the first pruned training is made NaN.
+        let output = lenet_run(&data, &out, "20s")
+            .args(["--debug-diverge", "2:5"])
+            .output()
+            .unwrap();
+        failed_with(
+            &output,
+            &["diverged", "last good ticket", "smaller learning rate"],
+        );
+        let result: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        assert_eq!(result["stop_reason"], "diverged", "{result}");
+        assert_eq!(result["rounds"], 1, "{result}");
+        for file in [
+            "mask.json",
+            "initial.safetensors",
+            "trained.safetensors",
+            "report.md",
+        ] {
+            assert!(out.join(file).is_file(), "{file}");
+        }
+        let output = sprig(&["eval", path(&out)]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    });
 }
 
 /// An image folder (`DIGIT/*.png`) of the first `per_class` MNIST training images of every
@@ -536,80 +519,13 @@ fn mnist_folder(data: &Path, name: &str, per_class: usize) -> PathBuf {
 
 #[test]
 fn an_image_folder_is_pruned_without_code() {
-    let Some(data) = mnist_data() else {
-        return;
-    };
-    let images = mnist_folder(&data, "digits", 60);
-    let out = temp("digits-run").join("ticket");
-    let output = sprig(&[
-        "prune",
-        "--images",
-        path(&images),
-        "--model",
-        "lenet-300-100",
-        "--budget",
-        "8s",
-        "--sparsity",
-        "0.8",
-        "--out",
-        path(&out),
-    ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
-    assert_eq!(result["dataset"], "images", "{result}");
-    assert_eq!(
-        result["sparsity"].as_f64().map(|s| (s * 100.0).round()),
-        Some(80.0)
-    );
-    assert!(result["time_used_s"].as_f64().unwrap() <= 8.5, "{result}");
-    // The saved options name the folder, so the run can be repeated from them.
-    let saved = std::fs::read_to_string(out.join("sprig.toml")).unwrap();
-    assert!(
-        saved.contains("images = ") && saved.contains("test-fraction = 0.1"),
-        "{saved}"
-    );
-
-    failed_with(
-        &sprig(&[
+    with_real_data("mnist", |data| {
+        let images = mnist_folder(&data, "digits", 60);
+        let out = temp("digits-run").join("ticket");
+        let output = sprig(&[
             "prune",
             "--images",
             path(&images),
-            "--dataset",
-            "mnist",
-            "--model",
-            "lenet-300-100",
-            "--budget",
-            "8s",
-            "--sparsity",
-            "0.8",
-        ]),
-        &["--images is your own data set"],
-    );
-    failed_with(
-        &sprig(&[
-            "prune",
-            "--dataset",
-            "images",
-            "--model",
-            "lenet-300-100",
-            "--budget",
-            "8s",
-            "--sparsity",
-            "0.8",
-        ]),
-        &["--images DIR"],
-    );
-    let empty = temp("no-classes");
-    failed_with(
-        &sprig(&[
-            "prune",
-            "--images",
-            path(&empty),
             "--model",
             "lenet-300-100",
             "--budget",
@@ -617,81 +533,145 @@ fn an_image_folder_is_pruned_without_code() {
             "--sparsity",
             "0.8",
             "--out",
-            path(&temp("no-classes-out").join("t")),
-        ]),
-        &["no class folders"],
-    );
+            path(&out),
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let result: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        assert_eq!(result["dataset"], "images", "{result}");
+        assert_eq!(
+            result["sparsity"].as_f64().map(|s| (s * 100.0).round()),
+            Some(80.0)
+        );
+        assert!(result["time_used_s"].as_f64().unwrap() <= 8.5, "{result}");
+        // The saved options name the folder, so the run can be repeated from them.
+        let saved = std::fs::read_to_string(out.join("sprig.toml")).unwrap();
+        assert!(
+            saved.contains("images = ") && saved.contains("test-fraction = 0.1"),
+            "{saved}"
+        );
+
+        failed_with(
+            &sprig(&[
+                "prune",
+                "--images",
+                path(&images),
+                "--dataset",
+                "mnist",
+                "--model",
+                "lenet-300-100",
+                "--budget",
+                "8s",
+                "--sparsity",
+                "0.8",
+            ]),
+            &["--images is your own data set"],
+        );
+        failed_with(
+            &sprig(&[
+                "prune",
+                "--dataset",
+                "images",
+                "--model",
+                "lenet-300-100",
+                "--budget",
+                "8s",
+                "--sparsity",
+                "0.8",
+            ]),
+            &["--images DIR"],
+        );
+        let empty = temp("no-classes");
+        failed_with(
+            &sprig(&[
+                "prune",
+                "--images",
+                path(&empty),
+                "--model",
+                "lenet-300-100",
+                "--budget",
+                "8s",
+                "--sparsity",
+                "0.8",
+                "--out",
+                path(&temp("no-classes-out").join("t")),
+            ]),
+            &["no class folders"],
+        );
+    });
 }
 
 #[test]
 fn a_size_budget_becomes_a_sparsity_or_says_what_would_fit() {
-    let Some(data) = mnist_data() else {
-        return;
-    };
-    let sized = |size: &str| {
-        let mut args = prune_args(&["--budget", "30s"]);
-        args.retain(|a| *a != "--sparsity" && *a != "0.9");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sprig"));
-        command
-            .args(&args)
-            .args(["--size", size, "--data-dir", path(&data), "--dry-run"])
-            .env("RUST_LOG", "error");
-        command.output().unwrap()
-    };
-    let output = sized("64KiB");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        stdout.contains("size = \"64KiB\"") && stdout.contains("\"target_sparsity\":0.8"),
-        "{stdout}"
-    );
-    failed_with(
-        &sized("1KiB"),
-        &["cannot hold", "smallest size budget that works"],
-    );
-    failed_with(&sized("10MiB"), &["already fits", "nothing needs pruning"]);
-    failed_with(&sized("64 parsecs"), &["`64 parsecs`", "64KiB"]);
+    with_real_data("mnist", |data| {
+        let sized = |size: &str| {
+            let mut args = prune_args(&["--budget", "30s"]);
+            args.retain(|a| *a != "--sparsity" && *a != "0.9");
+            let mut command = Command::new(env!("CARGO_BIN_EXE_sprig"));
+            command
+                .args(&args)
+                .args(["--size", size, "--data-dir", path(&data), "--dry-run"])
+                .env("RUST_LOG", "error");
+            command.output().unwrap()
+        };
+        let output = sized("64KiB");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.contains("size = \"64KiB\"") && stdout.contains("\"target_sparsity\":0.8"),
+            "{stdout}"
+        );
+        failed_with(
+            &sized("1KiB"),
+            &["cannot hold", "smallest size budget that works"],
+        );
+        failed_with(&sized("10MiB"), &["already fits", "nothing needs pruning"]);
+        failed_with(&sized("64 parsecs"), &["`64 parsecs`", "64KiB"]);
+    });
 }
 
 #[test]
 fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
-    let Some(data) = mnist_data() else {
-        return;
-    };
-    let out = temp("ctrl-c").join("ticket");
-    let mut child = lenet_run(&data, &out, "15s")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_checkpoint(&out, &mut child);
-    // Ctrl-C is SIGINT; the shell's own `kill` needs no procps.
-    let interrupted = Command::new("sh")
-        .args(["-c", &format!("kill -INT {}", child.id())])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let output = child.wait_with_output().unwrap();
-    failed_with(&output, &["interrupted", "best ticket so far", "--resume"]);
-    let result: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
-    assert_eq!(result["stop_reason"], "interrupted", "{result}");
-    for file in ["mask.json", "trained.safetensors", "checkpoint/state.json"] {
-        assert!(out.join(file).is_file(), "{file}");
-    }
-    let output = sprig(&["prune", "--resume", path(&out)]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let result: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
-    assert_ne!(result["stop_reason"], "interrupted", "{result}");
+    with_real_data("mnist", |data| {
+        let out = temp("ctrl-c").join("ticket");
+        let mut child = lenet_run(&data, &out, "15s")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        wait_for_checkpoint(&out, &mut child);
+        // Ctrl-C is SIGINT; the shell's own `kill` needs no procps.
+        let interrupted = Command::new("sh")
+            .args(["-c", &format!("kill -INT {}", child.id())])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let output = child.wait_with_output().unwrap();
+        failed_with(&output, &["interrupted", "best ticket so far", "--resume"]);
+        let result: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        assert_eq!(result["stop_reason"], "interrupted", "{result}");
+        for file in ["mask.json", "trained.safetensors", "checkpoint/state.json"] {
+            assert!(out.join(file).is_file(), "{file}");
+        }
+        let output = sprig(&["prune", "--resume", path(&out)]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let result: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        assert_ne!(result["stop_reason"], "interrupted", "{result}");
+    });
 }
 
 /// `sprig plan` with `args`: its standard output, after checking it succeeded and wrote
@@ -762,87 +742,86 @@ fn fsdd_label_folders(data: &Path, per_label: usize) -> PathBuf {
 
 #[test]
 fn own_texts_and_recordings_are_planned_without_code_and_rules_pick_the_tensors() {
-    let Some(data) = mnist_data() else {
-        return;
-    };
-    let texts = trec_csv_folder(&data);
-    let stdout = plan(&[
-        "--text-csv",
-        path(&texts),
-        "--model",
-        "bag-of-embeddings",
-        "--budget",
-        "30s",
-        "--sparsity",
-        "0.8",
-        "--exclude",
-        "embedding.*",
-    ]);
-    for phrase in [
-        "hidden.weight:",
-        "(linear)",
-        "output.weight:",
-        "final ticket",
-    ] {
-        assert!(stdout.contains(phrase), "`{phrase}` not in: {stdout}");
-    }
-    assert!(!stdout.contains("embedding.weight"), "{stdout}");
-
-    let recordings = fsdd_label_folders(&data, 30);
-    let stdout = plan(&[
-        "--audio",
-        path(&recordings),
-        "--model",
-        "ds-cnn",
-        "--budget",
-        "60s",
-        "--sparsity",
-        "0.8",
-        "--rate",
-        "stem.*=0.5",
-        "--validation-fraction",
-        "0.2",
-    ]);
-    for phrase in [
-        "(conv [stem.*])",
-        "depthwise.0.weight:",
-        "(output)",
-        "final ticket",
-    ] {
-        assert!(stdout.contains(phrase), "`{phrase}` not in: {stdout}");
-    }
-
-    // A pattern that matches nothing is named, with the parameters there are.
-    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
-        .args([
-            "plan",
+    with_real_data("mnist", |data| {
+        let texts = trec_csv_folder(&data);
+        let stdout = plan(&[
             "--text-csv",
             path(&texts),
             "--model",
             "bag-of-embeddings",
-        ])
-        .args([
             "--budget",
             "30s",
             "--sparsity",
             "0.8",
-            "--include",
-            "convs.*",
-        ])
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    failed_with(
-        &output,
-        &["pattern `convs.*` matches no parameter", "hidden.weight"],
-    );
-    // A text folder without its test file names the file.
-    std::fs::remove_file(texts.join("test.csv")).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
-        .args(["plan", "--text-csv", path(&texts), "--model", "textcnn"])
-        .args(["--budget", "30s", "--sparsity", "0.8"])
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
-    failed_with(&output, &["test.csv"]);
+            "--exclude",
+            "embedding.*",
+        ]);
+        for phrase in [
+            "hidden.weight:",
+            "(linear)",
+            "output.weight:",
+            "final ticket",
+        ] {
+            assert!(stdout.contains(phrase), "`{phrase}` not in: {stdout}");
+        }
+        assert!(!stdout.contains("embedding.weight"), "{stdout}");
+
+        let recordings = fsdd_label_folders(&data, 30);
+        let stdout = plan(&[
+            "--audio",
+            path(&recordings),
+            "--model",
+            "ds-cnn",
+            "--budget",
+            "60s",
+            "--sparsity",
+            "0.8",
+            "--rate",
+            "stem.*=0.5",
+            "--validation-fraction",
+            "0.2",
+        ]);
+        for phrase in [
+            "(conv [stem.*])",
+            "depthwise.0.weight:",
+            "(output)",
+            "final ticket",
+        ] {
+            assert!(stdout.contains(phrase), "`{phrase}` not in: {stdout}");
+        }
+
+        // A pattern that matches nothing is named, with the parameters there are.
+        let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+            .args([
+                "plan",
+                "--text-csv",
+                path(&texts),
+                "--model",
+                "bag-of-embeddings",
+            ])
+            .args([
+                "--budget",
+                "30s",
+                "--sparsity",
+                "0.8",
+                "--include",
+                "convs.*",
+            ])
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        failed_with(
+            &output,
+            &["pattern `convs.*` matches no parameter", "hidden.weight"],
+        );
+        // A text folder without its test file names the file.
+        std::fs::remove_file(texts.join("test.csv")).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+            .args(["plan", "--text-csv", path(&texts), "--model", "textcnn"])
+            .args(["--budget", "30s", "--sparsity", "0.8"])
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        failed_with(&output, &["test.csv"]);
+    });
 }

@@ -242,6 +242,10 @@ pub struct Experiment {
     /// prunable tensors are found by visiting the model under these rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<PruneRules>,
+    /// GMP only: the share of the planned iterations at which its sparsity ramp ends
+    /// (`None`: `GradualPruning::RAMP_END`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gmp_ramp_end: Option<f64>,
 }
 
 /// A user's data folder: for images, class folders (`CLASS/*.png|jpg`) or `train/` and
@@ -325,7 +329,11 @@ impl Experiment {
             FsddSplit::Official => "official split".to_string(),
             FsddSplit::Speaker(s) => format!("speaker {s} held out"),
         });
-        match (self.policy.map(|p| policy_label(&p)), split) {
+        let ramp = self
+            .gmp_ramp_end
+            .filter(|_| self.method == Method::Gmp)
+            .map(|r| format!("ramp ends at {r} of the training"));
+        match (self.policy.map(|p| policy_label(&p)).or(ramp), split) {
             (Some(p), Some(s)) => Some(format!("{p}; {s}")),
             (p, s) => p.or(s),
         }
@@ -444,6 +452,7 @@ mod tests {
             rewind_iteration: None,
             folder: None,
             rules: None,
+            gmp_ramp_end: None,
         }
     }
 

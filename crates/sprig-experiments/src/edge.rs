@@ -99,6 +99,7 @@ pub fn suite(mode: Mode, backend: &str) -> Vec<Experiment> {
         rewind_iteration: None,
         folder: None,
         rules: None,
+        gmp_ramp_end: None,
     };
     let mut runs: Vec<Experiment> = std::iter::once(0.0)
         .chain(lenet_targets)

@@ -24,6 +24,7 @@ pub mod advice;
 pub mod checkpoint;
 pub mod config;
 pub mod edge;
+pub mod logging;
 pub mod machine;
 pub mod probe;
 pub mod runner;

@@ -95,6 +95,7 @@ fn main() -> Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(sprig_experiments::logging::colour_logs())
         .init();
     if !flushed {
         tracing::warn!(

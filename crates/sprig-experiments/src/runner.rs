@@ -759,8 +759,11 @@ impl Run<'_, '_> {
                     None => &mut none,
                 };
                 let (outcome, masks) = if e.method == Method::Gmp {
-                    let schedule =
+                    let mut schedule =
                         GradualPruning::new(e.target_sparsity, pruning.scope, e.pruning_rates()?);
+                    if let Some(ramp_end) = e.gmp_ramp_end {
+                        schedule.ramp_end = ramp_end;
+                    }
                     let gmp = run_gmp(trainee, masks, &self.clock, &settings, &schedule, observer)?;
                     (gmp.training, gmp.masks)
                 } else {

@@ -452,6 +452,7 @@ pub fn single(
         rewind_iteration: None,
         folder: None,
         rules: None,
+        gmp_ramp_end: None,
     };
     Ok(match method {
         Method::TruncatedImp => truncated_imp(&experiment),
@@ -569,6 +570,7 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
             rewind_iteration: None,
             folder: None,
             rules: None,
+            gmp_ramp_end: None,
         };
         for &budget in &s.budgets {
             runs.push(Experiment {
@@ -587,6 +589,14 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
                         ..base.clone()
                     }),
             );
+            // GMP with a longer recovery at the final mask, in case the default ramp
+            // understates what GMP gets in this budget.
+            ablations.push(Experiment {
+                method: Method::Gmp,
+                policy: None,
+                gmp_ramp_end: Some(0.5),
+                ..base.clone()
+            });
         }
         // The learning-rate schedule comparison, at the largest budget.
         if s.controls == Controls::All {

@@ -69,6 +69,12 @@ pub trait Classifier: Module + Clone + fmt::Debug + 'static {
     fn inference_graph(&self) -> Option<InferenceGraph> {
         None
     }
+    /// Tells the model which weights `masks` keep, whenever they change, so layers that
+    /// can compute with the survivors only do so (`PrunableLinear`). The default ignores
+    /// it: the masked weights are zero, so the dense computation is the same.
+    fn use_masks(&mut self, masks: &sprig_mask::MaskSet) {
+        let _ = masks;
+    }
 }
 
 impl Classifier for Lenet300100 {
@@ -81,6 +87,9 @@ impl Classifier for Lenet300100 {
     }
     fn inference_graph(&self) -> Option<InferenceGraph> {
         Some(Lenet300100::inference_graph(self))
+    }
+    fn use_masks(&mut self, masks: &sprig_mask::MaskSet) {
+        Lenet300100::use_masks(self, masks);
     }
 }
 

@@ -40,6 +40,7 @@ mod conv_net;
 mod inference;
 mod init;
 mod lenet;
+mod prunable_linear;
 mod resnet;
 mod text;
 
@@ -49,6 +50,7 @@ pub use conv_net::ConvNet;
 pub use inference::{GraphTensor, InferenceGraph};
 pub use init::{EMBEDDING_STD, Initialization, initial_weights};
 pub use lenet::Lenet300100;
+pub use prunable_linear::{PrunableLinear, SPARSE_AT_MOST};
 pub use resnet::ResNet;
 pub use text::{BagOfEmbeddings, TEXT_CNN_WIDTHS, TextCnn, TextCnnSize};
 

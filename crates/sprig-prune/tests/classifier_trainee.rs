@@ -325,8 +325,13 @@ mod burn_dataset {
 
 /// The weights after `steps` masked steps of LeNet-300-100 on 28×28 images (the full
 /// size: its products are large enough for burn-flex to split across threads) on
-/// `backend`, with the step's kernels on `threads`.
-fn trained_on(backend: Backend, threads: StepThreads, steps: usize) -> Snapshot {
+/// `backend`, pruned to `sparsity`, with `setting` applied to the training's settings.
+fn trained_on(
+    backend: Backend,
+    setting: impl Fn(TrainConfig) -> TrainConfig,
+    sparsity: f64,
+    steps: usize,
+) -> Snapshot {
     let device = backend.train_device().unwrap();
     let model = Lenet300100::new(784, 10, &device);
     let shapes = tensor_shapes(&model);
@@ -341,7 +346,7 @@ fn trained_on(backend: Backend, threads: StepThreads, steps: usize) -> Snapshot 
         &sprig_mask::Scores::magnitude(&theta0),
         sprig_mask::Scope::Global,
         &sprig_mask::LayerRates::uniform(),
-        0.5,
+        sparsity,
     )
     .unwrap();
     let mut state = 0x9E37_79B9_u32;
@@ -359,10 +364,7 @@ fn trained_on(backend: Backend, threads: StepThreads, steps: usize) -> Snapshot 
     let set = ImageSet::new(ImageShape::new(1, 28, 28), pixels, labels, classes).unwrap();
     let norm = Normalization::fit(&set).unwrap();
     let batches = ImageBatches::new(set, norm);
-    let config = TrainConfig {
-        threads,
-        ..TrainConfig::lenet(2)
-    };
+    let config = setting(TrainConfig::lenet(2));
     let mut trainee =
         ClassifierTrainee::new(model, &theta0, batches.clone(), batches, &device, config).unwrap();
     trainee.start_training(&masks, steps as u64).unwrap();
@@ -375,9 +377,10 @@ fn trained_on(backend: Backend, threads: StepThreads, steps: usize) -> Snapshot 
 #[test]
 fn the_thread_setting_changes_how_fast_a_step_runs_not_what_it_computes() {
     for &backend in sprig_backend::compiled_backends() {
-        let one = trained_on(backend, StepThreads::One, 12);
-        let all = trained_on(backend, StepThreads::All, 12);
-        let auto = trained_on(backend, StepThreads::Auto, 12);
+        let on = |threads: StepThreads| move |c: TrainConfig| TrainConfig { threads, ..c };
+        let one = trained_on(backend, on(StepThreads::One), 0.5, 12);
+        let all = trained_on(backend, on(StepThreads::All), 0.5, 12);
+        let auto = trained_on(backend, on(StepThreads::Auto), 0.5, 12);
         for (name, tensor) in one.iter() {
             let bits = |s: &Snapshot| {
                 s.get(name)
@@ -395,6 +398,28 @@ fn the_thread_setting_changes_how_fast_a_step_runs_not_what_it_computes() {
             );
             assert_eq!(bits(&auto), expected, "{backend}: {name}, one vs auto");
             assert!(tensor.values().iter().any(|v| *v != 0.0));
+        }
+    }
+}
+
+#[test]
+fn sparse_products_train_as_the_dense_masked_path_does() {
+    for &backend in sprig_backend::compiled_backends() {
+        let sparse = |c: TrainConfig| TrainConfig {
+            sparse_products: true,
+            ..c
+        };
+        let expected = trained_on(backend, |c| c, 0.98, 6);
+        let got = trained_on(backend, sparse, 0.98, 6);
+        for (name, tensor) in expected.iter() {
+            let (a, b) = (tensor.values(), got.get(name).unwrap().values());
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                assert!(
+                    (x - y).abs() <= 1e-4 * (1.0 + x.abs()) && ((*x == 0.0) == (*y == 0.0)),
+                    "{backend}: {name}[{i}]: dense masked {x}, sparse {y}"
+                );
+            }
+            assert!(a.iter().any(|v| *v != 0.0), "{name} is all zero");
         }
     }
 }

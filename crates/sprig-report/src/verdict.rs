@@ -34,6 +34,8 @@ pub enum Outcome {
 pub struct Verdict {
     /// The baseline's method name.
     pub baseline: String,
+    /// The baseline's variant, where it tells rows of one method apart (GMP's ramp).
+    pub baseline_variant: Option<String>,
     /// Mean test accuracy of the row minus the baseline's, in fractions.
     pub difference: f64,
     /// Pooled sample standard deviation of the two groups' test accuracies.
@@ -44,11 +46,15 @@ pub struct Verdict {
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let baseline = match &self.baseline_variant {
+            Some(variant) => format!("{} ({variant})", self.baseline),
+            None => self.baseline.clone(),
+        };
         let what = match self.outcome {
-            Outcome::Beats => format!("beats {}", self.baseline),
-            Outcome::WithinNoise => format!("within noise of {}", self.baseline),
-            Outcome::LosesTo => format!("loses to {}", self.baseline),
-            Outcome::TooFewSeeds => format!("one seed: no verdict against {}", self.baseline),
+            Outcome::Beats => format!("beats {baseline}"),
+            Outcome::WithinNoise => format!("within noise of {baseline}"),
+            Outcome::LosesTo => format!("loses to {baseline}"),
+            Outcome::TooFewSeeds => format!("one seed: no verdict against {baseline}"),
         };
         write!(
             f,
@@ -104,6 +110,13 @@ pub fn verdict(subject: &GroupSummary, groups: &[GroupSummary]) -> Option<Verdic
     };
     Some(Verdict {
         baseline: best.config.method.clone(),
+        // A random control's variant is its ticket's round policy, the subject's own: only
+        // the other baselines' variants (GMP's ramp, truncated IMP's rounds) tell rows apart.
+        baseline_variant: best
+            .config
+            .variant
+            .clone()
+            .filter(|_| !best.config.method.starts_with("random_")),
         difference,
         pooled_std: pooled.unwrap_or(0.0),
         outcome,
@@ -113,6 +126,25 @@ pub fn verdict(subject: &GroupSummary, groups: &[GroupSummary]) -> Option<Verdic
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_baseline_variant_is_named() {
+        let verdict = |variant: Option<&str>| Verdict {
+            baseline: "gmp".into(),
+            baseline_variant: variant.map(Into::into),
+            difference: 0.001,
+            pooled_std: 0.002,
+            outcome: Outcome::WithinNoise,
+        };
+        assert_eq!(
+            verdict(None).to_string(),
+            "within noise of gmp (+0.10 points, pooled std 0.20)"
+        );
+        assert_eq!(
+            verdict(Some("ramp ends at 0.5 of the training")).to_string(),
+            "within noise of gmp (ramp ends at 0.5 of the training) (+0.10 points, pooled std 0.20)"
+        );
+    }
 
     #[test]
     fn pooled_std_weights_each_group_by_its_degrees_of_freedom() {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod real_data;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -126,16 +128,4 @@ pub fn jpeg_members(prefix: &str, labels: &[usize]) -> (Members, Vec<Vec<u8>>) {
         sources.push(rgb);
     }
     (members, sources)
-}
-
-/// The real data directory, if any: `$SPRIG_DATA`, the workspace's sibling
-/// `shared/data`, or `/work/shared/data`.
-pub fn real_data_dir() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        std::env::var_os("SPRIG_DATA").map(PathBuf::from),
-        Some(manifest.join("../../../shared/data")),
-        Some(PathBuf::from("/work/shared/data")),
-    ];
-    candidates.into_iter().flatten().find(|d| d.is_dir())
 }

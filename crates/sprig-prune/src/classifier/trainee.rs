@@ -34,6 +34,11 @@ pub struct TrainConfig {
     /// (`tests/classifier_trainee.rs` checks the weights bit for bit).
     #[serde(default, skip_serializing_if = "is_auto")]
     pub threads: StepThreads,
+    /// Layers that can (`sprig_models::PrunableLinear`) compute with the kept weights only
+    /// once few are kept. It changes what a step costs and the order of its sums, so it is
+    /// part of a run's identity when set.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sparse_products: bool,
 }
 
 fn is_auto(threads: &StepThreads) -> bool {
@@ -50,6 +55,7 @@ impl TrainConfig {
             eval_batch_size: 1000,
             seed,
             threads: StepThreads::Auto,
+            sparse_products: false,
         }
     }
 
@@ -81,6 +87,7 @@ impl TrainConfig {
             eval_batch_size: 500,
             seed,
             threads: StepThreads::Auto,
+            sparse_products: false,
         }
     }
 
@@ -379,7 +386,11 @@ where
                 return Err(e);
             }
         };
-        self.model = Some(device_masks.apply(model));
+        let mut model = device_masks.apply(model);
+        if self.config.sparse_products {
+            model.use_masks(masks);
+        }
+        self.model = Some(model);
         self.masks = Some(Arc::new(device_masks));
         Ok(())
     }

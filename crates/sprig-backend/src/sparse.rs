@@ -1,0 +1,305 @@
+//! Sparse × dense kernels for a linear layer whose weight keeps few entries: the forward
+//! product, the input gradient, and the weight gradient at the kept entries only (a
+//! sampled dense–dense product). Their cost is the batch size times the kept entries, not
+//! the weight's size, which is what makes a late, very sparse round of pruning cheap.
+//!
+//! Plain row-major slices, so any backend can call them on host memory. The weight is in
+//! Burn's `Linear` layout, `[inputs, outputs]`: `y = x · W`.
+
+use thiserror::Error;
+
+/// A pattern that does not fit its weight.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SparseError {
+    /// A kept index is outside the weight or not after the previous one.
+    #[error(
+        "kept entry {index} of a {rows}×{cols} weight is out of range or not in increasing order"
+    )]
+    BadIndex {
+        /// The offending flat index.
+        index: usize,
+        /// Weight rows (inputs).
+        rows: usize,
+        /// Weight columns (outputs).
+        cols: usize,
+    },
+}
+
+/// The kept entries of a `[rows, cols]` weight, row by row (compressed sparse rows
+/// without values: the values change at every step and are gathered from the dense
+/// weight, the pattern only when the mask does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SparsePattern {
+    rows: usize,
+    cols: usize,
+    /// Row `i`'s entries are `columns[starts[i]..starts[i + 1]]`.
+    starts: Vec<usize>,
+    /// The column of each kept entry, increasing within a row.
+    columns: Vec<u32>,
+}
+
+impl SparsePattern {
+    /// The pattern of a `rows × cols` weight keeping the entries at the flat row-major
+    /// indices `kept`, in increasing order.
+    ///
+    /// # Errors
+    /// [`SparseError::BadIndex`] for an index out of range or not increasing.
+    pub fn from_kept(
+        rows: usize,
+        cols: usize,
+        kept: impl IntoIterator<Item = usize>,
+    ) -> Result<Self, SparseError> {
+        let mut starts = vec![0; rows + 1];
+        let mut columns = Vec::new();
+        let mut next = 0;
+        for index in kept {
+            if index < next || index >= rows * cols {
+                return Err(SparseError::BadIndex { index, rows, cols });
+            }
+            next = index + 1;
+            starts[index / cols + 1] += 1;
+            columns.push(u32::try_from(index % cols).expect("a weight's width fits in u32"));
+        }
+        for i in 0..rows {
+            starts[i + 1] += starts[i];
+        }
+        Ok(Self {
+            rows,
+            cols,
+            starts,
+            columns,
+        })
+    }
+
+    /// Weight rows (inputs).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Weight columns (outputs).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// How many entries are kept.
+    pub fn kept(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Share of the weight's entries that are kept.
+    pub fn density(&self) -> f64 {
+        self.kept() as f64 / (self.rows * self.cols).max(1) as f64
+    }
+
+    fn row(&self, i: usize) -> std::ops::Range<usize> {
+        self.starts[i]..self.starts[i + 1]
+    }
+
+    /// The kept values of the dense `weight`, in the pattern's order, into `values`.
+    pub fn gather(&self, weight: &[f32], values: &mut Vec<f32>) {
+        assert_eq!(weight.len(), self.rows * self.cols, "weight size");
+        values.clear();
+        for i in 0..self.rows {
+            let row = &weight[i * self.cols..(i + 1) * self.cols];
+            values.extend(self.columns[self.row(i)].iter().map(|&j| row[j as usize]));
+        }
+    }
+
+    /// `y = x · W` for `x` of `[batch, rows]` and `y` of `[batch, cols]`, W given by its
+    /// kept `values`.
+    pub fn forward(&self, x: &[f32], values: &[f32], y: &mut [f32]) {
+        let batch = self.batch(x.len(), self.rows, values);
+        assert_eq!(y.len(), batch * self.cols, "output size");
+        // Batch-major rows (`xᵀ`, `yᵀ`): each kept entry is one contiguous axpy over the
+        // batch, which the compiler vectorises, instead of a scattered update per example.
+        let xt = transpose(x, batch, self.rows);
+        let mut yt = vec![0.0; self.cols * batch];
+        for i in 0..self.rows {
+            let xi = &xt[i * batch..(i + 1) * batch];
+            let r = self.row(i);
+            for (&j, &w) in self.columns[r.clone()].iter().zip(&values[r]) {
+                let j = j as usize;
+                axpy(w, xi, &mut yt[j * batch..(j + 1) * batch]);
+            }
+        }
+        transpose_into(&yt, self.cols, batch, y);
+    }
+
+    /// The input gradient `dx = dy · Wᵀ` for `dy` of `[batch, cols]` and `dx` of
+    /// `[batch, rows]`.
+    pub fn input_grad(&self, dy: &[f32], values: &[f32], dx: &mut [f32]) {
+        let batch = self.batch(dy.len(), self.cols, values);
+        assert_eq!(dx.len(), batch * self.rows, "input gradient size");
+        let dyt = transpose(dy, batch, self.cols);
+        let mut dxt = vec![0.0; self.rows * batch];
+        for (i, dxi) in dxt
+            .chunks_exact_mut(batch.max(1))
+            .enumerate()
+            .take(self.rows)
+        {
+            let r = self.row(i);
+            for (&j, &w) in self.columns[r.clone()].iter().zip(&values[r]) {
+                let j = j as usize;
+                axpy(w, &dyt[j * batch..(j + 1) * batch], dxi);
+            }
+        }
+        transpose_into(&dxt, self.rows, batch, dx);
+    }
+
+    /// The weight gradient `xᵀ · dy` at the kept entries only, as a dense `[rows, cols]`
+    /// `dw` that is zero elsewhere (a pruned weight gets no gradient).
+    pub fn weight_grad(&self, x: &[f32], dy: &[f32], dw: &mut [f32]) {
+        assert_eq!(dw.len(), self.rows * self.cols, "weight gradient size");
+        let batch = x.len() / self.rows.max(1);
+        assert_eq!(x.len(), batch * self.rows, "input size");
+        assert_eq!(dy.len(), batch * self.cols, "output gradient size");
+        // Columns of x and dy made contiguous, so each kept entry is one dot product.
+        let xt = transpose(x, batch, self.rows);
+        let dyt = transpose(dy, batch, self.cols);
+        dw.fill(0.0);
+        for i in 0..self.rows {
+            let xi = &xt[i * batch..(i + 1) * batch];
+            for &j in &self.columns[self.row(i)] {
+                let j = j as usize;
+                let dyj = &dyt[j * batch..(j + 1) * batch];
+                dw[i * self.cols + j] = xi.iter().zip(dyj).map(|(a, b)| a * b).sum();
+            }
+        }
+    }
+
+    /// The batch size of a `[batch, width]` operand, checking the values' count.
+    fn batch(&self, len: usize, width: usize, values: &[f32]) -> usize {
+        assert_eq!(values.len(), self.kept(), "one value per kept entry");
+        let batch = len / width.max(1);
+        assert_eq!(len, batch * width, "operand size");
+        batch
+    }
+}
+
+/// `y += a · x`.
+fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// `[rows, cols]` into `[cols, rows]`.
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut t = vec![0.0; m.len()];
+    transpose_into(m, rows, cols, &mut t);
+    t
+}
+
+/// `[rows, cols]` into `[cols, rows]`, written to `t`.
+fn transpose_into(m: &[f32], rows: usize, cols: usize, t: &mut [f32]) {
+    for (r, row) in m.chunks_exact(cols.max(1)).enumerate().take(rows) {
+        for (c, &v) in row.iter().enumerate() {
+            t[c * rows + r] = v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A weight, its keep flags, an input and an output gradient, all small.
+    #[derive(Debug, Clone)]
+    struct Case {
+        rows: usize,
+        cols: usize,
+        batch: usize,
+        w: Vec<f32>,
+        keep: Vec<bool>,
+        x: Vec<f32>,
+        dy: Vec<f32>,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        (1usize..12, 1usize..12, 1usize..6).prop_flat_map(|(rows, cols, batch)| {
+            (
+                prop::collection::vec(-2.0f32..2.0, rows * cols),
+                prop::collection::vec(any::<bool>(), rows * cols),
+                prop::collection::vec(-2.0f32..2.0, batch * rows),
+                prop::collection::vec(-2.0f32..2.0, batch * cols),
+            )
+                .prop_map(move |(w, keep, x, dy)| Case {
+                    rows,
+                    cols,
+                    batch,
+                    w,
+                    keep,
+                    x,
+                    dy,
+                })
+        })
+    }
+
+    fn close(a: &[f32], b: &[f32]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| (x - y).abs() <= 1e-4 * (1.0 + y.abs()))
+    }
+
+    proptest! {
+        #[test]
+        fn kernels_match_the_dense_masked_products(c in case()) {
+            let Case { rows, cols, batch, w, keep, x, dy } = c;
+            let masked: Vec<f32> = w.iter().zip(&keep).map(|(&v, &k)| if k { v } else { 0.0 }).collect();
+            let pattern = SparsePattern::from_kept(
+                rows, cols, keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i),
+            ).unwrap();
+            let mut values = Vec::new();
+            pattern.gather(&w, &mut values);
+            prop_assert_eq!(values.len(), keep.iter().filter(|k| **k).count());
+
+            let mut y = vec![f32::NAN; batch * cols];
+            pattern.forward(&x, &values, &mut y);
+            let dense_y: Vec<f32> = (0..batch * cols)
+                .map(|k| (0..rows).map(|i| x[k / cols * rows + i] * masked[i * cols + k % cols]).sum())
+                .collect();
+            prop_assert!(close(&y, &dense_y), "{:?} {:?}", y, dense_y);
+
+            let mut dx = vec![f32::NAN; batch * rows];
+            pattern.input_grad(&dy, &values, &mut dx);
+            let dense_dx: Vec<f32> = (0..batch * rows)
+                .map(|k| (0..cols).map(|j| dy[k / rows * cols + j] * masked[k % rows * cols + j]).sum())
+                .collect();
+            prop_assert!(close(&dx, &dense_dx), "{:?} {:?}", dx, dense_dx);
+
+            let mut dw = vec![f32::NAN; rows * cols];
+            pattern.weight_grad(&x, &dy, &mut dw);
+            let dense_dw: Vec<f32> = (0..rows * cols)
+                .map(|k| {
+                    let g: f32 = (0..batch).map(|b| x[b * rows + k / cols] * dy[b * cols + k % cols]).sum();
+                    if keep[k] { g } else { 0.0 }
+                })
+                .collect();
+            prop_assert!(close(&dw, &dense_dw), "{:?} {:?}", dw, dense_dw);
+        }
+    }
+
+    #[test]
+    fn a_pattern_refuses_indices_out_of_order_or_range() {
+        let check = |kept: &[usize], expected: Result<usize, usize>| {
+            let got = SparsePattern::from_kept(2, 3, kept.iter().copied()).map(|p| p.kept());
+            let expected = expected.map_err(|index| SparseError::BadIndex {
+                index,
+                rows: 2,
+                cols: 3,
+            });
+            assert_eq!(got, expected, "{kept:?}");
+        };
+        check(&[0, 2, 5], Ok(3));
+        check(&[], Ok(0));
+        check(&[6], Err(6));
+        check(&[3, 1], Err(1));
+        check(&[2, 2], Err(2));
+        let p = SparsePattern::from_kept(2, 3, [1, 3, 4]).unwrap();
+        assert_eq!((p.rows(), p.cols(), p.kept()), (2, 3, 3));
+        assert!((p.density() - 0.5).abs() < 1e-12);
+    }
+}
