@@ -44,6 +44,10 @@ pub struct EvalArgs {
     /// Where the table, JSON and plots go (default: docs/results).
     #[arg(long)]
     results: Option<String>,
+    /// Write the table from the finished runs only, running nothing (the page says how
+    /// many rows are missing).
+    #[arg(long)]
+    finished_only: bool,
 }
 
 /// The committed run folders of the standard and full tables.
@@ -73,6 +77,15 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     }
     if let Some(dir) = &args.runs {
         command_line.push_str(&format!(" --runs {dir}"));
+    }
+    for text in &args.only {
+        command_line.push_str(&format!(" --only {text}"));
+    }
+    if args.finished_only {
+        command_line.push_str(" --finished-only");
+    }
+    if let Some(dir) = &args.results {
+        command_line.push_str(&format!(" --results {dir}"));
     }
     let commit = cargo::commit(&root);
 
@@ -107,6 +120,9 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     }
     if args.list {
         cmd.arg("--list");
+    }
+    if args.finished_only {
+        cmd.arg("--finished-only");
     }
     if let Some(dir) = &args.results {
         cmd.args(["--results", dir]);

@@ -62,6 +62,11 @@ struct EvalArgs {
     /// Print the experiments (index, label, run folder), one per line, and run nothing.
     #[arg(long)]
     list: bool,
+    /// Write the table from the runs already finished in `--runs` and run nothing; the
+    /// page says how many rows of the grid are still missing (a table completed across
+    /// sittings, shown before it is whole).
+    #[arg(long)]
+    finished_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +134,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         commit,
         only,
         list,
+        finished_only,
     } = args;
     let defaulted = backend.is_none();
     let backend = backend.unwrap_or_else(|| suite::default_backend(domain.name()).to_owned());
@@ -172,8 +178,19 @@ fn eval(args: EvalArgs) -> Result<()> {
     let mut done = Vec::new();
     let mut finished = Vec::new();
     let mut failures = Vec::new();
+    let mut missing = Vec::new();
     let started = Instant::now();
     for (i, experiment) in experiments.iter().enumerate() {
+        if finished_only {
+            match runner.finished(experiment)? {
+                Some(result) => {
+                    done.push(result);
+                    finished.push(experiment);
+                }
+                None => missing.push(label(experiment)),
+            }
+            continue;
+        }
         let label = experiment.run_dir().display().to_string();
         eprintln!("[{}/{}] {label}", i + 1, experiments.len());
         match runner.run(experiment) {
@@ -226,14 +243,27 @@ fn eval(args: EvalArgs) -> Result<()> {
         }
         return Ok(());
     }
+    if !missing.is_empty() {
+        eprintln!(
+            "{} of the {} experiments have not run yet (the table leaves them out)",
+            missing.len(),
+            experiments.len()
+        );
+    }
+    let provenance = Provenance {
+        command: command_line,
+        commit,
+        backend,
+        machine: machine::describe(),
+        generated_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        notes: notes(domain, mode, &done, missing.len()),
+    };
     write_table(
         &results,
-        &done,
-        &backend,
-        &command_line,
-        &commit,
+        &mode.stem(domain.name()),
         domain,
-        mode,
+        &done,
+        &provenance,
     )?;
     if !failures.is_empty() {
         bail!("{} run(s) failed:\n{}", failures.len(), failures.join("\n"));
@@ -243,14 +273,11 @@ fn eval(args: EvalArgs) -> Result<()> {
 
 fn write_table(
     dir: &Path,
-    runs: &[RunResult],
-    backend: &str,
-    command_line: &str,
-    commit: &str,
+    stem: &str,
     domain: Domain,
-    mode: Mode,
+    runs: &[RunResult],
+    provenance: &Provenance,
 ) -> Result<()> {
-    let stem = mode.stem(domain.name());
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     write_json(&dir.join(format!("{stem}.json")), runs)?;
     let sparsity_plot = format!("{stem}-accuracy-vs-sparsity.svg");
@@ -265,14 +292,6 @@ fn write_table(
         "Test accuracy against budget",
         runs,
     )?;
-    let provenance = Provenance {
-        command: command_line.to_string(),
-        commit: commit.to_string(),
-        backend: backend.to_string(),
-        machine: machine::describe(),
-        generated_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        notes: notes(domain, mode, runs),
-    };
     let title = match domain {
         Domain::Text => "Text: time-budgeted lottery tickets on TREC and MR",
         Domain::Audio => "Audio: time-budgeted lottery tickets on spoken digits",
@@ -280,7 +299,7 @@ fn write_table(
     };
     let page = markdown_report(
         title,
-        &provenance,
+        provenance,
         runs,
         &[
             ("Test accuracy against sparsity".into(), sparsity_plot),
@@ -318,7 +337,7 @@ fn write_edge(
     Ok(())
 }
 
-fn notes(domain: Domain, mode: Mode, runs: &[RunResult]) -> Vec<String> {
+fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<String> {
     let held_out = match domain {
         Domain::Audio => {
             "10% of the training recordings held out; test: the official split's recordings \
@@ -420,6 +439,13 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult]) -> Vec<String> {
              table near an hour."
                 .into(),
         );
+    }
+    if missing > 0 {
+        notes.push(format!(
+            "Incomplete: {missing} experiment(s) of this grid have not run yet and are not in \
+             the table (`--list` names the grid; the same command without `--finished-only` \
+             runs them)."
+        ));
     }
     if mode == Mode::Quick {
         let budget = runs

@@ -132,6 +132,32 @@ impl Runner {
         self.run_at(experiment, &dir)
     }
 
+    /// The result of `experiment` if its run folder under the runs root holds one; runs
+    /// nothing.
+    ///
+    /// # Errors
+    /// The folder's result file cannot be read or is not a result.
+    pub fn finished(&self, experiment: &Experiment) -> Result<Option<RunResult>> {
+        Self::read_finished(experiment, &self.runs_root.join(experiment.run_dir()))
+    }
+
+    fn read_finished(experiment: &Experiment, dir: &Path) -> Result<Option<RunResult>> {
+        let result_path = dir.join(files::RESULT);
+        if !result_path.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read(&result_path)
+            .with_context(|| format!("reading {}", result_path.display()))?;
+        let mut result: RunResult = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not a result file", result_path.display()))?;
+        // These follow from the configuration, and their wording or the default may have
+        // changed since the run.
+        result.split = experiment.split_name();
+        result.default = experiment.is_default();
+        result.variant = experiment.variant();
+        Ok(Some(result))
+    }
+
     /// Runs `experiment` writing its ticket to `dir`, or reads its result if `dir` holds
     /// one. The caller makes sure `dir` holds no other run (the CLI checks `config.json`).
     pub fn run_at(&mut self, experiment: &Experiment, dir: &Path) -> Result<RunResult> {
@@ -160,18 +186,8 @@ impl Runner {
                 experiment.method
             );
         }
-        let result_path = dir.join(files::RESULT);
-        if result_path.exists() {
-            let text = std::fs::read(&result_path)
-                .with_context(|| format!("reading {}", result_path.display()))?;
+        if let Some(result) = Self::read_finished(experiment, dir)? {
             tracing::info!(run = %dir.display(), "finished before: reusing its result");
-            let mut result: RunResult = serde_json::from_slice(&text)
-                .with_context(|| format!("{} is not a result file", result_path.display()))?;
-            // These follow from the configuration, and their wording or the default may
-            // have changed since the run.
-            result.split = experiment.split_name();
-            result.default = experiment.is_default();
-            result.variant = experiment.variant();
             return Ok(result);
         }
         let ticket = if experiment.method.needs_ticket() {

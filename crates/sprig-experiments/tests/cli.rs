@@ -61,3 +61,31 @@ fn unknown_names_list_the_known_ones() {
     assert!(!output.status.success());
     assert!(stderr.contains("flex"), "lists known backends: {stderr}");
 }
+
+#[test]
+fn finished_only_runs_nothing_and_says_what_is_missing() {
+    let results = temp("results-finished-only");
+    let listed = runner()
+        .args(["eval", "vision", "--mode", "quick", "--list", "--runs"])
+        .arg(temp("runs-finished-only"))
+        .output()
+        .unwrap();
+    let grid = String::from_utf8_lossy(&listed.stdout).lines().count();
+    assert!(grid > 0);
+    // No data folder: any attempt to run would fail on the missing MNIST files.
+    let output = runner()
+        .args(["eval", "vision", "--mode", "quick", "--finished-only"])
+        .arg("--data-dir")
+        .arg(temp("no-data-finished-only"))
+        .arg("--runs")
+        .arg(temp("runs-finished-only"))
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let page = std::fs::read_to_string(results.join("vision-quick.md")).unwrap();
+    let expected = format!("Incomplete: {grid} experiment(s) of this grid have not run yet");
+    assert!(page.contains(&expected), "{page}");
+}
