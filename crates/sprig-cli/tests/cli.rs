@@ -331,6 +331,24 @@ fn wait_for_checkpoint(out: &Path, child: &mut std::process::Child) {
     }
 }
 
+/// Starts a 15 s `sprig prune` of LeNet on MNIST in a new folder named after `name` and
+/// returns once its first checkpoint is saved: the folder and the running process.
+fn lenet_run_until_checkpoint(data: &Path, name: &str) -> (PathBuf, std::process::Child) {
+    let out = temp(name).join("ticket");
+    let mut child = lenet_run(data, &out, "15s")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_checkpoint(&out, &mut child);
+    (out, child)
+}
+
+/// The `result.json` a finished run left in `out`.
+fn read_result(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap()
+}
+
 /// `sprig prune` of LeNet on MNIST into `out` with `budget`.
 fn lenet_run(data: &Path, out: &Path, budget: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sprig"));
@@ -344,13 +362,7 @@ fn lenet_run(data: &Path, out: &Path, budget: &str) -> Command {
 #[test]
 fn a_killed_run_resumes_after_its_last_finished_training() {
     with_real_data("mnist", |data| {
-        let out = temp("resume").join("ticket");
-        let mut child = lenet_run(&data, &out, "15s")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_checkpoint(&out, &mut child);
+        let (out, mut child) = lenet_run_until_checkpoint(&data, "resume");
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         assert!(!out.join("result.json").exists());
@@ -367,8 +379,7 @@ fn a_killed_run_resumes_after_its_last_finished_training() {
         let output = sprig(&["prune", "--resume", path(&out), "--data-dir", path(&data)]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{stderr}");
-        let result: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        let result = read_result(&out);
         assert_eq!(
             result["sparsity"].as_f64().map(|s| (s * 100.0).round()),
             Some(90.0)
@@ -468,8 +479,7 @@ fn a_diverging_training_keeps_the_last_good_ticket_and_says_so() {
             &output,
             &["diverged", "last good ticket", "smaller learning rate"],
         );
-        let result: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        let result = read_result(&out);
         assert_eq!(result["stop_reason"], "diverged", "{result}");
         assert_eq!(result["rounds"], 1, "{result}");
         for file in [
@@ -540,8 +550,7 @@ fn an_image_folder_is_pruned_without_code() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let result: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        let result = read_result(&out);
         assert_eq!(result["dataset"], "images", "{result}");
         assert_eq!(
             result["sparsity"].as_f64().map(|s| (s * 100.0).round()),
@@ -641,13 +650,7 @@ fn a_size_budget_becomes_a_sparsity_or_says_what_would_fit() {
 #[test]
 fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
     with_real_data("mnist", |data| {
-        let out = temp("ctrl-c").join("ticket");
-        let mut child = lenet_run(&data, &out, "15s")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        wait_for_checkpoint(&out, &mut child);
+        let (out, child) = lenet_run_until_checkpoint(&data, "ctrl-c");
         // Ctrl-C is SIGINT; the shell's own `kill` needs no procps.
         let interrupted = Command::new("sh")
             .args(["-c", &format!("kill -INT {}", child.id())])
@@ -656,8 +659,7 @@ fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
         assert!(interrupted.success());
         let output = child.wait_with_output().unwrap();
         failed_with(&output, &["interrupted", "best ticket so far", "--resume"]);
-        let result: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        let result = read_result(&out);
         assert_eq!(result["stop_reason"], "interrupted", "{result}");
         for file in ["mask.json", "trained.safetensors", "checkpoint/state.json"] {
             assert!(out.join(file).is_file(), "{file}");
@@ -668,8 +670,7 @@ fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let result: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("result.json")).unwrap()).unwrap();
+        let result = read_result(&out);
         assert_ne!(result["stop_reason"], "interrupted", "{result}");
     });
 }
