@@ -263,9 +263,13 @@ pub(crate) fn write_tensor(
     options: &EncodeOptions,
 ) -> Result<TensorSize, RuntimeError> {
     let (rows, cols) = t.rows_cols();
-    if t.values.len() != rows * cols || t.shape.is_empty() || t.shape.len() > 8 {
+    if t.values.len() != rows * cols
+        || t.shape.is_empty()
+        || t.shape.len() > 8
+        || t.shape.contains(&0)
+    {
         return Err(invalid(alloc::format!(
-            "tensor `{}`: shape {:?} (rank 1 to 8) does not hold {} values",
+            "tensor `{}`: shape {:?} (rank 1 to 8, no empty dimension) does not hold {} values",
             t.name,
             t.shape,
             t.values.len()
@@ -371,9 +375,9 @@ pub(crate) fn write_tensor(
     })
 }
 
-/// The most values one tensor may have (2^31): a corrupt shape cannot make the loader
-/// allocate without bound.
-const MAX_ELEMENTS: usize = 1 << 31;
+/// The most values one tensor may have (2^28, a gigabyte of f32: more than any device
+/// this runtime targets holds): a corrupt shape cannot make the loader allocate more.
+const MAX_ELEMENTS: usize = 1 << 28;
 
 /// Reads one tensor's record, validating every index.
 pub(crate) fn read_tensor(r: &mut Reader<'_>) -> Result<Decoded, RuntimeError> {
@@ -388,6 +392,13 @@ pub(crate) fn read_tensor(r: &mut Reader<'_>) -> Result<Decoded, RuntimeError> {
     let shape: Vec<usize> = r.many(rank, 4, "tensor shape", |r| {
         r.u32("tensor shape").map(|d| d as usize)
     })?;
+    // An empty dimension holds nothing a model could use, and would let the product of
+    // the other dimensions (the 2-D view's columns) overflow unchecked.
+    if shape.contains(&0) {
+        return Err(invalid(alloc::format!(
+            "tensor `{name}` has an empty dimension: shape {shape:?}"
+        )));
+    }
     let elements = shape
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))

@@ -15,6 +15,11 @@ pub const MAGIC: [u8; 8] = *b"SPRIGTKT";
 /// The format version this runtime writes and reads.
 pub const FORMAT_VERSION: u16 = 1;
 
+/// The most values one input may have (a 3 × 2048 × 2048 image is 12.6 million): every
+/// buffer a forward pass needs is sized from the input, so a damaged shape must not ask
+/// for gigabytes.
+const MAX_INPUT_VALUES: usize = 1 << 24;
+
 /// Magic, version, reserved, body length, CRC-32.
 const HEADER_LEN: usize = 8 + 2 + 2 + 8 + 4;
 
@@ -140,6 +145,12 @@ pub(crate) fn read_file(bytes: &[u8]) -> Result<(Graph, Vec<Decoded>), RuntimeEr
     let mut input = [0usize; 3];
     for d in &mut input {
         *d = r.u32("input shape")? as usize;
+    }
+    let values = input.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    if !values.is_some_and(|n| (1..=MAX_INPUT_VALUES).contains(&n)) {
+        return Err(invalid(alloc::format!(
+            "input shape {input:?}: 1 to {MAX_INPUT_VALUES} values expected"
+        )));
     }
     let classes = r.u32("class count")? as usize;
     let preprocess = match r.u8("preprocessing")? {
