@@ -40,6 +40,24 @@ pub fn build() -> Result<()> {
     run(cmd)
 }
 
+/// `cargo install` of the `sprig` command with the test features, debug, into `root`.
+pub fn install(root: Option<&std::path::Path>) -> Result<()> {
+    let mut cmd = cargo_with_backends("install")?;
+    cmd.args([
+        "--path",
+        "crates/sprig-cli",
+        "--debug",
+        "--locked",
+        "--force",
+    ])
+    .arg("--target-dir")
+    .arg(libtorch::workspace_root().join("target"));
+    if let Some(root) = root {
+        cmd.arg("--root").arg(root);
+    }
+    run(cmd)
+}
+
 /// `cargo clippy` over every target of the workspace, warnings denied.
 pub fn lint() -> Result<()> {
     let mut cmd = cargo_with_backends("clippy")?;

@@ -42,6 +42,14 @@ enum Command {
     /// Print the plan a budget gives (rounds, iterations per training, per-round rate)
     /// for a given time per iteration, without training anything.
     Plan(plan::PlanArgs),
+    /// Install the `sprig` command with every backend this machine can build, as a debug
+    /// build in the workspace's target folder (dependencies are optimised there), so what
+    /// the tests built is not compiled again.
+    Install {
+        /// Where `bin/sprig` goes (default: cargo's, `~/.cargo`).
+        #[arg(long)]
+        root: Option<std::path::PathBuf>,
+    },
     /// Build a CPU-only LibTorch folder from PyPI wheels under `target/libtorch`
     /// (reused when present) and print the environment to export.
     SetupLibtorch {
@@ -62,6 +70,7 @@ fn main() -> Result<()> {
         Command::Eval(args) => eval::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Plan(args) => plan::print(&args),
+        Command::Install { root } => cargo::install(root.as_deref()),
         Command::SetupLibtorch { force } => {
             let dir = libtorch::setup(force)?;
             println!("{}", libtorch::exports(&dir));

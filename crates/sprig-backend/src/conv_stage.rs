@@ -4,8 +4,8 @@
 //! Why one operation: on LibTorch, Burn's autodiff differentiates a convolution with its
 //! generic formulas (the weight gradient as a convolution over swapped batch and channel
 //! axes; ReLU's backward as a `masked_fill`), which LibTorch runs far slower than its own
-//! `convolution_backward` and `threshold_backward`: `benches/pytorch/conv_weight_grad.py`
-//! measured 95 ms against 27 ms for Conv-2's two weight gradients alone. Under autodiff on
+//! `convolution_backward` and `threshold_backward` (`benches/pytorch/conv_weight_grad.py`
+//! times the two for Conv-2's weight gradients). Under autodiff on
 //! LibTorch this stage is therefore recorded as one node of Burn's graph whose forward and
 //! backward run in LibTorch's own autograd ([`libtorch`]). Every other backend composes
 //! the stage from Burn's differentiable operations (the trait's default body), exactly as

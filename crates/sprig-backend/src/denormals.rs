@@ -4,8 +4,8 @@
 //! a well-classified example's softmax error is ~1e-40, and every product with it is
 //! subnormal too. x86 CPUs handle subnormal operands in microcode, tens of times slower
 //! than normal ones, so an iteration got steadily slower as the network grew confident
-//! (MNIST/LeNet-300-100 on flex: 4.1 ms per step in the first 1,000 steps, 6.2 ms by
-//! step 3,000; see `examples/step_time.rs` in sprig-experiments). The fix every framework
+//! (`examples/step_time.rs` in sprig-experiments shows it on MNIST/LeNet-300-100). The
+//! fix every framework
 //! offers (`torch.set_flush_denormal(True)`, oneDNN's default) is to set the FTZ and DAZ
 //! bits of the SSE control register, so subnormal results and operands count as zero.
 //! A subnormal float is below 1.2e-38: no weight, update or loss a training uses is

@@ -4,12 +4,12 @@
 //! LibTorch's C++ code allocates with glibc's `malloc`. glibc serves every block above its
 //! mmap threshold (128 KiB, raised on the fly up to 32 MiB) with a fresh `mmap` and gives it
 //! back with `munmap` when freed, so a Conv-2 training step's activations (tens of MB) are
-//! faulted in and zeroed by the kernel again on every step: `perf` put 19 % of a tch-cpu
-//! Conv-2 step in the kernel (`clear_page_erms`, page faults). Keeping large blocks in the
-//! heap and the freed top of the heap mapped (the settings `MALLOC_MMAP_THRESHOLD_`,
-//! `MALLOC_TRIM_THRESHOLD_` and `MALLOC_TOP_PAD_` give a whole process) took the step from
-//! 270–276 to 217–222 ms (`fixture_steps conv-2 tch-cpu`, two interleaved runs each).
-//! mimalloc preloaded under LibTorch was no faster than glibc's defaults (289–294 ms).
+//! faulted in and zeroed by the kernel again on every step (`perf` shows a tch-cpu Conv-2
+//! step spending a large share in `clear_page_erms` and page faults). Keeping large blocks
+//! in the heap and the freed top of the heap mapped (the settings `MALLOC_MMAP_THRESHOLD_`,
+//! `MALLOC_TRIM_THRESHOLD_` and `MALLOC_TOP_PAD_` give a whole process) removes that work
+//! (`fixture_steps conv-2 tch-cpu`, interleaved runs with and without); mimalloc preloaded
+//! under LibTorch did not.
 
 /// Keeps blocks up to 32 MiB (glibc's largest mmap threshold) in the heap.
 const MMAP_THRESHOLD: i32 = 32 << 20;

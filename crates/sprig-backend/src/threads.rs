@@ -3,9 +3,8 @@
 //! burn-flex and burn-ndarray run their large matrix products and element-wise kernels on
 //! rayon's global pool (both cores here). For a small network that costs more than it
 //! buys: a LeNet-300-100 step's matrices are 60 × 784 × 300, and waking the second thread
-//! for each of them, then waiting for it, took longer than doing the work on one core
-//! (the step measured 1.7 ms on one thread against 2.2–2.4 ms on two, `sprig-backends`
-//! on this 2-core machine). A larger network (Conv-2, the text and audio models) gains from
+//! for each of them, then waiting for it, takes longer than doing the work on one core
+//! (`sprig-backends` times both). A larger network (Conv-2, the text and audio models) gains from
 //! the second core. [`StepThreads::Auto`] lets the trainer decide by the time of its first
 //! steps; LibTorch keeps its own thread pool and is not affected.
 
@@ -74,10 +73,10 @@ pub fn runs_on_rayon(device: &crate::Device) -> bool {
 ///
 /// Neither side sleeps between steps: the caller waits for the result, and the step
 /// thread for the next step, by yielding in a loop for up to 20 ms, then asleep.
-/// Being woken costs ≈ 0.15 ms on this VM each way, and rayon's `install` sleeps on both
-/// sides: a LeNet-300-100 step handed over with it took 2.2–2.4 ms, against 1.9–2.1 ms
-/// for the same steps run in a loop on the pool's thread (`fixture_steps`, interleaved
-/// runs). The second core has nothing else to do while a one-thread step runs.
+/// Being woken costs a sizeable share of a LeNet-300-100 step each way, and rayon's
+/// `install` sleeps on both sides, so handing steps over with it made them measurably
+/// slower than the same steps run in a loop on the pool's thread (`fixture_steps`,
+/// interleaved runs). The second core has nothing else to do while a one-thread step runs.
 pub fn on_one_thread<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> R {
     if STEP_THREAD.with(|on| on.get()) {
         // Already on the step thread (a step within one-thread work): waiting for it

@@ -95,6 +95,7 @@ mod policy;
 mod profile;
 pub mod rate;
 mod replan;
+mod stop;
 
 pub use clock::{Clock, FakeClock, RealClock};
 pub use cost::{CostModel, EvalSchedule, check_budget, minimum_budget};
@@ -110,3 +111,4 @@ pub use policy::{
 };
 pub use profile::{Estimator, IterationProfiler, ProfilerConfig};
 pub use replan::{PlanRecord, Progress, Replanner, RunConfig};
+pub use stop::StopReason;

@@ -1,6 +1,7 @@
 //! `sprig`: finds a sparse, trainable sub-network (a lottery ticket) of a network within
 //! a wall-clock budget, exports it for a small device, and runs the exported model.
 
+mod data;
 mod options;
 mod out_dir;
 mod progress;
@@ -13,7 +14,7 @@ use clap::{Parser, Subcommand};
 use sprig_experiments::runner::Hooks;
 use sprig_experiments::ticket::files;
 use sprig_experiments::{Runner, checkpoint, edge, ticket};
-use sprig_prune::engine::{Divergence, Faults, Slowdown};
+use sprig_prune::engine::{Divergence, Faults, Slowdown, StopReason};
 
 use crate::options::PruneOptions;
 use crate::out_dir::Found;
@@ -94,6 +95,9 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Download the data sets (MNIST, CIFAR-10, TREC, MR, FSDD) or check which are there.
+    #[command(subcommand)]
+    Data(data::DataCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -153,6 +157,7 @@ fn main() -> ExitCode {
 fn run(command: Command, display: progress::Mode, bar: SharedBar) -> Result<()> {
     match command {
         Command::Prune(args) => prune(args, display, bar),
+        Command::Data(command) => data::run(command, display, bar),
         Command::Plan { config, options } => plan(config, options, display),
         Command::Eval {
             ticket,
@@ -220,7 +225,7 @@ fn prune(args: PruneArgs, display: progress::Mode, bar: SharedBar) -> Result<()>
     let out = &resolved.out;
     let slowed = args.debug_slowdown.is_some() || (resuming && out.join(out_dir::SLOWED).exists());
     let found = out_dir::prepare(out, &resolved.experiment, slowed, args.force)?;
-    let interrupted = |r: &sprig_report::RunResult| r.stop_reason.as_deref() == Some("interrupted");
+    let interrupted = |r: &sprig_report::RunResult| r.stop_reason == Some(StopReason::Interrupted);
     let stopped = match found {
         Found::Finished(result) if !interrupted(&result) => {
             println!("{} already holds this run, finished:", out.display());
@@ -292,8 +297,8 @@ fn prune(args: PruneArgs, display: progress::Mode, bar: SharedBar) -> Result<()>
             | sprig_experiments::Method::OneShot
             | sprig_experiments::Method::TruncatedImp
     );
-    match result.stop_reason.as_deref() {
-        Some("interrupted") if resumable => bail!(
+    match result.stop_reason {
+        Some(StopReason::Interrupted) if resumable => bail!(
             "interrupted: the best ticket so far ({} prune(s), sparsity {:.4}) is in {}; \
              continue the run with `sprig prune --resume {}`",
             result.rounds,
@@ -301,12 +306,12 @@ fn prune(args: PruneArgs, display: progress::Mode, bar: SharedBar) -> Result<()>
             out.display(),
             out.display()
         ),
-        Some("interrupted") => bail!(
+        Some(StopReason::Interrupted) => bail!(
             "interrupted: the best weights so far are in {} (a {} run cannot be resumed)",
             out.display(),
             result.method
         ),
-        Some("diverged") => bail!(
+        Some(StopReason::Diverged) => bail!(
             "the training diverged (its loss became NaN or infinite): the round stopped and \
              the last good ticket (sparsity {:.4}) is in {}; try a smaller learning rate or \
              another seed",

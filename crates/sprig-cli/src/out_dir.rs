@@ -25,52 +25,57 @@ pub enum Found {
     Unfinished,
 }
 
-/// A run's claim on its folder: the lock file, removed when dropped.
+/// A run's claim on its folder: an exclusive lock on `sprig.lock`, which the operating
+/// system releases when the process ends, however it ends (a killed run leaves the file
+/// but not the lock).
 #[derive(Debug)]
-pub struct Claim(PathBuf);
+pub struct Claim {
+    path: PathBuf,
+    _locked: std::fs::File,
+}
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        // Tidy: the next run creates the file anew. (A run that opened this file in the
+        // instant before its removal would lock a file no later run sees; runs are started
+        // by hand, so that race does not earn a second mechanism.)
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
-/// Takes the folder's lock, so two `sprig prune` never write into one folder. A lock
-/// left by a killed run (its process is gone; checked on Linux) is taken over.
+/// Takes the folder's lock, so two `sprig prune` never write into one folder.
 ///
 /// # Errors
-/// The lock is held by a running `sprig` (or, where that cannot be checked, by a process
-/// that may be gone: the message says which file to delete).
+/// Another process holds the lock (a running `sprig prune`), or the file cannot be made.
 pub fn claim(out: &Path) -> Result<Claim> {
     let path = out.join(LOCK);
-    if let Some(pid) = stale_lock(&path) {
-        tracing::warn!(lock = %path.display(), pid, "taking over the lock of a run that is no longer running");
-        std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
-    }
     let mut file = std::fs::OpenOptions::new()
+        .read(true)
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(false)
         .open(&path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
-                "another `sprig prune` is writing into {} (it holds {}); if none is running \
-                 (a killed run leaves the lock behind), delete that file and retry",
-                out.display(),
-                path.display()
-            ),
-            _ => anyhow::Error::new(e).context(format!("creating {}", path.display())),
-        })?;
-    writeln!(file, "pid {}", std::process::id())
+        .with_context(|| format!("creating {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another `sprig prune` is writing into {} (it holds the lock on {}): wait for it \
+             to end, or choose another --out",
+            out.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(anyhow::Error::new(e).context(format!("locking {}", path.display())));
+        }
+    }
+    // Who holds it, for a person looking at the folder.
+    file.set_len(0)
+        .and_then(|()| writeln!(file, "pid {}", std::process::id()))
         .with_context(|| format!("writing {}", path.display()))?;
-    Ok(Claim(path))
-}
-
-/// The process id in the lock at `path` if that process is gone (Linux: no `/proc/PID`).
-fn stale_lock(path: &Path) -> Option<u32> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let pid: u32 = text.trim().strip_prefix("pid ")?.parse().ok()?;
-    let proc = Path::new("/proc");
-    (proc.join("self").exists() && !proc.join(pid.to_string()).exists()).then_some(pid)
+    Ok(Claim {
+        path,
+        _locked: file,
+    })
 }
 
 /// Checks `out` before a run of `experiment` (`slowed`: with an injected slowdown).

@@ -50,7 +50,7 @@ impl std::fmt::Debug for SharedBar {
 }
 
 impl SharedBar {
-    fn set(&self, bar: Option<ProgressBar>) {
+    pub(crate) fn set(&self, bar: Option<ProgressBar>) {
         if let Ok(mut slot) = self.0.lock() {
             *slot = bar;
         }

@@ -147,7 +147,10 @@ fn missing_data_names_the_file() {
             "--out",
             path(&out),
         ])),
-        &["train-images-idx3-ubyte"],
+        &[
+            "train-images-idx3-ubyte",
+            &format!("`sprig data fetch mnist --data-dir {}`", path(&data)),
+        ],
     );
 }
 
@@ -231,10 +234,16 @@ fn a_folder_that_is_not_a_sprig_run_is_never_touched() {
 fn a_folder_another_run_is_writing_into_is_refused() {
     let out = temp("locked");
     std::fs::write(out.join("config.json"), run_description(&[])).unwrap();
-    std::fs::write(out.join("sprig.lock"), "pid 1").unwrap();
+    // This process plays the other run: it holds the lock while `sprig` tries.
+    let held = std::fs::File::create(out.join("sprig.lock")).unwrap();
+    held.lock().unwrap();
     failed_with(
         &sprig(&prune_args(&["--out", path(&out)])),
-        &["another `sprig prune`", "sprig.lock", "delete that file"],
+        &[
+            "another `sprig prune`",
+            "sprig.lock",
+            "choose another --out",
+        ],
     );
     assert!(
         out.join("sprig.lock").exists(),
@@ -366,7 +375,8 @@ fn a_killed_run_resumes_after_its_last_finished_training() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         assert!(!out.join("result.json").exists());
-        // The killed process left its lock behind; the next run takes it over.
+        // The killed process left its lock file behind, but not the lock: the next run
+        // takes it.
         assert!(out.join("sprig.lock").exists());
 
         // Running it again without --resume would throw the checkpoint away: refused.

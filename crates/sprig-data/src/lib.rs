@@ -1,4 +1,5 @@
-//! Data sets for Sprig, loaded from a local data directory (no downloads).
+//! Data sets for Sprig, loaded from a local data directory, and (feature `fetch`)
+//! downloaded into one from their official locations.
 //!
 //! Vision: MNIST and CIFAR-10, in whichever format the data
 //! directory holds, as in-memory [`ImageSet`]s that implement Burn's
@@ -16,6 +17,10 @@
 //!
 //! Text ([`text`]): TREC, MR and CSV files in the layout of Zhang et al. (2015), tokenised
 //! and encoded with a [`Vocabulary`] built from the training split only, as [`TextSet`]s.
+//!
+//! Fetching ([`fetch`], feature `fetch`): MNIST, CIFAR-10 (the lossless binary version),
+//! TREC, MR and FSDD from where their authors publish them, checked against the published
+//! hashes before a loader may read them.
 //!
 //! Every bad input (missing, truncated or corrupt file) is a [`DataError`]
 //! naming the file and what was expected; nothing panics on it.
@@ -73,6 +78,8 @@
 
 pub mod audio;
 mod data_dir;
+#[cfg(feature = "fetch")]
+pub mod fetch;
 pub mod text;
 pub mod vision;
 

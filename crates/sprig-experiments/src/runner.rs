@@ -236,7 +236,7 @@ impl Runner {
             lr_schedule: experiment.train.schedule.name().into(),
             iterations: finished.iterations,
             validation_accuracy: Some(finished.validation_accuracy),
-            stop_reason: Some(format!("{:?}", finished.stop).to_lowercase()),
+            stop_reason: Some(finished.stop),
             run_dir: experiment.run_dir().to_string_lossy().into_owned(),
             variant: experiment.variant(),
             embedding_sparsity: embedding_sparsity(&finished.masks),
@@ -367,7 +367,7 @@ impl Runner {
                 Dataset::AudioFolders => load_wav_folders(&own_folder(e)?.dir, &options),
                 other => bail!("{other} is not an audio data set"),
             }
-            .with_context(|| format!("loading {} from {}", e.dataset, dir.display()))?;
+            .map_err(|err| loading_error(err, e.dataset, &dir))?;
             tracing::info!(source = %data.source, train = data.train.len(),
                 validation = data.validation.len(), test = data.test.len(),
                 feature_seconds = data.feature_seconds, cached = data.from_cache, "loaded");
@@ -418,7 +418,7 @@ impl Runner {
                 Dataset::TextCsv => load_class_csv(&own_folder(e)?.dir, &options),
                 other => bail!("{other} is not a text data set"),
             }
-            .with_context(|| format!("loading {} from {}", e.dataset, dir.display()))?;
+            .map_err(|err| loading_error(err, e.dataset, &dir))?;
             tracing::info!(source = %data.source, vocabulary = data.vocab.len(),
                 train = data.train.len(), validation = data.validation.len(),
                 test = data.test.len(), "loaded");
@@ -437,12 +437,25 @@ impl Runner {
                 Dataset::Cifar10 => load_cifar10(&dir, &options),
                 other => bail!("{other} is not an image data set"),
             }
-            .with_context(|| format!("loading {dataset} from {}", dir.display()))?;
+            .map_err(|err| loading_error(err, dataset, &dir))?;
             let norm = data.fit_normalization()?;
             self.loaded.insert((dataset, seed), (data, norm));
         }
         Ok(&self.loaded[&(dataset, seed)])
     }
+}
+
+/// A loader's error with what was being loaded, and how to get a missing built-in data set.
+fn loading_error(err: sprig_data::DataError, dataset: Dataset, dir: &Path) -> anyhow::Error {
+    let hint = if err.is_missing() && !dataset.is_own() {
+        format!(
+            " (to download it: `sprig data fetch {dataset} --data-dir {}`)",
+            dir.parent().unwrap_or(dir).display()
+        )
+    } else {
+        String::new()
+    };
+    anyhow::Error::new(err).context(format!("loading {dataset} from {}{hint}", dir.display()))
 }
 
 /// Something to do with a freshly built zoo model, whatever its concrete type.

@@ -41,9 +41,9 @@ impl Mode {
 
 /// The backend a domain's table runs on unless `--backend` says otherwise: the fastest
 /// measured for its models. `tch-cpu` for audio: a DS-CNN training step (batch 50,
-/// forward + backward) takes 116 ms there against 276 ms on `flex`, whose convolutions are
-/// the cost (`cargo run --example audio_step -p sprig-models`), and a 90 s budget on `flex`
-/// leaves the final ticket ~250 iterations, too few to converge. `flex` elsewhere.
+/// forward + backward) is several times faster there than on `flex`, whose convolutions
+/// are the cost (`cargo run --example audio_step -p sprig-models`), and a 90 s budget on
+/// `flex` leaves the final ticket too few iterations to converge. `flex` elsewhere.
 pub fn default_backend(domain: &str) -> &'static str {
     match domain {
         "audio" => "tch-cpu",
@@ -479,8 +479,8 @@ pub fn text_settings(dataset: Dataset) -> VocabConfig {
 
 /// How the text runs rank weights: each tensor on its own (layerwise), because one global
 /// pool across an embedding table drawn at Kim's U[-0.25, 0.25] and Glorot-drawn
-/// convolutions pruned the convolutions to 95–99.9% while the table (88% of the weights)
-/// kept 22% (measured on the TREC and MR tickets of commit 2d4d306).
+/// convolutions pruned the convolutions almost away while the table (most of the
+/// weights) kept far more than the target share.
 pub fn text_pruning() -> Pruning {
     Pruning {
         scope: Scope::Layerwise,

@@ -6,7 +6,7 @@
 //! `sprig-report` knows nothing of Burn or of training: it turns rows into files.
 //!
 //! ```
-//! use sprig_report::{RunResult, Stat, summarise};
+//! use sprig_report::{RunResult, Stat, StopReason, summarise};
 //!
 //! let run = |seed, accuracy| RunResult {
 //!     domain: "vision".into(),
@@ -24,7 +24,7 @@
 //!     lr_schedule: "linear_decay".into(),
 //!     iterations: 9_000,
 //!     validation_accuracy: Some(0.98),
-//!     stop_reason: Some("deadline".into()),
+//!     stop_reason: Some(StopReason::Deadline),
 //!     run_dir: format!("mnist-lenet-300-100/seed{seed}"),
 //!     default: true,
 //!     ..RunResult::default()
@@ -53,6 +53,8 @@ pub use markdown::{Provenance, markdown_report};
 pub use plot::{plot_accuracy_vs_budget, plot_accuracy_vs_sparsity};
 pub use result::RunResult;
 pub use run_report::{REPORT_JSON, REPORT_MD, REPORT_SVG, RunReport, TensorPoint, TrainingPoint};
+/// Why a run stopped (the budget scheduler's type), as each result row records it.
+pub use sprig_budget::StopReason;
 pub use store::{read_json, write_json};
 pub use summary::{GroupSummary, Stat, summarise};
 pub use verdict::{BASELINES, Outcome, Verdict, pooled_std, verdict};

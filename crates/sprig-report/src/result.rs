@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ReportError;
+use crate::{ReportError, StopReason};
 
 /// One run: one object in `docs/results/DOMAIN.json` (the fields up to `rounds` are
 /// required; later ones default when absent).
@@ -41,9 +41,9 @@ pub struct RunResult {
     /// Validation accuracy of the selected weights.
     #[serde(default)]
     pub validation_accuracy: Option<f64>,
-    /// Why the run stopped (`completed`, `deadline`, `finalised`).
+    /// Why the run stopped.
     #[serde(default)]
-    pub stop_reason: Option<String>,
+    pub stop_reason: Option<StopReason>,
     /// The run folder, relative to the runs root.
     #[serde(default)]
     pub run_dir: String,

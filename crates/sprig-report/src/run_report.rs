@@ -7,7 +7,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{ReportError, RunResult};
+use crate::{ReportError, RunResult, StopReason};
 
 /// File names of the report in a ticket folder.
 pub const REPORT_MD: &str = "report.md";
@@ -88,7 +88,7 @@ impl RunReport {
             r.validation_accuracy
                 .map_or("—".into(), |v| format!("{:.2}%", 100.0 * v)),
             100.0 * r.test_accuracy,
-            r.stop_reason.as_deref().unwrap_or("—"),
+            r.stop_reason.map_or("—", StopReason::name),
         );
         page.push_str(
             "## Trainings\n\n| training | sparsity | iterations | validation accuracy | ended at (s) |\n|---|---|---|---|---|\n",

@@ -22,7 +22,7 @@ fn row(method: &str, seed: u64, accuracy: f64, budget: Option<f64>) -> RunResult
         lr_schedule: "linear_decay".into(),
         iterations: 1000,
         validation_accuracy: Some(accuracy),
-        stop_reason: Some("completed".into()),
+        stop_reason: Some(sprig_report::StopReason::Completed),
         run_dir: format!("mnist/{method}-{seed}"),
         variant: None,
         default: method == "budgeted",

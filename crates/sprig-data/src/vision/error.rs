@@ -133,6 +133,12 @@ impl DataError {
         }
     }
 
+    /// Whether the data set (or one of its files) is absent, rather than broken: the case
+    /// where downloading it is the fix.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Self::NotFound { .. } | Self::MissingFile { .. })
+    }
+
     /// Fails with [`DataError::InvalidArgument`] if an index is `>= len` (a set of `len`
     /// `items`).
     pub(crate) fn check_indices(indices: &[usize], len: usize, items: &str) -> Result<(), Self> {

@@ -275,9 +275,9 @@ fn forward_backward<M: Classifier>(
 }
 
 /// [`StepThreads::Auto`]: a model whose step on all threads takes less than this runs on
-/// one. Measured on this 2-core machine (`sprig-backends`, `examples/fixture_steps.rs`
-/// in sprig-benches): LeNet-300-100 (≈2 ms) steps 1.7 ms on one thread against 2.1 on
-/// two; TextCNN (≈20 ms), DS-CNN (≈70 ms) and Conv-2 (≈400 ms) are faster on two.
+/// one. Between the small steps that are faster on one thread (LeNet-300-100) and the
+/// larger ones that gain from a second (TextCNN, DS-CNN, Conv-2), by `sprig-backends` and
+/// `examples/fixture_steps.rs` in sprig-benches.
 /// Timing both settings in alternation during training did not tell them apart reliably
 /// (each switch leaves the other thread's allocator heap and caches cold).
 const SMALL_STEP: Duration = Duration::from_millis(10);
@@ -412,7 +412,7 @@ where
             .schedule
             .rate(self.config.learning_rate, self.done, self.length);
         // The whole step, Adam's pass included, on the chosen threads: splitting a
-        // LeNet-sized pass across the pool made the step slower (2.6 against 1.6 ms).
+        // LeNet-sized pass across the pool made the step slower (`fixture_steps`).
         // Owned, not borrowed: the step may run on the one-thread pool (`'static` work).
         let mut optimizer = std::mem::take(&mut self.optimizer);
         let (masks, loss) = (self.masks.clone(), self.loss.clone());

@@ -25,22 +25,8 @@ pub struct RoundRecord {
     pub ended_at: Duration,
 }
 
-/// Why the run stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// Every planned round ran and the final ticket was trained.
-    Completed,
-    /// The deadline arrived; the best valid ticket so far was finalised.
-    Deadline,
-    /// The planner found nothing more fits; the ticket so far was finalised.
-    Finalised,
-    /// The caller asked the run to stop (Ctrl-C); the best valid ticket so far was kept.
-    Interrupted,
-    /// A training's loss became NaN or infinite; the round stopped and the last good
-    /// ticket was kept.
-    Diverged,
-}
+/// Why the run stopped (the budget scheduler's type, shared with the result rows).
+pub use sprig_budget::StopReason;
 
 /// The result of [`run_budgeted`](crate::engine::run_budgeted).
 #[derive(Debug, Clone)]
