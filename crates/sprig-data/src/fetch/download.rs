@@ -40,6 +40,9 @@ impl Http {
         let config = ureq::Agent::config_builder()
             .timeout_connect(Some(Duration::from_secs(30)))
             .timeout_recv_response(Some(Duration::from_secs(60)))
+            // A stalled transfer ends as an interruption (and is resumed) instead of
+            // hanging; an hour lets CIFAR-10's 170 MB through a slow link.
+            .timeout_recv_body(Some(Duration::from_secs(3600)))
             // Statuses are read here: 206 and 416 answer a resumed request.
             .http_status_as_error(false)
             .user_agent(concat!("sprig/", env!("CARGO_PKG_VERSION")))
