@@ -391,21 +391,24 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              vision table."
         }
         .to_string(),
-        "Round policies (in parentheses after the method). The budgeted runs' policy, \
-         `final-heavy 0.5, early-bird 0.9, resumed ranking 0.25 j*, rounds up to 0.1 per \
-         round`: the dense training stops \
-         at its validation plateau (j*); every later training but the last only has to rank \
-         the weights for the next prune, so it resumes from the trained weights (pruned, with \
-         a fresh learning-rate schedule) instead of θ0, is planned at a quarter of j*, and \
-         stops as soon as the mask it would prune to keeps 90% of the previous check's \
-         survivors (Early-Bird tickets, You et al., ICLR 2020); rounds are added while they \
-         fit, up to a 10% per-round rate, and the final ticket's training, from θ0 under the \
-         final mask, gets the rest of the time, at least half of what is left. Ablations: \
-         `equal trainings` (every training after the dense one from θ0, all of the same \
-         length); without `resumed ranking`, ranking trainings rewind to θ0; without \
-         `rounds up to 0.1 per round`, rounds stop at 20% per round; `early-bird 0.95` \
-         stops the rankings later. The random controls use the budgeted run's ticket."
-            .to_string(),
+        format!(
+            "Round policies (in parentheses after the method). The budgeted runs' policy, \
+             `{}`: the dense training stops at its validation plateau (j*); every later \
+             training but the last only has to rank the weights for the next prune, so it \
+             resumes from the trained weights (pruned, with a fresh learning-rate schedule) \
+             instead of θ0, is planned at a quarter of j* (longer, up to j*, when the time \
+             allows), and stops as soon as the mask it would prune to keeps 90% of the \
+             previous check's survivors (Early-Bird tickets, You et al., ICLR 2020); rounds \
+             are added while they fit, up to a 10% per-round rate, and the final ticket's \
+             training, from θ0 under the final mask, gets at least half of the time left but \
+             at most 2 j* (the run may end early). Ablations: `equal trainings` (every \
+             training after the dense one from θ0, all of the same length); without \
+             `resumed ranking`, ranking trainings rewind to θ0; without `rounds up to 0.1 per \
+             round`, rounds stop at 20% per round; `early-bird 0.95` stops the rankings \
+             later; without `final at most 2 j*`, the final training gets all the time left. \
+             The random controls use the budgeted run's ticket.",
+            sprig_experiments::config::policy_label(&suite::budgeted_policy())
+        ),
     ];
     if domain == Domain::Text {
         notes.push(
