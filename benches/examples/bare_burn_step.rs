@@ -73,20 +73,18 @@ fn main() -> anyhow::Result<()> {
         }
     }
     if mode == "ab" {
-        for (name, mut t) in ["all threads", "one-thread pool"].into_iter().zip(by_mode) {
-            t.sort_by(f64::total_cmp);
+        for (name, t) in ["all threads", "one-thread pool"].into_iter().zip(by_mode) {
             println!(
                 "{name}: median {:.3} ms over {} steps",
-                t[t.len() / 2],
+                sprig_report::median(&t),
                 t.len()
             );
         }
     }
-    let mut tail = times[steps / 4..].to_vec();
-    tail.sort_by(f64::total_cmp);
+    let tail = &times[steps / 4..];
     println!(
         "bare Burn LeNet-300-100 on {backend}: median {:.3} ms per step over {} steps",
-        tail[tail.len() / 2],
+        sprig_report::median(tail),
         tail.len()
     );
     Ok(())

@@ -19,9 +19,10 @@ use criterion::{Criterion, SamplingMode};
 use serde::{Deserialize, Serialize};
 use sprig_backend::{Backend, StepThreads, compiled_backends};
 use sprig_benches::{Masking, STEP_MODELS, StepFixture, step_fixture, step_fixture_on};
-use sprig_experiments::edge::{criterion_median_ns, median};
+use sprig_experiments::edge::criterion_median_ns;
 use sprig_experiments::{Dataset, Method, Runner, machine, suite};
 use sprig_models::Architecture;
+use sprig_report::median;
 
 sprig_backend::global_allocator!();
 

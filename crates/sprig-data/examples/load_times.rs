@@ -12,11 +12,6 @@ use sprig_data::{ChecksumPolicy, DataError, data_dir};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn time<T>(
     runs: usize,
     mut f: impl FnMut() -> Result<T, DataError>,
@@ -27,7 +22,7 @@ fn time<T>(
         f()?;
         times.push(t.elapsed().as_secs_f64());
     }
-    Ok((median(times.clone()), times))
+    Ok((sprig_report::median(&times), times))
 }
 
 fn main() -> Result<(), DataError> {

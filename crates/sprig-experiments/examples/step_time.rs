@@ -86,7 +86,9 @@ fn windows<T: Trainee>(trainee: &mut T, label: &str, steps: usize) -> anyhow::Re
         means.push(ms);
         println!("{label} window {w}: {ms:.3} ms per step, loss {loss:.2e}");
     }
-    means.sort_by(f64::total_cmp);
-    println!("{label}: median window {:.3} ms", means[means.len() / 2]);
+    println!(
+        "{label}: median window {:.3} ms",
+        sprig_report::median(&means)
+    );
     Ok(())
 }

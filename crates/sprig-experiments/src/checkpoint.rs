@@ -219,58 +219,51 @@ mod tests {
         }
     }
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("sprig-ckpt-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn a_checkpoint_round_trips_and_the_newest_wins() {
-        let dir = scratch("trip");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         assert!(
-            read(&dir)
+            read(dir)
                 .unwrap_err()
                 .to_string()
                 .contains("nothing to resume")
         );
-        write(&dir, &checkpoint(0)).unwrap();
-        write(&dir, &checkpoint(1)).unwrap();
-        let back = read(&dir).unwrap();
+        write(dir, &checkpoint(0)).unwrap();
+        write(dir, &checkpoint(1)).unwrap();
+        let back = read(dir).unwrap();
         assert_eq!(back.state, checkpoint(1).state);
         assert_eq!(back.trained, checkpoint(1).trained);
         assert!(!dir.join(TMP).exists() && !dir.join(OLD).exists());
-        remove(&dir).unwrap();
+        remove(dir).unwrap();
         assert!(!dir.join(DIR).exists());
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_kill_between_the_renames_leaves_the_previous_checkpoint_readable() {
-        let dir = scratch("kill");
-        write(&dir, &checkpoint(0)).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
+        write(dir, &checkpoint(0)).unwrap();
         // As if killed after the current checkpoint was moved aside, with a half-written
         // new one: the old one is what is read.
         fs::rename(dir.join(DIR), dir.join(OLD)).unwrap();
         fs::create_dir_all(dir.join(TMP)).unwrap();
         fs::write(dir.join(TMP).join(STATE), b"{ half").unwrap();
-        assert_eq!(read(&dir).unwrap().round(), 0);
+        assert_eq!(read(dir).unwrap().round(), 0);
         // The next write cleans up and replaces both.
-        write(&dir, &checkpoint(2)).unwrap();
-        assert_eq!(read(&dir).unwrap().round(), 2);
+        write(dir, &checkpoint(2)).unwrap();
+        assert_eq!(read(dir).unwrap().round(), 2);
         assert!(!dir.join(TMP).exists() && !dir.join(OLD).exists());
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_corrupt_state_file_is_named() {
-        let dir = scratch("corrupt");
-        write(&dir, &checkpoint(0)).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
+        write(dir, &checkpoint(0)).unwrap();
         fs::write(dir.join(DIR).join(STATE), b"not json").unwrap();
-        let message = format!("{:#}", read(&dir).unwrap_err());
+        let message = format!("{:#}", read(dir).unwrap_err());
         assert!(message.contains("state.json"), "{message}");
         assert!(message.contains("not a Sprig checkpoint"), "{message}");
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

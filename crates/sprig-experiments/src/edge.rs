@@ -15,7 +15,7 @@ use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, write_file};
 use sprig_models::{Architecture, Classifier};
 use sprig_prune::classifier::{ImageBatches, LabelledData, TrainConfig};
 use sprig_prune::load_snapshot;
-use sprig_report::RunResult;
+use sprig_report::{RunResult, median};
 use sprig_runtime::{Execution, Model, Preprocess};
 
 use crate::config::{Dataset, Experiment, Method};
@@ -383,7 +383,6 @@ fn burn_predictions<M: Classifier<Input = Tensor<4>>>(
     Ok(out)
 }
 
-/// The median of `values` (the mean of the middle two for an even count; NaN if empty).
 /// The median (nanoseconds) of criterion's last run of `id` in `group`, from the
 /// estimates it writes under `home` (`$CRITERION_HOME`).
 ///
@@ -404,17 +403,6 @@ pub fn criterion_median_ns(home: &Path, group: &str, id: &str) -> Result<f64> {
     estimates["median"]["point_estimate"]
         .as_f64()
         .with_context(|| format!("{} has no median", path.display()))
-}
-
-/// The median of `values` (NaN for none).
-pub fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
-    }
 }
 
 fn accuracy(predictions: &[usize], labels: &[usize]) -> f64 {
@@ -715,18 +703,6 @@ mod tests {
                 && r.method == Method::Budgeted));
             assert!(runs.iter().any(|r| r.method == Method::Dense));
         }
-    }
-
-    #[test]
-    fn median_of_runs() {
-        for (runs, expected) in [
-            (vec![3.0], 3.0),
-            (vec![9.0, 1.0, 5.0], 5.0),
-            (vec![4.0, 1.0, 2.0, 30.0], 3.0),
-        ] {
-            assert_eq!(median(&runs), expected, "{runs:?}");
-        }
-        assert!(median(&[]).is_nan());
     }
 
     #[test]

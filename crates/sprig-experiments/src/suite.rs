@@ -526,8 +526,10 @@ fn capped(policy: BuiltinPolicy, cap: f64) -> BuiltinPolicy {
 /// The round policies the high-sparsity section runs beside [`budgeted_policy`], to show
 /// what each of its choices buys: up to 20 % per round; ranking
 /// trainings rewound to θ0 (LTH's masks) instead of resumed; equal trainings; a later
-/// early stop of the rankings; and the final training not capped (it gets at least half of
-/// the time left, however long the ticket needs).
+/// early stop of the rankings; the final training not capped (it gets at least half of the
+/// time left, however long the ticket needs), or capped tighter at 1 or 1.5 j* (the capped
+/// final training's validation peaks long before its end, while the learning rate is still
+/// high).
 pub fn high_sparsity_ablations() -> Vec<BuiltinPolicy> {
     let rewound = BuiltinPolicy::Convergence(
         ConvergencePolicy::default()
@@ -541,6 +543,8 @@ pub fn high_sparsity_ablations() -> Vec<BuiltinPolicy> {
         BuiltinPolicy::Convergence(ConvergencePolicy::default()),
         resumed_ranking(0.1, 0.95),
         resumed_ranking(0.1, 0.9),
+        capped(resumed_ranking(0.1, 0.9), 1.0),
+        capped(resumed_ranking(0.1, 0.9), 1.5),
     ]
     .into_iter()
     .filter(|p| *p != budgeted_policy())

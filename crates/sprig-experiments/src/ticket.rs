@@ -6,9 +6,11 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use atomic_write_file::AtomicWriteFile;
 use safetensors::Dtype;
 use safetensors::tensor::TensorView;
 use serde::Serialize;
@@ -64,12 +66,14 @@ pub mod files {
     ];
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+/// Writes `bytes` to `path` atomically: a temporary file flushed to disk, then renamed over
+/// `path` (a crash leaves the old file or the new one).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, path)
-        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    let file = AtomicWriteFile::open(path)
+        .and_then(|mut file| file.write_all(bytes).map(|()| file))
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.commit()
+        .with_context(|| format!("replacing {}", path.display()))
 }
 
 /// Writes `value` as pretty JSON to `dir/name`, atomically.
@@ -152,8 +156,8 @@ mod tests {
 
     #[test]
     fn weights_round_trip_bit_exact() {
-        let dir = std::env::temp_dir().join(format!("sprig-ticket-{}", std::process::id()));
-        create_dir(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let mut weights = Snapshot::new();
         weights
             .insert(
@@ -165,7 +169,7 @@ mod tests {
         weights
             .insert("fc.bias", vec![3], vec![0.1, 0.2, 0.3])
             .unwrap();
-        write_weights(&dir, "w.safetensors", &weights).unwrap();
+        write_weights(dir, "w.safetensors", &weights).unwrap();
         let read = read_weights(&dir.join("w.safetensors")).unwrap();
         for (name, t) in weights.iter() {
             let r = read.get(name).unwrap();
@@ -176,6 +180,5 @@ mod tests {
         fs::write(dir.join("bad.safetensors"), b"not a tensor file").unwrap();
         let err = read_weights(&dir.join("bad.safetensors")).unwrap_err();
         assert!(format!("{err:#}").contains("bad.safetensors"), "{err:#}");
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

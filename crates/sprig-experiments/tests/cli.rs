@@ -6,12 +6,10 @@ fn runner() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sprig-experiments"))
 }
 
-fn temp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("sprig-cli-{}-{name}", std::process::id()))
-}
-
 #[test]
 fn missing_data_names_the_file_and_fails() {
+    let scratch = tempfile::tempdir().unwrap();
+    let temp = |name: &str| scratch.path().join(name);
     let results = temp("results");
     let output = runner()
         .args(["eval", "vision", "--mode", "quick", "--data-dir"])
@@ -42,6 +40,8 @@ fn unknown_names_list_the_known_ones() {
     assert!(!output.status.success());
     assert!(stderr.contains("vision"), "{stderr}");
 
+    let scratch = tempfile::tempdir().unwrap();
+    let temp = |name: &str| scratch.path().join(name);
     let output = runner()
         .args([
             "eval",
@@ -64,6 +64,8 @@ fn unknown_names_list_the_known_ones() {
 
 #[test]
 fn finished_only_runs_nothing_and_says_what_is_missing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let temp = |name: &str| scratch.path().join(name);
     let results = temp("results-finished-only");
     let listed = runner()
         .args(["eval", "vision", "--mode", "quick", "--list", "--runs"])

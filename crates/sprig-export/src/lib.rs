@@ -231,8 +231,8 @@ pub fn export(
     Ok(write_model(&file_graph, &tensors, &format.options())?)
 }
 
-/// Writes `bytes` to `path` atomically (a temporary file in the same folder, then a
-/// rename), so a reader never sees half a model.
+/// Writes `bytes` to `path` atomically (a temporary file flushed to disk, then renamed over
+/// `path`), so a reader never sees half a model.
 ///
 /// # Errors
 /// [`ExportError::Io`] naming the file.
@@ -241,9 +241,9 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
         path: path.to_path_buf(),
         source,
     };
-    let tmp = path.with_extension("sprig.tmp");
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    let mut file = atomic_write_file::AtomicWriteFile::open(path).map_err(io)?;
+    std::io::Write::write_all(&mut file, bytes).map_err(io)?;
+    file.commit().map_err(io)
 }
 
 /// Compiles and runs the README example as a doctest.

@@ -56,5 +56,5 @@ pub use run_report::{REPORT_JSON, REPORT_MD, REPORT_SVG, RunReport, TensorPoint,
 /// Why a run stopped (the budget scheduler's type), as each result row records it.
 pub use sprig_budget::StopReason;
 pub use store::{read_json, write_json};
-pub use summary::{GroupSummary, Stat, summarise};
+pub use summary::{GroupSummary, Stat, median, summarise};
 pub use verdict::{BASELINES, Outcome, Verdict, pooled_std, verdict};

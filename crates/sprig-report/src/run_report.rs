@@ -268,10 +268,10 @@ mod tests {
 
     #[test]
     fn the_report_names_the_run_and_every_training_and_round_trips() {
-        let dir = std::env::temp_dir().join(format!("sprig-run-report-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let report = report();
-        report.write(&dir).unwrap();
+        report.write(dir).unwrap();
         let page = std::fs::read_to_string(dir.join(REPORT_MD)).unwrap();
         assert!(page.contains("lenet-300-100 on mnist"), "{page}");
         assert!(page.contains("59.4 s (99.0% of the budget)"), "{page}");
@@ -288,6 +288,5 @@ mod tests {
         assert_eq!(back, report);
         let svg = std::fs::read_to_string(dir.join(REPORT_SVG)).unwrap();
         assert!(svg.contains("budget") && svg.contains("sparsity"));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

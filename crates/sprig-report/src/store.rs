@@ -1,12 +1,14 @@
 //! `DOMAIN.json`: a JSON array of result rows.
 
 use std::fs;
+use std::io::Write;
+
+use atomic_write_file::AtomicWriteFile;
 use std::path::Path;
 
 use crate::{ReportError, RunResult};
 
-/// Writes `runs` as a pretty JSON array, atomically (a temporary file in the same folder,
-/// then a rename), after validating every row.
+/// Writes `runs` as a pretty JSON array, atomically, after validating every row.
 ///
 /// # Errors
 /// An invalid row, or the file system's error naming the file.
@@ -18,13 +20,18 @@ pub fn write_json(path: &Path, runs: &[RunResult]) -> Result<(), ReportError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let tmp = path.with_extension("json.tmp");
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| ReportError::Io { path, source }
-    };
-    fs::write(&tmp, text).map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))
+    write_atomic(path, &text).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `bytes` into `path` through a temporary file flushed to disk, then renamed over it: a
+/// reader sees the old file or the new one, never half of one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = AtomicWriteFile::open(path)?;
+    file.write_all(bytes)?;
+    file.commit()
 }
 
 /// Reads a file written by [`write_json`], validating every row.

@@ -64,6 +64,17 @@ pub struct GroupSummary {
     pub embedding_sparsity: Option<Stat>,
 }
 
+/// The median of `values`: the mean of the middle two for an even count, NaN for none.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+    }
+}
+
 /// Whether two runs share a configuration (differ at most in seed and outcomes).
 fn same_config(a: &RunResult, b: &RunResult) -> bool {
     a.domain == b.domain
@@ -137,4 +148,21 @@ pub fn summarise(runs: &[RunResult]) -> Vec<GroupSummary> {
         .collect();
     summaries.sort_by(|a, b| order(&a.config, &b.config));
     summaries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn medians_of_odd_even_and_empty_lists() {
+        for (values, expected) in [
+            (vec![3.0], 3.0),
+            (vec![9.0, 1.0, 5.0], 5.0),
+            (vec![4.0, 1.0, 2.0, 30.0], 3.0),
+        ] {
+            assert_eq!(median(&values), expected, "{values:?}");
+        }
+        assert!(median(&[]).is_nan());
+    }
 }

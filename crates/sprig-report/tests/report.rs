@@ -30,10 +30,11 @@ fn row(method: &str, seed: u64, accuracy: f64, budget: Option<f64>) -> RunResult
     }
 }
 
-fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sprig-report-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+/// The path `name` in a fresh folder, which is removed when the first value drops.
+fn temp(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    (dir, path)
 }
 
 fn table() -> Vec<RunResult> {
@@ -50,7 +51,7 @@ fn table() -> Vec<RunResult> {
 
 #[test]
 fn json_round_trips_and_old_files_load() {
-    let path = temp("runs.json");
+    let (_dir, path) = temp("runs.json");
     let mut runs = table();
     runs[0].variant = Some("split=speaker".into());
     runs[1].validation_accuracy = None;
@@ -61,7 +62,7 @@ fn json_round_trips_and_old_files_load() {
     let minimal = r#"[{"domain":"vision","dataset":"mnist","model":"lenet-300-100",
         "method":"dense","seed":0,"backend":"flex","budget_s":null,"time_used_s":1.5,
         "target_sparsity":0.0,"sparsity":0.0,"test_accuracy":0.98,"rounds":0}]"#;
-    let path = temp("minimal.json");
+    let (_dir, path) = temp("minimal.json");
     std::fs::write(&path, minimal).unwrap();
     let read = read_json(&path).unwrap();
     assert_eq!(read[0].lr_schedule, "");
@@ -70,7 +71,7 @@ fn json_round_trips_and_old_files_load() {
 
 #[test]
 fn bad_files_and_rows_are_named() {
-    let path = temp("corrupt.json");
+    let (_dir, path) = temp("corrupt.json");
     std::fs::write(&path, "[{\"domain\": ").unwrap();
     let error = read_json(&path).unwrap_err();
     assert!(matches!(error, ReportError::Json { .. }));
@@ -78,10 +79,10 @@ fn bad_files_and_rows_are_named() {
 
     let mut bad = row("budgeted", 0, 98.0, Some(60.0));
     bad.test_accuracy = 98.0;
-    let error = write_json(&temp("bad.json"), &[bad]).unwrap_err();
+    let error = write_json(&temp("bad.json").1, &[bad]).unwrap_err();
     assert!(error.to_string().contains("test_accuracy 98"), "{error}");
     assert!(
-        read_json(&temp("missing.json"))
+        read_json(&temp("missing.json").1)
             .unwrap_err()
             .to_string()
             .contains("missing.json")
@@ -198,7 +199,7 @@ fn plots_write_svg_for_any_input() {
         ("dense-only", dense_only),
     ] {
         for kind in ["sparsity", "budget"] {
-            let path = temp(&format!("{name}-{kind}.svg"));
+            let (_dir, path) = temp(&format!("{name}-{kind}.svg"));
             match kind {
                 "sparsity" => plot_accuracy_vs_sparsity(&path, "Accuracy", &runs).unwrap(),
                 _ => plot_accuracy_vs_budget(&path, "Accuracy", &runs).unwrap(),
@@ -526,7 +527,7 @@ fn polyline_widths(svg: &str) -> Vec<(String, u32)> {
 #[test]
 fn plots_give_each_configuration_a_zoomed_panel_and_highlight_the_default() {
     let runs = realistic_table();
-    let path = temp("panels-sparsity.svg");
+    let (_dir, path) = temp("panels-sparsity.svg");
     plot_accuracy_vs_sparsity(&path, "Test accuracy against sparsity", &runs).unwrap();
     let svg = std::fs::read_to_string(&path).unwrap();
     let texts = svg_texts(&svg);
@@ -576,7 +577,7 @@ fn plots_give_each_configuration_a_zoomed_panel_and_highlight_the_default() {
     assert_eq!(svg.matches("opacity=\"0.12\"").count(), 6);
 
     // Against budget: one panel per target, unbudgeted runs left out.
-    let path = temp("panels-budget.svg");
+    let (_dir, path) = temp("panels-budget.svg");
     plot_accuracy_vs_budget(&path, "Test accuracy against budget", &runs).unwrap();
     let svg = std::fs::read_to_string(&path).unwrap();
     let texts = svg_texts(&svg);

@@ -1,9 +1,11 @@
 //! The feature cache: extracted spectrograms on disk, under a key that changes whenever the
 //! feature settings or any recording (name, size, modification time) changes.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use atomic_write_file::AtomicWriteFile;
 use sha2::{Digest, Sha256};
 
 use super::features::FeatureConfig;
@@ -74,7 +76,8 @@ impl FeatureCache {
         )
     }
 
-    /// Writes `values` atomically (a temporary file, then a rename).
+    /// Writes `values` atomically (a temporary file flushed to disk, then renamed over the
+    /// cache: a reader never sees half of one).
     ///
     /// # Errors
     /// The folder or file cannot be written.
@@ -88,9 +91,12 @@ impl FeatureCache {
         for v in values {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
-        let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, &bytes).map_err(|e| DataError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| DataError::io(&self.path, e))
+        let write = || -> std::io::Result<()> {
+            let mut file = AtomicWriteFile::open(&self.path)?;
+            file.write_all(&bytes)?;
+            file.commit()
+        };
+        write().map_err(|e| DataError::io(&self.path, e))
     }
 }
 

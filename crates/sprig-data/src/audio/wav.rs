@@ -89,8 +89,8 @@ mod tests {
 
     #[test]
     fn pcm_stereo_is_mixed_down_and_scaled() {
-        let dir = std::env::temp_dir().join(format!("sprig-wav-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let path = dir.join("stereo.wav");
         let spec = hound::WavSpec {
             channels: 2,

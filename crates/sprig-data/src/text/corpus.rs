@@ -182,17 +182,12 @@ mod tests {
         path
     }
 
-    fn temp_dir(tag: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("sprig-text-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
     #[test]
     fn trec_lines_and_their_errors() {
-        let dir = temp_dir("trec");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let path = write(
-            &dir,
+            dir,
             "mini.label",
             b"DESC:manner How did serfdom develop ?\nNUM:date When was \xf0 it ?\n\n",
         );
@@ -204,7 +199,7 @@ mod tests {
         let fine = read_trec(&path, TrecLabels::Fine, ChecksumPolicy::Verify).unwrap();
         assert_eq!(fine[1].label, "NUM:date");
 
-        let bad = write(&dir, "bad.label", b"DESC:manner fine\nno label here\n");
+        let bad = write(dir, "bad.label", b"DESC:manner fine\nno label here\n");
         let err = read_trec(&bad, TrecLabels::Coarse, ChecksumPolicy::Verify).unwrap_err();
         let message = err.to_string();
         assert!(message.contains("bad.label:2"), "{message}");
@@ -215,7 +210,7 @@ mod tests {
         );
         assert!(missing.unwrap_err().to_string().contains("none"));
         // A file with a published name must have the published content.
-        let fake = write(&dir, "TREC_10.label", b"DESC:manner fine\n");
+        let fake = write(dir, "TREC_10.label", b"DESC:manner fine\n");
         let err = read_trec(&fake, TrecLabels::Coarse, ChecksumPolicy::Verify).unwrap_err();
         assert!(err.to_string().contains("sha256"), "{err}");
         assert!(read_trec(&fake, TrecLabels::Coarse, ChecksumPolicy::Skip).is_ok());
@@ -223,9 +218,10 @@ mod tests {
 
     #[test]
     fn class_csv_quotes_commas_escapes_and_errors() {
-        let dir = temp_dir("csv");
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         let path = write(
-            &dir,
+            dir,
             "train.csv",
             b"\"3\",\"Wall St. Bears\",\"Short-sellers, Wall Street's \"\"dwindling\"\" band\"\n\
               \"1\",\"Title\",\"line one\\nline two\"\n\
@@ -246,7 +242,7 @@ mod tests {
             (&b"\"1\",\"ok\"\n\"0\",\"zero class\"\n"[..], ":2:"),
             (&b"\"1\"\n"[..], ":1:"),
         ] {
-            let bad = write(&dir, "bad.csv", content);
+            let bad = write(dir, "bad.csv", content);
             let message = read_class_csv(&bad).unwrap_err().to_string();
             assert!(message.contains(&format!("bad.csv{line}")), "{message}");
         }

@@ -299,9 +299,8 @@ impl ThreadProbe {
         if self.times.len() < PROBE_STEPS {
             return None;
         }
-        let mut counted = self.times[1..].to_vec();
-        counted.sort_unstable();
-        Some(counted[counted.len() / 2] < SMALL_STEP)
+        let median = sprig_budget::Estimator::Median.estimate(&mut self.times[1..].to_vec())?;
+        Some(median < SMALL_STEP)
     }
 }
 
