@@ -89,7 +89,7 @@ def main():
     result = {"torch": torch.__version__, "threads": torch.get_num_threads(),
               "allocator": args.allocator, "models": {}}
     for name in args.models:
-        # About 10 s per model: LeNet steps take ~1.5 ms, Conv-2 steps ~150 ms.
+        # Seconds per model, not minutes: a Conv-2 step costs about a hundred LeNet steps.
         warmup, iterations = (200, 3000) if name == "lenet-300-100" else (5, 60)
         iterations = max(10, int(iterations * args.scale))
         median, n = time_steps(name, warmup, iterations)

@@ -33,7 +33,7 @@ pub const STEP_MODELS: [Architecture; 4] = [
 const EXAMPLES: usize = 600;
 /// TREC's vocabulary size with every training token kept (8,689 on the training split).
 const TEXT_VOCABULARY: usize = 8_700;
-/// TREC's padded length (see `sprig_experiments::suite::text_settings`).
+/// TREC's padded length (see `sprig_run::defaults::text_settings`).
 const TEXT_LENGTH: usize = 24;
 
 /// Whether a fixture trains under masks (re-applied after every step, gradients masked)

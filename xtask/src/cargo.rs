@@ -9,19 +9,23 @@ use crate::libtorch;
 
 /// The targets the tests build: libraries, binaries and test suites. Not the examples,
 /// which `cargo xtask lint` type-checks (`--all-targets`) and nothing runs: linking each
-/// of them against Burn took ~70 s of a CI run's test build.
+/// of them against Burn would be a large share of a CI run's test build.
 const TEST_TARGETS: [&str; 3] = ["--lib", "--bins", "--tests"];
 
 /// `cargo test` over the workspace on every backend this machine can build: the test
-/// targets, then the documentation examples (cargo runs those in a second invocation).
-pub fn test(rest: &[String]) -> Result<()> {
+/// targets, then the documentation examples (cargo runs those in a second invocation);
+/// with `slow`, the slow tier instead: the tests marked `#[ignore]`, which are slow.
+pub fn test(slow: bool, rest: &[String]) -> Result<()> {
     let mut failed = Vec::new();
-    for targets in [&TEST_TARGETS[..], &["--doc"]] {
+    let tiers: &[&[&str]] = if slow {
+        &[&TEST_TARGETS]
+    } else {
+        &[&TEST_TARGETS, &["--doc"]]
+    };
+    for targets in tiers {
         let mut cmd = cargo_with_backends("test")?;
-        cmd.args(["--workspace", "--no-fail-fast"]).args(targets);
-        if !rest.is_empty() {
-            cmd.arg("--").args(rest);
-        }
+        cmd.args(["--workspace", "--no-fail-fast"]).args(*targets);
+        cmd.arg("--").args(slow.then_some("--ignored")).args(rest);
         if let Err(error) = run(cmd) {
             failed.push(error.to_string());
         }

@@ -20,7 +20,7 @@ pub struct EvalArgs {
     #[arg(long)]
     full: bool,
     /// Backend for every run (`flex`, `ndarray`, `tch-cpu`); default: the domain's
-    /// (`tch-cpu` for audio, whose convolutions it runs 2.4× faster, else `flex`).
+    /// (`suite::default_backend` says which and why).
     #[arg(long)]
     backend: Option<String>,
     /// Data folder (default: $SPRIG_DATA, then ./data).

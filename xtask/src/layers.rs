@@ -1,7 +1,8 @@
 //! The layer rule of ARCHITECTURE.md, checked against `cargo metadata`: a crate depends
-//! only on crates of a lower layer (dev-dependencies aside), and every crate has a layer.
+//! only on crates of a lower layer (dev-dependencies aside), and every crate has a layer;
+//! and the `sprig` command links no benchmark harness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
@@ -70,7 +71,30 @@ fn violations(
     found
 }
 
-/// The workspace's crates and their normal dependencies on each other.
+/// The crate of the `sprig` command, and the benchmark harness it must not link.
+const COMMAND: &str = "sprig-cli";
+const HARNESS: &str = "criterion";
+
+/// Every crate of the workspace `COMMAND` builds on (itself included) that depends on
+/// `HARNESS`: criterion belongs to the evaluation harness and the benchmarks.
+fn harness_in_command(deps: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![COMMAND];
+    while let Some(krate) = todo.pop() {
+        if seen.insert(krate) {
+            todo.extend(deps.get(krate).into_iter().flatten().map(String::as_str));
+        }
+    }
+    seen.into_iter()
+        .filter(|k| {
+            deps.get(*k)
+                .is_some_and(|uses| uses.iter().any(|d| d == HARNESS))
+        })
+        .map(|k| format!("{COMMAND} builds on {k}, which depends on {HARNESS}"))
+        .collect()
+}
+
+/// The workspace's crates and their normal dependencies (on each other and outside).
 fn workspace_deps(root: &Path) -> Result<BTreeMap<String, Vec<String>>> {
     let out = Command::new(env!("CARGO"))
         .current_dir(root)
@@ -94,7 +118,6 @@ fn workspace_deps(root: &Path) -> Result<BTreeMap<String, Vec<String>>> {
     let packages = meta["packages"]
         .as_array()
         .context("cargo metadata: no packages")?;
-    let names: Vec<&str> = packages.iter().filter_map(|p| p["name"].as_str()).collect();
     let mut deps = BTreeMap::new();
     for p in packages {
         let name = p["name"].as_str().context("a package without a name")?;
@@ -104,7 +127,6 @@ fn workspace_deps(root: &Path) -> Result<BTreeMap<String, Vec<String>>> {
             .flatten()
             .filter(|d| d["kind"].is_null())
             .filter_map(|d| d["name"].as_str())
-            .filter(|d| names.contains(d))
             .map(str::to_string)
             .collect();
         deps.insert(name.to_string(), uses);
@@ -117,7 +139,9 @@ pub fn check(root: &Path) -> Result<()> {
     let path = root.join("ARCHITECTURE.md");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let found = violations(&parse_layers(&text)?, &workspace_deps(root)?);
+    let deps = workspace_deps(root)?;
+    let mut found = violations(&parse_layers(&text)?, &deps);
+    found.extend(harness_in_command(&deps));
     if !found.is_empty() {
         bail!("the layer rule is broken:\n  {}", found.join("\n  "));
     }
@@ -153,6 +177,33 @@ mod tests {
         );
         check(&[("mid", &["tool"])], &["mid depends on the tool tool"]);
         check(&[("new", &[])], &["new has no layer in ARCHITECTURE.md"]);
+        // Crates outside the workspace have no layer and need none.
+        check(&[("mid", &["low", "serde"])], &[]);
+    }
+
+    #[test]
+    fn the_command_links_no_benchmark_harness() {
+        let deps = |pairs: &[(&str, &[&str])]| -> BTreeMap<String, Vec<String>> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+                .collect()
+        };
+        let clean = deps(&[
+            ("sprig-cli", &["run"]),
+            ("run", &["serde"]),
+            ("bench", &["criterion"]),
+        ]);
+        assert!(harness_in_command(&clean).is_empty());
+        let linked = deps(&[
+            ("sprig-cli", &["run"]),
+            ("run", &["harness"]),
+            ("harness", &["criterion"]),
+        ]);
+        assert_eq!(
+            harness_in_command(&linked),
+            ["sprig-cli builds on harness, which depends on criterion"]
+        );
     }
 
     #[test]

@@ -22,6 +22,10 @@ enum Command {
     /// Run every test of the workspace on every backend this machine can build
     /// (flex and ndarray always; LibTorch too when `setup-libtorch` has run or LIBTORCH is set).
     Test {
+        /// The slow tier instead: the tests marked `#[ignore = "slow tier…"]` (real-clock
+        /// `sprig` runs, property tests at their full case counts).
+        #[arg(long)]
+        slow: bool,
         /// Extra arguments passed to `cargo test` after `--` (e.g. a test-name filter).
         #[arg(last = true)]
         rest: Vec<String>,
@@ -61,7 +65,7 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Test { rest } => cargo::test(&rest),
+        Command::Test { slow, rest } => cargo::test(slow, &rest),
         Command::Build => cargo::build(),
         Command::Lint => {
             layers::check(&libtorch::workspace_root())?;

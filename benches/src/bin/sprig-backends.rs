@@ -6,9 +6,9 @@
 //! on MNIST, the plan each backend gets in the same budget (profiled on the real data).
 //!
 //! Run by `cargo xtask bench [--vs-pytorch]`, in rounds: the same machine runs slower
-//! or faster from one process to the next (this VM's LeNet-300-100 step ranged
-//! 1.7–2.4 ms between processes with the same binary), so each round is a fresh process,
-//! after a fresh PyTorch process, and `--merge` takes the medians over the rounds.
+//! or faster from one process to the next (with the same binary), so each round is a
+//! fresh process, after a fresh PyTorch process, and `--merge` takes the medians over the
+//! rounds.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use sprig_backend::{Backend, StepThreads, compiled_backends};
 use sprig_benches::{Masking, STEP_MODELS, StepFixture, step_fixture, step_fixture_on};
 use sprig_experiments::edge::criterion_median_ns;
-use sprig_experiments::{Dataset, Method, Runner, machine, suite};
+use sprig_experiments::machine;
 use sprig_models::Architecture;
 use sprig_report::median;
+use sprig_run::{Dataset, Method, Runner, defaults};
 
 sprig_backend::global_allocator!();
 
@@ -204,7 +205,7 @@ fn main() -> Result<()> {
                     masked.push(time_few(&mut || with_masks.trainee.step().map(|_| ()), 2)?);
                 } else {
                     // Masked and unmasked steps alternate in blocks within one process,
-                    // so the machine's drift (±20 % between minutes on this VM) hits both
+                    // so the machine's drift from minute to minute hits both
                     // alike and their difference is the masks' cost.
                     // On the threads the masked fixture chose: the masks' cost alone.
                     let threads = if one_thread {
@@ -253,12 +254,12 @@ fn plan_rounds(args: &Args, rows: &mut [Row]) -> Result<()> {
         .iter_mut()
         .filter(|r| r.model == Architecture::Lenet300100.name())
     {
-        let experiment = suite::single(
+        let experiment = defaults::single(
             Dataset::Mnist,
             Architecture::Lenet300100,
             Method::Budgeted,
             0,
-            &row.backend,
+            row.backend.parse()?,
             args.budget,
             0.9,
         )?;
@@ -450,8 +451,8 @@ fn time(
 ) -> Result<f64> {
     let mut failure = None;
     let mut group = c.benchmark_group("backends");
-    // The same number of iterations in every sample: a 150 ms step stays inside the
-    // measurement time instead of criterion's growing linear schedule.
+    // The same number of iterations in every sample: a conv net's long step stays inside
+    // the measurement time instead of criterion's growing linear schedule.
     group.sampling_mode(SamplingMode::Flat);
     group.bench_function(id, |b| {
         b.iter(|| {

@@ -3,7 +3,7 @@
 //! Late in a training, many gradients underflow into the subnormal ("denormal") range:
 //! a well-classified example's softmax error is ~1e-40, and every product with it is
 //! subnormal too. x86 CPUs handle subnormal operands in microcode, tens of times slower
-//! than normal ones, so an iteration got steadily slower as the network grew confident
+//! than normal ones, so without the fix an iteration gets steadily slower as the network grows confident
 //! (`examples/step_time.rs` in sprig-experiments shows it on MNIST/LeNet-300-100). The
 //! fix every framework
 //! offers (`torch.set_flush_denormal(True)`, oneDNN's default) is to set the FTZ and DAZ

@@ -18,7 +18,7 @@
 //! | name | crate | notes |
 //! |---|---|---|
 //! | `flex` | burn-flex | default: pure Rust, fastest pure-Rust CPU backend measured here, `no_std`-capable |
-//! | `ndarray` | burn-ndarray | pure Rust; fine for MLPs, pathologically slow convolution backward (≈14 s per Conv-2 step) |
+//! | `ndarray` | burn-ndarray | pure Rust; fine for MLPs, pathologically slow convolution backward (seconds per Conv-2 step: `docs/results/backends.md`) |
 //! | `tch-cpu` | burn-tch | LibTorch on the CPU; needs `cargo xtask setup-libtorch` |
 //! | `tch-cuda[:N]` | burn-tch | LibTorch on CUDA device N (default 0) when a CUDA LibTorch and GPU are present |
 

@@ -11,6 +11,8 @@
 
 use std::time::{Duration, Instant};
 
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
 use sprig_budget::{
     Clock, ConvergencePolicy, Deadline, IterationProfiler, ProfilerConfig, RealClock, Replanner,
     RunConfig,
@@ -23,15 +25,12 @@ const EXAMPLES: usize = 4_000;
 const BATCH: usize = 32;
 const TARGET_SPARSITY: f64 = 0.95;
 
-/// A fixed pseudo-random stream (xorshift), so the example needs no crate for it.
-struct Stream(u64);
+/// A seeded stream of values in [-1, 1): the same data on every run.
+struct Stream(ChaCha8Rng);
 
 impl Stream {
     fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+        (self.0.next_u32() >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
     }
 }
 
@@ -96,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .nth(1)
             .map_or(Ok(3.0), |s| s.parse::<f64>())?,
     );
-    let mut stream = Stream(0x5EED);
+    let mut stream = Stream(ChaCha8Rng::seed_from_u64(0x5EED));
     let data = data(&mut stream);
     let clock = RealClock::new(); // the budget starts now
 

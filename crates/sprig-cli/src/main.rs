@@ -11,10 +11,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use sprig_experiments::runner::Hooks;
-use sprig_experiments::ticket::files;
-use sprig_experiments::{Runner, checkpoint, edge, ticket};
 use sprig_prune::engine::{Divergence, Faults, Slowdown, StopReason};
+use sprig_run::runner::Hooks;
+use sprig_run::ticket::files;
+use sprig_run::{Runner, checkpoint, export, ticket};
 
 use crate::options::PruneOptions;
 use crate::out_dir::Found;
@@ -62,7 +62,7 @@ enum Command {
         ticket: PathBuf,
         /// Which split.
         #[arg(long, value_enum, default_value = "test")]
-        split: sprig_experiments::probe::Split,
+        split: sprig_run::probe::Split,
         /// Where the data sets are (default: the run's, then $SPRIG_DATA, then ./data).
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -137,7 +137,7 @@ fn main() -> ExitCode {
     let bar = SharedBar::default();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(sprig_experiments::logging::colour_logs())
+        .with_ansi(sprig_run::logging::colour_logs())
         .with_writer(LogWriter(bar.clone()));
     if cli.json {
         builder.json().init();
@@ -172,7 +172,7 @@ fn run(command: Command, display: progress::Mode, bar: SharedBar) -> Result<()> 
         } => {
             let format: sprig_export::ExportFormat = format.parse()?;
             let mut runner = Runner::new(sprig_data::data_dir(data_dir), "sprig-runs".into());
-            let report = edge::export_ticket(&mut runner, &ticket, format, &out)
+            let report = export::export_ticket(&mut runner, &ticket, format, &out)
                 .with_context(|| format!("exporting {}", ticket.display()))?;
             println!("{report}");
             println!("wrote {} ({format})", out.display());
@@ -184,15 +184,14 @@ fn run(command: Command, display: progress::Mode, bar: SharedBar) -> Result<()> 
             dense,
             data_dir,
         } => {
-            let dataset: sprig_experiments::Dataset =
-                dataset.parse().map_err(anyhow::Error::msg)?;
+            let dataset: sprig_run::Dataset = dataset.parse().map_err(anyhow::Error::msg)?;
             let execution = if dense {
                 sprig_runtime::Execution::Dense
             } else {
                 sprig_runtime::Execution::Sparse
             };
             let mut runner = Runner::new(sprig_data::data_dir(data_dir), "sprig-runs".into());
-            let (accuracy, n) = edge::infer(&mut runner, &model, dataset, execution)?;
+            let (accuracy, n) = export::infer(&mut runner, &model, dataset, execution)?;
             println!(
                 "{}: test accuracy {:.2}% on {n} {dataset} test examples ({execution:?} kernels)",
                 model.display(),
@@ -293,9 +292,7 @@ fn prune(args: PruneArgs, display: progress::Mode, bar: SharedBar) -> Result<()>
     }
     let resumable = matches!(
         resolved.experiment.method,
-        sprig_experiments::Method::Budgeted
-            | sprig_experiments::Method::OneShot
-            | sprig_experiments::Method::TruncatedImp
+        sprig_run::Method::Budgeted | sprig_run::Method::OneShot | sprig_run::Method::TruncatedImp
     );
     match result.stop_reason {
         Some(StopReason::Interrupted) if resumable => bail!(
@@ -333,7 +330,7 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
     let mut runner = Runner::new(resolved.data_dir.clone(), resolved.out.clone());
     let (record, masks) = runner.plan(e)?;
     let budget_s = e.budget_s.unwrap_or_default();
-    let advice = sprig_experiments::advice::advise(e.dataset, e.model, budget_s, e.target_sparsity);
+    let advice = sprig_run::advice::advise(e.dataset, e.model, budget_s, e.target_sparsity);
     if display == progress::Mode::Json {
         let tensors: Vec<_> = masks
             .iter()
@@ -416,7 +413,7 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
 /// `sprig eval`: a finished ticket on a split.
 fn eval_ticket(
     dir: &std::path::Path,
-    split: sprig_experiments::probe::Split,
+    split: sprig_run::probe::Split,
     data_dir: Option<PathBuf>,
     display: progress::Mode,
 ) -> Result<()> {
@@ -428,7 +425,7 @@ fn eval_ticket(
             config_path.display()
         )
     })?;
-    let experiment: sprig_experiments::Experiment = serde_json::from_slice(&text)
+    let experiment: sprig_run::Experiment = serde_json::from_slice(&text)
         .with_context(|| format!("{} is not a Sprig run description", config_path.display()))?;
     let saved = PruneOptions::from_file(&dir.join(files::OPTIONS))
         .ok()
@@ -487,14 +484,14 @@ fn saved_options(dir: &std::path::Path, flags: &PruneOptions) -> Result<PruneOpt
     })
 }
 
-/// Turns a size budget into a target sparsity (see `edge::sparsity_for_size`).
+/// Turns a size budget into a target sparsity (see `export::sparsity_for_size`).
 fn fit_size(
-    experiment: &sprig_experiments::Experiment,
+    experiment: &sprig_run::Experiment,
     data_dir: &std::path::Path,
     size: options::SizeBudget,
 ) -> Result<f64> {
     let mut runner = Runner::new(data_dir.to_path_buf(), "sprig-runs".into());
-    let fit = edge::sparsity_for_size(&mut runner, experiment, size.format, size.bytes)?;
+    let fit = export::sparsity_for_size(&mut runner, experiment, size.format, size.bytes)?;
     tracing::info!(
         "size budget {} bytes in {}: target sparsity {:.4} (a file of {} bytes with every \
          tensor pruned alike; {} dense)",
@@ -514,7 +511,7 @@ fn export_within(
     size: options::SizeBudget,
 ) -> Result<()> {
     let file = out.join(format!("ticket.{}.sprig", size.format));
-    let report = edge::export_ticket(runner, out, size.format, &file)
+    let report = export::export_ticket(runner, out, size.format, &file)
         .with_context(|| format!("exporting {}", out.display()))?;
     let verdict = if report.total_bytes <= size.bytes {
         "within"

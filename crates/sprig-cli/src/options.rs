@@ -8,11 +8,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 use sprig_backend::{Backend, StepThreads};
 use sprig_data::FolderSplit;
-use sprig_experiments::{DataFolder, Dataset, Experiment, Method, Pruning, advice, suite};
 use sprig_export::ExportFormat;
 use sprig_mask::{LayerRates, Scope};
 use sprig_models::Architecture;
 use sprig_prune::PruneRules;
+use sprig_run::{DataFolder, Dataset, Experiment, Method, Pruning, advice, defaults};
 
 /// Every option of a run. Each may come from `--config FILE` (the same names, in
 /// kebab-case) or from a flag; a flag overrides the file. The resolved set (all but `out`)
@@ -346,12 +346,12 @@ impl PruneOptions {
         let backend_name = self.backend.clone().unwrap_or_else(|| "flex".into());
         let backend: Backend = backend_name.parse()?;
         let seed = self.seed.unwrap_or(0);
-        let mut experiment = suite::single(
+        let mut experiment = defaults::single(
             dataset,
             model,
             method,
             seed,
-            &backend.to_string(),
+            backend,
             budget.as_secs_f64(),
             sparsity,
         )?;
@@ -442,7 +442,7 @@ impl PruneOptions {
             size: self.size.clone().filter(|_| size.is_some()),
             format: size.map(|s| s.format.name().into()),
             method: Some(method_name(method).into()),
-            backend: Some(experiment.backend.clone()),
+            backend: Some(experiment.backend.to_string()),
             threads: (experiment.train.threads != StepThreads::Auto)
                 .then(|| experiment.train.threads.name().into()),
             seed: Some(seed),
@@ -576,7 +576,7 @@ const METHODS: [(&str, Method); 5] = [
 ];
 
 /// A method by name; `None` for `auto` (the method the evaluation tables say wins in
-/// the run's regime, `sprig_experiments::advice`).
+/// the run's regime, `sprig_run::advice`).
 fn parse_method(text: &str) -> Result<Option<Method>> {
     let wanted = text.trim().to_ascii_lowercase().replace('_', "-");
     if wanted == "auto" {

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use sprig_experiments::Experiment;
-use sprig_experiments::ticket::files;
 use sprig_report::RunResult;
+use sprig_run::Experiment;
+use sprig_run::ticket::files;
 
 /// Marks a folder whose run had an injected slowdown: its result is not a normal run's.
 pub const SLOWED: &str = "debug-slowdown.txt";
@@ -146,7 +146,7 @@ pub fn prepare(out: &Path, experiment: &Experiment, slowed: bool, force: bool) -
         );
     }
     tracing::warn!(out = %out.display(), "--force: removing the files of {what}");
-    sprig_experiments::checkpoint::remove(out)?;
+    sprig_run::checkpoint::remove(out)?;
     let exports = sprig_export::ExportFormat::ALL.map(|f| format!("ticket.{f}.sprig"));
     let names = files::ALL
         .iter()

@@ -386,6 +386,7 @@ fn lenet_run(data: &Path, out: &Path, budget: &str) -> Command {
 }
 
 #[test]
+#[ignore = "slow tier (a real-clock run): cargo xtask test --slow"]
 fn a_killed_run_resumes_after_its_last_finished_training() {
     with_real_data("mnist", |data| {
         let (_dir, out, mut child) = lenet_run_until_checkpoint(&data, "resume");
@@ -494,6 +495,7 @@ fn truncated_and_corrupt_data_files_are_named() {
 }
 
 #[test]
+#[ignore = "slow tier (a real-clock run): cargo xtask test --slow"]
 fn a_diverging_training_keeps_the_last_good_ticket_and_says_so() {
     with_real_data("mnist", |data| {
         let (_out_dir, out) = temp_path("diverge", "ticket");
@@ -555,6 +557,7 @@ fn mnist_folder(data: &Path, name: &str, per_class: usize) -> Scratch {
 }
 
 #[test]
+#[ignore = "slow tier (a real-clock run): cargo xtask test --slow"]
 fn an_image_folder_is_pruned_without_code() {
     with_real_data("mnist", |data| {
         let images = mnist_folder(&data, "digits", 60);
@@ -678,6 +681,7 @@ fn a_size_budget_becomes_a_sparsity_or_says_what_would_fit() {
 }
 
 #[test]
+#[ignore = "slow tier (a real-clock run): cargo xtask test --slow"]
 fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
     with_real_data("mnist", |data| {
         let (_dir, out, child) = lenet_run_until_checkpoint(&data, "ctrl-c");

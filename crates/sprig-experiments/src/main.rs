@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand, ValueEnum};
-use sprig_experiments::{Experiment, Mode, Runner, edge, machine, suite};
+use clap::{Parser, Subcommand};
+use sprig_experiments::{Mode, edge, machine, suite};
 use sprig_report::{
     Provenance, RunResult, markdown_report, plot_accuracy_vs_budget, plot_accuracy_vs_sparsity,
     write_json,
 };
+use sprig_run::{Domain, Experiment, Runner};
 
 sprig_backend::global_allocator!();
 
@@ -69,29 +70,6 @@ struct EvalArgs {
     finished_only: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Domain {
-    Vision,
-    /// TREC and MR (`docs/results/text.*`).
-    Text,
-    /// Spoken digits (`docs/results/audio.*`).
-    Audio,
-    /// Exported tickets: bytes, latency, accuracy (`docs/results/edge.*`).
-    Edge,
-}
-
-impl Domain {
-    /// The stem of its result files.
-    fn name(self) -> &'static str {
-        match self {
-            Domain::Vision => "vision",
-            Domain::Text => "text",
-            Domain::Audio => "audio",
-            Domain::Edge => "edge",
-        }
-    }
-}
-
 fn main() -> Result<()> {
     // Before any tensor work: rayon's pool takes the setting only when it is built.
     let flushed = sprig_backend::flush_denormals_to_zero();
@@ -100,7 +78,7 @@ fn main() -> Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
-        .with_ansi(sprig_experiments::logging::colour_logs())
+        .with_ansi(sprig_run::logging::colour_logs())
         .init();
     if !flushed {
         tracing::warn!(
@@ -137,16 +115,17 @@ fn eval(args: EvalArgs) -> Result<()> {
         finished_only,
     } = args;
     let defaulted = backend.is_none();
-    let backend = backend.unwrap_or_else(|| suite::default_backend(domain.name()).to_owned());
     // A bad backend name fails every run the same way: say so once, up front.
-    let chosen: sprig_backend::Backend = backend
-        .parse()
-        .with_context(|| format!("--backend {backend}"))?;
+    let chosen: sprig_backend::Backend = match &backend {
+        Some(name) => name.parse().with_context(|| format!("--backend {name}"))?,
+        None => suite::default_backend(domain),
+    };
+    let backend = chosen.to_string();
     chosen.train_device().with_context(|| {
         if defaulted {
             format!(
-                "the {} table runs on {backend} by default (its fastest measured backend); \
-                 pass --backend flex to run it without LibTorch",
+                "the {} table runs on {backend} by default (where its run folders were \
+                 measured); pass --backend flex to run it without LibTorch",
                 domain.name()
             )
         } else {
@@ -155,10 +134,10 @@ fn eval(args: EvalArgs) -> Result<()> {
     })?;
     let data_dir = sprig_data::data_dir(data_dir);
     let experiments = match domain {
-        Domain::Vision => suite::vision(mode, &backend),
-        Domain::Text => suite::text(mode, &backend),
-        Domain::Audio => suite::audio(mode, &backend),
-        Domain::Edge => edge::suite(mode, &backend),
+        Domain::Vision => suite::vision(mode, chosen),
+        Domain::Text => suite::text(mode, chosen),
+        Domain::Audio => suite::audio(mode, chosen),
+        Domain::Edge => edge::suite(mode, chosen),
     };
     let experiments: Vec<_> = experiments
         .into_iter()
@@ -407,7 +386,7 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              round`, rounds stop at 20% per round; `early-bird 0.95` stops the rankings \
              later; without `final at most 2 j*`, the final training gets all the time left. \
              The random controls use the budgeted run's ticket.",
-            sprig_experiments::config::policy_label(&suite::budgeted_policy())
+            sprig_run::config::policy_label(&sprig_run::defaults::budgeted_policy())
         ),
     ];
     if domain == Domain::Text {
@@ -433,11 +412,9 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              Hello-Edge DS-CNN-S (batch norm after every convolution) with 2×2 max pooling after the stem (21,888 weights, Kaiming-initialised); `audio-cnn` three \
              convolutions (32/64/128) and fc 128. The variant column names the split: \
              `official` (recordings 0–4 test) or `speaker theo held out`. The audio table \
-             runs on `tch-cpu` unless `--backend` says otherwise: a DS-CNN training step \
-             takes 2.4× as long on `flex` (116 vs 276 ms at batch 50, `cargo run --example \
-             audio_step -p sprig-models`), and on `flex` a 90 s budget left the final ticket \
-             ~250 iterations (budgeted 71.3 ± 5.1% against dense 97.2 ± 1.7% at commit \
-             `9fcdeb0`). The held-out speaker section compares the budgeted ticket with \
+             runs on `tch-cpu` unless `--backend` says otherwise (its run folders were \
+             measured there; a DS-CNN step's cost on each backend is in \
+             `docs/results/backends.md`). The held-out speaker section compares the budgeted ticket with \
              dense only (one-shot and random pruning there are in `--full`), to keep the \
              table near an hour."
                 .into(),

@@ -1,16 +1,16 @@
 //! Which experiments each evaluation table runs.
 
 use serde::{Deserialize, Serialize};
+use sprig_backend::Backend;
 use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
-use sprig_models::{Architecture, Modality};
-use sprig_prune::classifier::{LrSchedule, TrainConfig};
-
 use sprig_data::audio::{FeatureConfig, FsddSplit};
-use sprig_data::text::VocabConfig;
-
-use sprig_mask::{LayerRates, Scope};
-
-use crate::config::{AudioSettings, Dataset, Experiment, ImpSchedule, Method, Pruning};
+use sprig_models::Architecture;
+use sprig_prune::classifier::{LrSchedule, TrainConfig};
+use sprig_run::config::{AudioSettings, Dataset, Domain, Experiment, ImpSchedule, Method};
+use sprig_run::defaults::{
+    budgeted_policy, capped, lth_pruning, resumed_ranking, text_pruning, text_settings,
+    truncated_imp,
+};
 
 /// How much of the table to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -39,15 +39,13 @@ impl Mode {
     }
 }
 
-/// The backend a domain's table runs on unless `--backend` says otherwise: the fastest
-/// measured for its models. `tch-cpu` for audio: a DS-CNN training step (batch 50,
-/// forward + backward) is several times faster there than on `flex`, whose convolutions
-/// are the cost (`cargo run --example audio_step -p sprig-models`), and a 90 s budget on
-/// `flex` leaves the final ticket too few iterations to converge. `flex` elsewhere.
-pub fn default_backend(domain: &str) -> &'static str {
+/// The backend a domain's table runs on unless `--backend` says otherwise: `tch-cpu` for
+/// audio, whose table's run folders were measured there (a DS-CNN step costs about the same
+/// on `flex` now: `docs/results/backends.md`), `flex` elsewhere.
+pub fn default_backend(domain: Domain) -> Backend {
     match domain {
-        "audio" => "tch-cpu",
-        _ => "flex",
+        Domain::Audio => Backend::TchCpu,
+        _ => Backend::Flex,
     }
 }
 
@@ -90,7 +88,7 @@ enum Controls {
 
 /// The vision experiments of `mode`, in an order where every control comes after the
 /// budgeted run whose ticket it reuses.
-pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
+pub fn vision(mode: Mode, backend: Backend) -> Vec<Experiment> {
     let seeds = |n: u64| (0..n).collect::<Vec<_>>();
     let lenet = |seeds, budgets, imp| Section {
         dataset: Dataset::Mnist,
@@ -187,7 +185,7 @@ pub fn vision(mode: Mode, backend: &str) -> Vec<Experiment> {
 /// sparsity of 0.8 (TREC at 30, 90 and 180 s) against dense, one-shot and random pruning (the constant-rate, policy
 /// and re-initialisation ablations stay in the vision table, to keep this one under an
 /// hour), unconstrained IMP on TREC, and the bag-of-embeddings model on TREC.
-pub fn text(mode: Mode, backend: &str) -> Vec<Experiment> {
+pub fn text(mode: Mode, backend: Backend) -> Vec<Experiment> {
     let seeds = |n: u64| (0..n).collect::<Vec<_>>();
     let text_section = |dataset, model, seeds, budgets, imp| Section {
         dataset,
@@ -255,7 +253,7 @@ pub fn text(mode: Mode, backend: &str) -> Vec<Experiment> {
         .flat_map(|s| {
             let text = Some(text_settings(s.dataset));
             section(&s, backend).into_iter().map(move |e| Experiment {
-                domain: "text".into(),
+                domain: Domain::Text,
                 text: text.clone(),
                 pruning: match e.method {
                     Method::Dense => None,
@@ -275,11 +273,11 @@ pub fn text(mode: Mode, backend: &str) -> Vec<Experiment> {
 /// 180 and 300 s against dense, one-shot and random pruning at 180 s (dense has converged
 /// by then: its best validation comes at 800–1,450 of ~2,600 iterations, while a ticket's
 /// final training gets about half the budget); with a speaker held out (`theo`: his voice
-/// is never heard in training), budgeted at 180 and 300 s against dense at 180 s. Sized
-/// for [`default_backend`]'s `tch-cpu` (a DS-CNN step on `flex` takes 2.4× as long).
+/// is never heard in training), budgeted at 180 and 300 s against dense at 180 s, on
+/// [`default_backend`]'s `tch-cpu`.
 /// `--full` adds budgets, the baselines on the held-out speaker and the larger
 /// spectrogram CNN.
-pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
+pub fn audio(mode: Mode, backend: Backend) -> Vec<Experiment> {
     let seeds = |n: u64| (0..n).collect::<Vec<_>>();
     let audio_section = |model, seeds, budgets, controls, baselines_at| Section {
         dataset: Dataset::Fsdd,
@@ -297,8 +295,8 @@ pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
     let official = FsddSplit::Official;
     let speaker = FsddSplit::Speaker("theo".into());
     let sections = match mode {
-        // The planner's smallest workable budget on tch-cpu was ~10 s, but 21.3 s in one
-        // run on 2 cores (its profile includes LibTorch's warm-up): 30 s leaves a margin.
+        // The planner's smallest workable budget on tch-cpu varies between runs (its profile
+        // includes LibTorch's warm-up): 30 s leaves a margin.
         Mode::Quick => vec![(
             audio_section(
                 Architecture::DsCnn,
@@ -386,141 +384,12 @@ pub fn audio(mode: Mode, backend: &str) -> Vec<Experiment> {
                 features: FeatureConfig::spoken_digits(),
             });
             section(&s, backend).into_iter().map(move |e| Experiment {
-                domain: "audio".into(),
+                domain: Domain::Audio,
                 audio: audio.clone(),
                 ..e
             })
         })
         .collect()
-}
-
-/// One experiment as a user asks for it (the `sprig` command line): the evaluation's
-/// defaults for the data set's domain (training settings, validation interval, round
-/// policy, tokenisation, spectrograms, pruning scope).
-///
-/// # Errors
-/// A model that does not take the data set's kind of input.
-pub fn single(
-    dataset: Dataset,
-    model: Architecture,
-    method: Method,
-    seed: u64,
-    backend: &str,
-    budget_s: f64,
-    target_sparsity: f64,
-) -> anyhow::Result<Experiment> {
-    let modality = dataset.modality();
-    if model.modality() != modality {
-        anyhow::bail!(
-            "model {model} takes {:?} input but data set {dataset} holds {modality:?} examples; \
-             models for {dataset}: {}",
-            model.modality(),
-            Architecture::ALL
-                .iter()
-                .filter(|a| a.modality() == modality)
-                .map(|a| a.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let (domain, train, eval_every): (&str, fn(u64) -> TrainConfig, u64) = match model {
-        Architecture::Lenet300100 => ("vision", TrainConfig::lenet, 500),
-        _ if modality == Modality::Image => ("vision", TrainConfig::conv2, 100),
-        _ if modality == Modality::Text => ("text", TrainConfig::text, 100),
-        _ => ("audio", TrainConfig::audio, 50),
-    };
-    let prunes = method != Method::Dense;
-    let experiment = Experiment {
-        domain: domain.into(),
-        dataset,
-        model,
-        method,
-        seed,
-        backend: backend.into(),
-        budget_s: Some(budget_s),
-        target_sparsity: if prunes { target_sparsity } else { 0.0 },
-        train: train(seed),
-        eval_every,
-        imp: None,
-        policy: (method == Method::Budgeted).then(budgeted_policy),
-        text: (modality == Modality::Text).then(|| text_settings(dataset)),
-        audio: (modality == Modality::Audio).then(|| AudioSettings {
-            split: FsddSplit::Official,
-            features: FeatureConfig::spoken_digits(),
-        }),
-        pruning: (prunes && modality == Modality::Text).then(text_pruning),
-        rewind_iteration: None,
-        folder: None,
-        rules: None,
-        gmp_ramp_end: None,
-    };
-    Ok(match method {
-        Method::TruncatedImp => truncated_imp(&experiment),
-        _ => experiment,
-    })
-}
-
-/// Tokenisation of each text data set: lower-cased, every training token kept (min
-/// frequency 1, as Kim 2014), padded or cut to a length that covers 99% of the examples
-/// whole (TREC questions: median 10 tokens, 99th percentile 22, longest 37; MR snippets:
-/// 19, 43, 54). Padding is computed too, so a shorter length is a faster step.
-pub fn text_settings(dataset: Dataset) -> VocabConfig {
-    let length = match dataset {
-        Dataset::Mr => 44,
-        // A user's texts: room for a few sentences.
-        Dataset::TextCsv => 64,
-        _ => 24,
-    };
-    VocabConfig {
-        min_frequency: 1,
-        ..VocabConfig::new(length)
-    }
-}
-
-/// How the text runs rank weights: each tensor on its own (layerwise), because one global
-/// pool across an embedding table drawn at Kim's U[-0.25, 0.25] and Glorot-drawn
-/// convolutions pruned the convolutions almost away while the table (most of the
-/// weights) kept far more than the target share.
-pub fn text_pruning() -> Pruning {
-    Pruning {
-        scope: Scope::Layerwise,
-        rates: LayerRates::uniform(),
-    }
-}
-
-/// The round policy of the evaluation's budgeted runs (and of `sprig prune`): the
-/// convergence policy with half of the time left reserved for the final training but at
-/// most 2 j* of it, ranking trainings resumed from the trained weights at a quarter of j*
-/// (lengthened up to j* into the time the cap frees) and stopped once the mask settles,
-/// and rounds added up to a gentle rate of 10 % per round. The resumed rankings are cheap,
-/// so a gentler rate buys more, smaller prunes, which the LTH paper found to give better
-/// tickets. The cap keeps the final training's decaying learning rate where the ticket
-/// converges instead of stretching it over all the time left (on MNIST/LeNet at 0.982 in
-/// 120 s, the uncapped policy's tickets tie gradual magnitude pruning, the capped ones
-/// beat it; `docs/results/vision.md` has every seed).
-pub fn budgeted_policy() -> BuiltinPolicy {
-    capped(resumed_ranking(0.1, 0.9), 2.0)
-}
-
-/// The convergence policy with resumed ranking trainings at a quarter of j*, half of the
-/// time left for the final training, rounds up to `gentle_rate` and the ranking stopped at
-/// a mask overlap of `overlap`.
-fn resumed_ranking(gentle_rate: f64, overlap: f64) -> BuiltinPolicy {
-    BuiltinPolicy::Convergence(
-        ConvergencePolicy::new(gentle_rate)
-            .with_final_share(0.5)
-            .with_ranking_overlap(overlap)
-            .with_ranking_resumes()
-            .with_ranking_share(0.25),
-    )
-}
-
-/// `policy` with its final training capped at `cap` × j*.
-fn capped(policy: BuiltinPolicy, cap: f64) -> BuiltinPolicy {
-    match policy {
-        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_final_cap(cap)),
-        other => other,
-    }
 }
 
 /// The round policies the high-sparsity section runs beside [`budgeted_policy`], to show
@@ -551,7 +420,7 @@ pub fn high_sparsity_ablations() -> Vec<BuiltinPolicy> {
     .collect()
 }
 
-fn section(s: &Section, backend: &str) -> Vec<Experiment> {
+fn section(s: &Section, backend: Backend) -> Vec<Experiment> {
     let mut runs = Vec::new();
     let mut ablations = Vec::new();
     let baseline_budget = s
@@ -559,12 +428,12 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
         .unwrap_or_else(|| *s.budgets.last().expect("every section has a budget"));
     for &seed in &s.seeds {
         let base = Experiment {
-            domain: "vision".into(),
+            domain: Domain::Vision,
             dataset: s.dataset,
             model: s.model,
             method: Method::Budgeted,
             seed,
-            backend: backend.into(),
+            backend,
             budget_s: Some(baseline_budget),
             target_sparsity: s.target,
             train: (s.train)(seed),
@@ -668,29 +537,6 @@ fn section(s: &Section, backend: &str) -> Vec<Experiment> {
     runs
 }
 
-/// The LTH paper's IMP cut to `base`'s budget: the fewest rounds of at most 20 % that
-/// reach its target, each tensor ranked on its own at the paper's per-kind rates, every
-/// training of the same length, rewound to θ0 every round.
-pub fn truncated_imp(base: &Experiment) -> Experiment {
-    let mut e = Experiment {
-        method: Method::TruncatedImp,
-        pruning: Some(lth_pruning()),
-        policy: None,
-        ..base.clone()
-    };
-    e.policy = crate::runner::truncated_imp_policy(&e).ok();
-    e
-}
-
-/// The LTH paper's pruning: each tensor ranked on its own; convolutions and the output
-/// layer at half the fully-connected rate.
-pub fn lth_pruning() -> Pruning {
-    Pruning {
-        scope: Scope::Layerwise,
-        rates: LayerRates::lth(),
-    }
-}
-
 /// The LTH paper's unconstrained IMP schedule for `target` (Frankle & Carbin 2019,
 /// LeNet-300-100: 50,000 iterations per training, at most 20 % per round, constant Adam),
 /// as the quality reference of a high-sparsity section.
@@ -699,7 +545,7 @@ fn lth_reference(base: &Experiment) -> Experiment {
         method: Method::Imp,
         budget_s: None,
         imp: Some(ImpSchedule {
-            rounds: sprig_mask::rounds_for(base.target_sparsity, crate::runner::LTH_RATE)
+            rounds: sprig_mask::rounds_for(base.target_sparsity, sprig_run::runner::LTH_RATE)
                 .unwrap_or(1),
             iterations: 50_000,
         }),
@@ -726,8 +572,8 @@ mod tests {
 
     #[test]
     fn the_edge_suite_reuses_the_vision_tables_conv_tickets() {
-        let vision = vision(Mode::Standard, "flex");
-        for e in crate::edge::suite(Mode::Standard, "flex")
+        let vision = vision(Mode::Standard, Backend::Flex);
+        for e in crate::edge::suite(Mode::Standard, Backend::Flex)
             .iter()
             .filter(|e| e.model == Architecture::Conv2)
         {
@@ -737,12 +583,12 @@ mod tests {
 
     #[test]
     fn controls_follow_their_ticket_and_folders_are_unique() {
-        let suites: [fn(Mode, &str) -> Vec<Experiment>; 3] = [vision, text, audio];
+        let suites: [fn(Mode, Backend) -> Vec<Experiment>; 3] = [vision, text, audio];
         for (mode, suite) in [Mode::Quick, Mode::Standard, Mode::Full]
             .into_iter()
             .flat_map(|m| suites.map(|s| (m, s)))
         {
-            let runs = suite(mode, "flex");
+            let runs = suite(mode, Backend::Flex);
             assert!(!runs.is_empty());
             let mut dirs = std::collections::BTreeSet::new();
             for (i, run) in runs.iter().enumerate() {

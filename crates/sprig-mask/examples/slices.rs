@@ -14,6 +14,8 @@
 use std::error::Error;
 use std::path::PathBuf;
 
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
 use sprig_data::{ImageSet, LoadOptions, load_mnist};
 use sprig_mask::{LayerRates, Mask, MaskSet, Scope, Scores, Snapshot, prune_to_sparsity};
 
@@ -127,15 +129,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let (train_x, train_y) = examples(&mnist.train);
     let (test_x, test_y) = examples(&mnist.test);
 
-    // θ0: small seeded values (xorshift), zero biases.
-    let mut state = 0x9E37_79B9_u32;
+    // θ0: small seeded values, zero biases.
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
     let init = (0..PIXELS * CLASSES)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state as f32 / u32::MAX as f32 - 0.5) * 0.02
-        })
+        .map(|_| (rng.next_u32() as f32 / u32::MAX as f32 - 0.5) * 0.02)
         .collect();
     let mut theta0 = Snapshot::new();
     theta0.insert("w", vec![PIXELS, CLASSES], init)?;

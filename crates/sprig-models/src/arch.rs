@@ -242,6 +242,14 @@ impl Architecture {
         }
     }
 
+    /// The revision of this model's definition: 0 until a change to its layers, their
+    /// initialisation or its inference graph would change a result; then one more, so
+    /// that an experiment's canonical form (and its run folder) changes with it and no
+    /// finished run of the old model is reused for the new one.
+    pub fn revision(self) -> u32 {
+        0
+    }
+
     /// Pairs of convolutions, for the Conv-N family.
     pub fn conv_pairs(self) -> Option<usize> {
         match self {

@@ -16,8 +16,8 @@ use crate::params::tensor_shapes;
 ///
 /// Masking multiplies by it rather than filling pruned positions (`mask_fill`): on
 /// burn-flex the fill is a scalar loop with a branch per element, which a mixed mask makes
-/// unpredictable; it took 12 % of a LeNet-300-100 step, the multiplication is a vectorised
-/// kernel. A pruned negative weight becomes `-0.0`, which equals `+0.0` in every sum and
+/// unpredictable (a visible share of a small model's step), while the multiplication is a
+/// vectorised kernel. A pruned negative weight becomes `-0.0`, which equals `+0.0` in every sum and
 /// product; [`snapshot`](crate::snapshot) writes it out as `+0.0`.
 #[derive(Debug, Clone)]
 struct MaskTensors {

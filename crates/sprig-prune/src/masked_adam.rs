@@ -162,8 +162,8 @@ fn adam_pass(
             values.len()
         );
     }
-    // Baseline x86-64 (SSE2) code: compiling this loop for AVX-512 (`pulp`'s run-time
-    // dispatch) left the LeNet-300-100 step as fast as before; the pass is bound by memory.
+    // Baseline x86-64 (SSE2) code: the pass is bound by memory, so AVX-512 (`pulp`'s
+    // run-time dispatch) would not make it faster.
     match keep {
         None => {
             for (((w, &g), m), v) in values.iter_mut().zip(gradient).zip(first).zip(second) {

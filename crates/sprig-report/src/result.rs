@@ -59,7 +59,7 @@ pub struct RunResult {
     /// Whether this is the method as Sprig runs it by default (not an ablation).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub default: bool,
-    /// The commit the run was measured at (`None` for rows written before rows said so);
+    /// The commit the run was measured at (`None` when the row does not record one);
     /// a table completed across sittings names every commit its rows come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,

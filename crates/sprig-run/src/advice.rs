@@ -12,8 +12,8 @@
 //!    pooled standard deviation of the seeds (a tie goes to the ticket, which is what
 //!    Sprig exists to find); then that method runs.
 //!
-//! No row for the model, or no row of the default budgeted method in the regime (a table
-//! made before the default changed): budgeted, since nothing shows it beaten.
+//! No row for the model, or no row of the default budgeted method in the regime (only
+//! ablations or other policies there): budgeted, since nothing shows it beaten.
 
 use std::fmt;
 
@@ -254,8 +254,8 @@ mod tests {
         check(&table, 120.0, 0.85, Method::Budgeted);
         // No runs of the model: the ticket.
         check(&[], 120.0, 0.9, Method::Budgeted);
-        // Baselines but no row of the default budgeted method (an ablation or an older
-        // default): nothing shows the ticket beaten, so it runs.
+        // Baselines but no row of the default budgeted method (an ablation or another
+        // policy): nothing shows the ticket beaten, so it runs.
         let mut ablation = rows("budgeted", 120.0, 0.9, &[0.970, 0.971, 0.972]);
         ablation.iter_mut().for_each(|r| r.default = false);
         let undated = [

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use sprig_backend::Backend;
 use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
 use sprig_data::FolderSplit;
 use sprig_data::audio::{FeatureConfig, FsddSplit};
@@ -191,11 +192,44 @@ pub struct ImpSchedule {
     pub iterations: u64,
 }
 
+/// The evaluation table an experiment belongs to, named in lower case (`vision`, …):
+/// the stem of the table's files and the `domain` of its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Domain {
+    /// MNIST and CIFAR-10 (`docs/results/vision.*`).
+    Vision,
+    /// TREC and MR (`docs/results/text.*`).
+    Text,
+    /// Spoken digits (`docs/results/audio.*`).
+    Audio,
+    /// Exported tickets: bytes, latency, accuracy (`docs/results/edge.*`).
+    Edge,
+}
+
+impl Domain {
+    /// Its name: the stem of its result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Domain::Vision => "vision",
+            Domain::Text => "text",
+            Domain::Audio => "audio",
+            Domain::Edge => "edge",
+        }
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One experiment: everything that decides its result except the machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Experiment {
-    /// `vision`, `text` or `audio`.
-    pub domain: String,
+    /// The table it belongs to (for a user's own run: its data set's kind).
+    pub domain: Domain,
     /// The data set.
     pub dataset: Dataset,
     /// The architecture.
@@ -204,8 +238,8 @@ pub struct Experiment {
     pub method: Method,
     /// Drives every random choice: θ0, the validation split, batch order, random masks.
     pub seed: u64,
-    /// Backend name (`flex`, `ndarray`, `tch-cpu`, …).
-    pub backend: String,
+    /// The backend it trains on (named `flex`, `ndarray`, `tch-cpu`, … in its JSON).
+    pub backend: Backend,
     /// Wall-clock budget in seconds, end to end; `None` for unconstrained IMP.
     pub budget_s: Option<f64>,
     /// Target sparsity over the prunable weights (0 for dense).
@@ -292,7 +326,23 @@ pub struct AudioSettings {
 impl Experiment {
     /// The canonical form: compact JSON of every field, in declaration order.
     pub fn canonical(&self) -> String {
-        serde_json::to_string(self).expect("an experiment always serialises")
+        /// The experiment's fields, then the model's revision when it is not 0 (so the
+        /// forms, and run folders, of every experiment before a first revision stay).
+        #[derive(Serialize)]
+        struct Canonical<'a> {
+            #[serde(flatten)]
+            experiment: &'a Experiment,
+            #[serde(skip_serializing_if = "is_zero")]
+            model_revision: u32,
+        }
+        fn is_zero(n: &u32) -> bool {
+            *n == 0
+        }
+        serde_json::to_string(&Canonical {
+            experiment: self,
+            model_revision: self.model.revision(),
+        })
+        .expect("an experiment always serialises")
     }
 
     /// The first 10 hex digits of the SHA-256 of the canonical form.
@@ -333,10 +383,46 @@ impl Experiment {
             .gmp_ramp_end
             .filter(|_| self.method == Method::Gmp)
             .map(|r| format!("ramp ends at {r} of the training"));
-        match (self.policy.map(|p| policy_label(&p)).or(ramp), split) {
-            (Some(p), Some(s)) => Some(format!("{p}; {s}")),
-            (p, s) => p.or(s),
+        let parts: Vec<String> = [
+            self.policy.map(|p| policy_label(&p)).or(ramp),
+            self.pruning_label(),
+            self.rewind_iteration
+                .map(|k| format!("rewound to iteration {k}")),
+            split,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
+    /// The pruning scope and rates when they are not what the method and the data set's
+    /// kind use by default (IMP's are always the LTH paper's; text ranks each tensor on
+    /// its own; everything else is one global pool at uniform rates).
+    fn pruning_label(&self) -> Option<String> {
+        if matches!(
+            self.method,
+            Method::Imp | Method::TruncatedImp | Method::Dense
+        ) {
+            return None;
         }
+        let usual = match self.dataset.modality() {
+            Modality::Text => Some(crate::defaults::text_pruning()),
+            _ => None,
+        };
+        let pruning = self.pruning.clone().filter(|p| *p != Pruning::default());
+        (pruning != usual.filter(|p| *p != Pruning::default())).then(|| {
+            let p = self.pruning.clone().unwrap_or_default();
+            let scope = match p.scope {
+                Scope::Global => "global",
+                Scope::Layerwise => "layerwise",
+            };
+            if p.rates == LayerRates::uniform() {
+                format!("{scope} pruning")
+            } else {
+                format!("{scope} pruning at per-kind rates")
+            }
+        })
     }
 
     /// The rate multipliers of the pruning: the [`Pruning`] setting's, plus the rules'
@@ -377,7 +463,7 @@ impl Experiment {
     /// policy, learning-rate schedule and rewinding), not an ablation.
     pub fn is_default(&self) -> bool {
         self.method == Method::Budgeted
-            && self.policy == Some(crate::suite::budgeted_policy())
+            && self.policy == Some(crate::defaults::budgeted_policy())
             && self.train.schedule == sprig_prune::classifier::LrSchedule::default()
             && self.rewind_iteration.is_none()
     }
@@ -434,12 +520,12 @@ mod tests {
 
     fn lenet() -> Experiment {
         Experiment {
-            domain: "vision".into(),
+            domain: Domain::Vision,
             dataset: Dataset::Mnist,
             model: Architecture::Lenet300100,
             method: Method::Budgeted,
             seed: 1,
-            backend: "flex".into(),
+            backend: Backend::Flex,
             budget_s: Some(120.0),
             target_sparsity: 0.9,
             train: TrainConfig::lenet(1),
@@ -475,6 +561,92 @@ mod tests {
             c.hash(),
             "every field counts, even unnamed in the folder"
         );
+    }
+
+    #[test]
+    fn the_variant_names_every_setting_that_sets_a_row_apart() {
+        let check = |change: &dyn Fn(&mut Experiment), expected: Option<&str>| {
+            let mut e = lenet();
+            change(&mut e);
+            assert_eq!(e.variant().as_deref(), expected);
+        };
+        check(&|_| {}, None);
+        let layerwise = Pruning {
+            scope: Scope::Layerwise,
+            rates: LayerRates::uniform(),
+        };
+        check(
+            &|e| e.pruning = Some(layerwise.clone()),
+            Some("layerwise pruning"),
+        );
+        check(&|e| e.pruning = Some(Pruning::default()), None);
+        check(
+            &|e| {
+                e.pruning = Some(Pruning {
+                    rates: LayerRates::lth(),
+                    ..Pruning::default()
+                })
+            },
+            Some("global pruning at per-kind rates"),
+        );
+        check(
+            &|e| e.rewind_iteration = Some(500),
+            Some("rewound to iteration 500"),
+        );
+        check(
+            &|e| {
+                e.policy = Some(BuiltinPolicy::Convergence(ConvergencePolicy::default()));
+                e.rewind_iteration = Some(500);
+            },
+            Some("equal trainings; rewound to iteration 500"),
+        );
+        // Text ranks each tensor on its own by default; IMP always uses the LTH paper's.
+        check(
+            &|e| {
+                e.dataset = Dataset::Trec;
+                e.model = Architecture::TextCnn;
+                e.pruning = Some(layerwise.clone());
+            },
+            None,
+        );
+        check(
+            &|e| {
+                e.method = Method::TruncatedImp;
+                e.pruning = Some(crate::defaults::lth_pruning());
+            },
+            None,
+        );
+    }
+
+    /// Every committed run folder is the one its configuration names: a finished run is
+    /// found again (none silently re-run) and no other configuration can take it.
+    #[test]
+    fn committed_run_folders_are_named_by_their_configuration() {
+        let runs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/results/runs");
+        let mut checked = 0;
+        for group in std::fs::read_dir(&runs).unwrap() {
+            let group = group.unwrap().path();
+            if !group.is_dir() {
+                continue; // the folder's own notes
+            }
+            for run in std::fs::read_dir(&group).unwrap() {
+                let run = run.unwrap().path();
+                let config = run.join("config.json");
+                let Ok(text) = std::fs::read(&config) else {
+                    continue; // a folder without a configuration is no run
+                };
+                let experiment: Experiment = serde_json::from_slice(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
+                assert_eq!(
+                    runs.join(experiment.run_dir()),
+                    run,
+                    "{} names another folder",
+                    config.display()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 0, "no run folder under {}", runs.display());
     }
 
     #[test]

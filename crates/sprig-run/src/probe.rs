@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
-use sprig_backend::Backend;
 use sprig_budget::{PlanRecord, RealClock};
 use sprig_mask::MaskSet;
 use sprig_models::{Classifier, initial_weights};
@@ -72,13 +71,10 @@ impl Runner {
 }
 
 fn train_device(experiment: &Experiment) -> Result<Device> {
-    let backend: Backend = experiment
+    experiment
         .backend
-        .parse()
-        .with_context(|| format!("backend `{}`", experiment.backend))?;
-    backend
         .train_device()
-        .with_context(|| format!("backend `{backend}`"))
+        .with_context(|| format!("backend `{}`", experiment.backend))
 }
 
 /// Profiles and plans.

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Device, Int, Tensor};
-use sprig_backend::Backend;
 use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
 use sprig_data::audio::{AudioData, AudioOptions, FeatureNorm, load_fsdd, load_wav_folders};
 use sprig_data::text::{TextData, TextOptions, TrecLabels, load_class_csv, load_mr, load_trec};
@@ -202,10 +201,7 @@ impl Runner {
         } else {
             None
         };
-        let backend: Backend = experiment
-            .backend
-            .parse()
-            .with_context(|| format!("backend `{}`", experiment.backend))?;
+        let backend = experiment.backend;
         let device = backend
             .train_device()
             .with_context(|| format!("backend `{backend}`"))?;
@@ -221,12 +217,12 @@ impl Runner {
         };
         let ((finished, time_used), test_accuracy) = self.dispatch(experiment, &device, job)?;
         let result = RunResult {
-            domain: experiment.domain.clone(),
+            domain: experiment.domain.name().into(),
             dataset: experiment.dataset.name().into(),
             model: experiment.model.name().into(),
             method: experiment.method.name().into(),
             seed: experiment.seed,
-            backend: experiment.backend.clone(),
+            backend: experiment.backend.to_string(),
             budget_s: experiment.budget_s,
             time_used_s: time_used.as_secs_f64(),
             target_sparsity: experiment.target_sparsity,
@@ -459,7 +455,7 @@ fn loading_error(err: sprig_data::DataError, dataset: Dataset, dir: &Path) -> an
 }
 
 /// Something to do with a freshly built zoo model, whatever its concrete type.
-pub(crate) trait WithModel {
+pub trait WithModel {
     /// What the model takes.
     type Input: Clone;
     /// What it gives back.
@@ -473,7 +469,7 @@ pub(crate) trait WithModel {
 ///
 /// # Errors
 /// `architecture` is not an image model.
-pub(crate) fn build_model<W: WithModel<Input = Tensor<4>>>(
+pub fn build_model<W: WithModel<Input = Tensor<4>>>(
     architecture: Architecture,
     input: [usize; 3],
     classes: usize,
@@ -834,7 +830,7 @@ pub(crate) fn truncated_imp_policy(e: &Experiment) -> Result<BuiltinPolicy> {
 }
 
 /// The LTH paper's per-round rate of fully-connected layers.
-pub(crate) const LTH_RATE: f64 = 0.2;
+pub const LTH_RATE: f64 = 0.2;
 
 /// The engine settings of a budgeted or one-shot experiment under `policy`.
 pub(crate) fn budgeted_config(e: &Experiment, policy: BuiltinPolicy) -> Result<BudgetedConfig> {

@@ -210,7 +210,7 @@ impl CscMatrix {
             let (rows, values) = (&self.row_idx[s..e], &self.values[s..e]);
             // Four rows at a time, all loads before the stores: a column's rows are
             // distinct (the decoder checks each CSR row's columns strictly increase), so
-            // this is exact, and the loads no longer wait behind the previous stores.
+            // this is exact, and the loads need not wait behind the stores of the rows before.
             let (r4, v4) = (rows.chunks_exact(4), values.chunks_exact(4));
             for (r, v) in r4.remainder().iter().zip(v4.remainder()) {
                 y[*r as usize] += v * xc;

@@ -3,8 +3,8 @@
 //! would. Loading and running such a file gives a model or an error, never a panic.
 //!
 //! Without the re-stamp the checksum catches every mutation before the parser sees it,
-//! so the parser itself would go untested. 512 cases per run; `SPRIG_SLOW_TESTS=1` (the
-//! slow tier CI runs) makes it 10,000.
+//! so the parser itself would go untested. 512 cases per run (`SPRIG_MUTATION_CASES`
+//! sets another count); 10,000 in the slow tier (`cargo xtask test --slow`, which CI runs).
 
 mod common;
 
@@ -19,15 +19,26 @@ const CRC_AT: usize = 20;
 const BODY_AT: usize = 24;
 
 fn cases() -> u32 {
-    if let Some(n) = std::env::var("SPRIG_MUTATION_CASES")
+    std::env::var("SPRIG_MUTATION_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-    {
-        n
-    } else if std::env::var_os("SPRIG_SLOW_TESTS").is_some() {
-        10_000
-    } else {
-        512
+        .unwrap_or(512)
+}
+
+/// Loads and runs `file` with its body damaged by `mutations`: a model or an error is
+/// fine, a panic fails the test.
+fn load_damaged(file: &[u8], mutations: &[Mutation]) {
+    let mut body = file[BODY_AT..].to_vec();
+    for m in mutations {
+        apply(&mut body, m);
+    }
+    let damaged = restamped(file, &body);
+    for execution in [Execution::Sparse, Execution::Dense] {
+        if let Ok(model) = Model::load(&damaged, execution) {
+            let _ = model.forward(&input());
+            let _ = model.forward(&[]);
+            let _ = model.preprocess(&[7; 32]);
+        }
     }
 }
 
@@ -137,19 +148,20 @@ proptest! {
         mutations in prop::collection::vec(mutation(), 1..4),
     ) {
         let files = originals();
-        let file = &files[which % files.len()];
-        let mut body = file[BODY_AT..].to_vec();
-        for m in &mutations {
-            apply(&mut body, m);
-        }
-        let damaged = restamped(file, &body);
-        for execution in [Execution::Sparse, Execution::Dense] {
-            // Ok or Err are both fine; a panic fails the test.
-            if let Ok(model) = Model::load(&damaged, execution) {
-                let _ = model.forward(&input());
-                let _ = model.forward(&[]);
-                let _ = model.preprocess(&[7; 32]);
-            }
-        }
+        load_damaged(&files[which % files.len()], &mutations);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+    #[test]
+    #[ignore = "slow tier: cargo xtask test --slow"]
+    fn ten_thousand_damaged_bodies_load_or_fail_but_never_panic(
+        which in 0usize..12,
+        mutations in prop::collection::vec(mutation(), 1..4),
+    ) {
+        let files = originals();
+        load_damaged(&files[which % files.len()], &mutations);
     }
 }

@@ -43,11 +43,10 @@ use crate::BudgetError;
 /// re-plans: from then on the dense training is fixed at max(that, j_min)
 /// and the later trainings follow the rules above.
 ///
-/// Measured on MNIST/LeNet-300-100 (`docs/results/vision.md`): with the
-/// dense share at 1/(R_g + 1), a short budget never saw the dense training
-/// converge, every training stayed far from convergence, and one-shot pruning
-/// beat the budgeted run; short trainings cost more accuracy than a steep
-/// rate does.
+/// Why the dense training gets a third: at only 1/(R_g + 1) of the time it
+/// does not converge in a short budget, every later training stays far from
+/// convergence, and one-shot pruning wins; short trainings cost more accuracy
+/// than a steep rate does.
 ///
 /// With s* already reached (R = 0), the final ticket trains for all the
 /// time left, up to the cap.

@@ -1,8 +1,8 @@
 //! MNIST from its four IDX files, each gzipped (`.gz`) or not.
 //!
 //! When both forms of a file are present the `.gz` is read, because only the
-//! original `.gz` downloads have published hashes: integrity beats the ~0.1 s
-//! the decompression costs.
+//! original `.gz` downloads have published hashes: integrity is worth the cost of
+//! decompressing.
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,164 @@
+//! The settings an experiment gets unless it says otherwise: what `sprig prune` runs and
+//! what every evaluation table's budgeted, text and IMP rows share.
+
+use sprig_backend::Backend;
+use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
+use sprig_data::audio::{FeatureConfig, FsddSplit};
+use sprig_data::text::VocabConfig;
+use sprig_mask::{LayerRates, Scope};
+use sprig_models::{Architecture, Modality};
+use sprig_prune::classifier::TrainConfig;
+
+use crate::config::{AudioSettings, Dataset, Domain, Experiment, Method, Pruning};
+
+/// One experiment as a user asks for it (the `sprig` command line): the evaluation's
+/// defaults for the data set's domain (training settings, validation interval, round
+/// policy, tokenisation, spectrograms, pruning scope).
+///
+/// # Errors
+/// A model that does not take the data set's kind of input.
+pub fn single(
+    dataset: Dataset,
+    model: Architecture,
+    method: Method,
+    seed: u64,
+    backend: Backend,
+    budget_s: f64,
+    target_sparsity: f64,
+) -> anyhow::Result<Experiment> {
+    let modality = dataset.modality();
+    if model.modality() != modality {
+        anyhow::bail!(
+            "model {model} takes {:?} input but data set {dataset} holds {modality:?} examples; \
+             models for {dataset}: {}",
+            model.modality(),
+            Architecture::ALL
+                .iter()
+                .filter(|a| a.modality() == modality)
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let (domain, train, eval_every): (Domain, fn(u64) -> TrainConfig, u64) = match model {
+        Architecture::Lenet300100 => (Domain::Vision, TrainConfig::lenet, 500),
+        _ if modality == Modality::Image => (Domain::Vision, TrainConfig::conv2, 100),
+        _ if modality == Modality::Text => (Domain::Text, TrainConfig::text, 100),
+        _ => (Domain::Audio, TrainConfig::audio, 50),
+    };
+    let prunes = method != Method::Dense;
+    let experiment = Experiment {
+        domain,
+        dataset,
+        model,
+        method,
+        seed,
+        backend,
+        budget_s: Some(budget_s),
+        target_sparsity: if prunes { target_sparsity } else { 0.0 },
+        train: train(seed),
+        eval_every,
+        imp: None,
+        policy: (method == Method::Budgeted).then(budgeted_policy),
+        text: (modality == Modality::Text).then(|| text_settings(dataset)),
+        audio: (modality == Modality::Audio).then(|| AudioSettings {
+            split: FsddSplit::Official,
+            features: FeatureConfig::spoken_digits(),
+        }),
+        pruning: (prunes && modality == Modality::Text).then(text_pruning),
+        rewind_iteration: None,
+        folder: None,
+        rules: None,
+        gmp_ramp_end: None,
+    };
+    Ok(match method {
+        Method::TruncatedImp => truncated_imp(&experiment),
+        _ => experiment,
+    })
+}
+
+/// Tokenisation of each text data set: lower-cased, every training token kept (min
+/// frequency 1, as Kim 2014), padded or cut to a length that covers 99% of the examples
+/// whole (TREC questions: median 10 tokens, 99th percentile 22, longest 37; MR snippets:
+/// 19, 43, 54). Padding is computed too, so a shorter length is a faster step.
+pub fn text_settings(dataset: Dataset) -> VocabConfig {
+    let length = match dataset {
+        Dataset::Mr => 44,
+        // A user's texts: room for a few sentences.
+        Dataset::TextCsv => 64,
+        _ => 24,
+    };
+    VocabConfig {
+        min_frequency: 1,
+        ..VocabConfig::new(length)
+    }
+}
+
+/// How the text runs rank weights: each tensor on its own (layerwise), because one global
+/// pool across an embedding table drawn at Kim's U[-0.25, 0.25] and Glorot-drawn
+/// convolutions pruned the convolutions almost away while the table (most of the
+/// weights) kept far more than the target share.
+pub fn text_pruning() -> Pruning {
+    Pruning {
+        scope: Scope::Layerwise,
+        rates: LayerRates::uniform(),
+    }
+}
+
+/// The round policy of the evaluation's budgeted runs (and of `sprig prune`): the
+/// convergence policy with half of the time left reserved for the final training but at
+/// most 2 j* of it, ranking trainings resumed from the trained weights at a quarter of j*
+/// (lengthened up to j* into the time the cap frees) and stopped once the mask settles,
+/// and rounds added up to a gentle rate of 10 % per round. The resumed rankings are cheap,
+/// so a gentler rate buys more, smaller prunes, which the LTH paper found to give better
+/// tickets. The cap keeps the final training's decaying learning rate where the ticket
+/// converges instead of stretching it over all the time left (on MNIST/LeNet at 0.982 in
+/// 120 s, the uncapped policy's tickets tie gradual magnitude pruning, the capped ones
+/// beat it; `docs/results/vision.md` has every seed).
+pub fn budgeted_policy() -> BuiltinPolicy {
+    capped(resumed_ranking(0.1, 0.9), 2.0)
+}
+
+/// The convergence policy with resumed ranking trainings at a quarter of j*, half of the
+/// time left for the final training, rounds up to `gentle_rate` and the ranking stopped at
+/// a mask overlap of `overlap`.
+pub fn resumed_ranking(gentle_rate: f64, overlap: f64) -> BuiltinPolicy {
+    BuiltinPolicy::Convergence(
+        ConvergencePolicy::new(gentle_rate)
+            .with_final_share(0.5)
+            .with_ranking_overlap(overlap)
+            .with_ranking_resumes()
+            .with_ranking_share(0.25),
+    )
+}
+
+/// `policy` with its final training capped at `cap` × j*.
+pub fn capped(policy: BuiltinPolicy, cap: f64) -> BuiltinPolicy {
+    match policy {
+        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_final_cap(cap)),
+        other => other,
+    }
+}
+
+/// The LTH paper's IMP cut to `base`'s budget: the fewest rounds of at most 20 % that
+/// reach its target, each tensor ranked on its own at the paper's per-kind rates, every
+/// training of the same length, rewound to θ0 every round.
+pub fn truncated_imp(base: &Experiment) -> Experiment {
+    let mut e = Experiment {
+        method: Method::TruncatedImp,
+        pruning: Some(lth_pruning()),
+        policy: None,
+        ..base.clone()
+    };
+    e.policy = crate::runner::truncated_imp_policy(&e).ok();
+    e
+}
+
+/// The LTH paper's pruning: each tensor ranked on its own; convolutions and the output
+/// layer at half the fully-connected rate.
+pub fn lth_pruning() -> Pruning {
+    Pruning {
+        scope: Scope::Layerwise,
+        rates: LayerRates::lth(),
+    }
+}

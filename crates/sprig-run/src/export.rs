@@ -1,0 +1,227 @@
+//! What a ticket becomes on a device: the ticket folder exported to a `.sprig` file, the
+//! sparsity at which a model fits a size budget, and an exported file run on a test split.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use burn::tensor::Tensor;
+use sprig_backend::Backend;
+use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, write_file};
+use sprig_models::{Architecture, Classifier};
+use sprig_runtime::{Execution, Model, Preprocess};
+
+use crate::config::{Dataset, Experiment};
+use crate::runner::{Runner, WithModel, build_model, dense_masks};
+use crate::ticket::{self, files};
+
+/// What an exported vision model says besides its weights: the pixel preprocessing is
+/// the normalisation training used.
+pub fn model_spec(
+    model: Architecture,
+    input: [usize; 3],
+    classes: usize,
+    norm: &sprig_data::Normalization,
+) -> ModelSpec {
+    let (scale, offset) = norm.scale_offset();
+    ModelSpec::new(
+        model.name(),
+        input,
+        classes,
+        Preprocess::PixelAffine { scale, offset },
+    )
+}
+
+/// Gets a zoo model's inference graph.
+struct GraphOf;
+
+impl WithModel for GraphOf {
+    type Input = Tensor<4>;
+    type Output = Option<sprig_models::InferenceGraph>;
+    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
+        model.inference_graph()
+    }
+}
+
+/// Exports the ticket folder `dir` to `out` in `format` and returns its size report. The
+/// normalisation comes from the folder's `normalization.json`, or is refitted from the
+/// data when the folder has none.
+///
+/// # Errors
+/// A missing or unreadable ticket file (named), a model the runtime cannot run, or a
+/// failed write.
+pub fn export_ticket(
+    runner: &mut Runner,
+    dir: &Path,
+    format: ExportFormat,
+    out: &Path,
+) -> Result<SizeReport> {
+    let config = dir.join(files::CONFIG);
+    let text = std::fs::read(&config).with_context(|| format!("reading {}", config.display()))?;
+    let experiment: Experiment = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not an experiment", config.display()))?;
+    let norm_path = dir.join(files::NORMALIZATION);
+    let norm: sprig_data::Normalization = match std::fs::read(&norm_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a normalisation", norm_path.display()))?,
+        Err(_) => runner.data(experiment.dataset, experiment.seed)?.1.clone(),
+    };
+    let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
+    let input = experiment
+        .dataset
+        .image_shape()
+        .with_context(|| format!("{}: only image models export yet", experiment.dataset))?;
+    let classes = experiment.dataset.classes();
+    let device = Backend::Flex.device()?;
+    let graph =
+        build_model(experiment.model, input, classes, &device, GraphOf)?.with_context(|| {
+            format!(
+                "{} has no sequential graph the runtime can run",
+                experiment.model
+            )
+        })?;
+    let spec = model_spec(experiment.model, input, classes, &norm);
+    let file = export(&graph, &weights, &spec, format)?;
+    write_file(out, &file.bytes)?;
+    Ok(SizeReport::of(&file))
+}
+
+/// What a size budget asks of a ticket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SizeFit {
+    /// The target sparsity whose file should fit.
+    pub sparsity: f64,
+    /// The file's bytes at that sparsity with every tensor pruned alike.
+    pub estimated_bytes: usize,
+    /// The file's bytes with nothing pruned.
+    pub dense_bytes: usize,
+}
+
+/// A zoo model's graph, parameter shapes and prunable tensors.
+struct Anatomy;
+
+impl WithModel for Anatomy {
+    type Input = Tensor<4>;
+    type Output = Result<(
+        Option<sprig_models::InferenceGraph>,
+        Vec<(String, Vec<usize>)>,
+        sprig_mask::MaskSet,
+    )>;
+    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
+        let shapes = sprig_prune::tensor_shapes(&model);
+        let masks = dense_masks(&model, &shapes, None)?;
+        Ok((model.inference_graph(), shapes, masks))
+    }
+}
+
+/// The target sparsity at which `experiment`'s ticket, exported in `format`, fits in
+/// `bytes`: the file size is measured by exporting θ0 under masks that prune every tensor
+/// alike, and the sparsity is searched (bisection) to fill 97% of the budget, the rest a
+/// margin for a ticket whose tensors end at different sparsities.
+///
+/// # Errors
+/// A model the runtime cannot run (non-image or non-sequential), missing data, a budget
+/// the dense model already fits (nothing to prune), or one no sparsity reaches (the
+/// smallest file is named).
+pub fn sparsity_for_size(
+    runner: &mut Runner,
+    experiment: &Experiment,
+    format: ExportFormat,
+    bytes: usize,
+) -> Result<SizeFit> {
+    let input = experiment.dataset.image_shape().with_context(|| {
+        format!(
+            "a size budget needs a model the runtime exports, and only image models export \
+             yet ({} is not an image data set): give --sparsity instead",
+            experiment.dataset
+        )
+    })?;
+    let classes = experiment.dataset.classes();
+    let norm = runner.data(experiment.dataset, experiment.seed)?.1.clone();
+    let device = Backend::Flex.device()?;
+    let (graph, shapes, masks) = build_model(experiment.model, input, classes, &device, Anatomy)??;
+    let graph = graph.with_context(|| {
+        format!(
+            "{} has no sequential graph the runtime can run: give --sparsity instead of a size",
+            experiment.model
+        )
+    })?;
+    let theta0 =
+        sprig_models::initial_weights(&shapes, experiment.model.initialization(), experiment.seed)?;
+    let spec = model_spec(experiment.model, input, classes, &norm);
+    let scores = sprig_mask::Scores::random(&masks, experiment.seed);
+    let size_at = |sparsity: f64| -> Result<usize> {
+        let mut pruned = masks.clone();
+        if sparsity > 0.0 {
+            sprig_mask::prune_to_sparsity(
+                &mut pruned,
+                &scores,
+                sprig_mask::Scope::Layerwise,
+                &sprig_mask::LayerRates::uniform(),
+                sparsity,
+            )?;
+        }
+        Ok(export(&graph, &theta0.masked(&pruned)?, &spec, format)?
+            .bytes
+            .len())
+    };
+    let dense_bytes = size_at(0.0)?;
+    if dense_bytes <= bytes {
+        bail!(
+            "the dense {} already fits: {dense_bytes} bytes in {format}, within {bytes}; \
+             nothing needs pruning (use --method dense, or a smaller size)",
+            experiment.model
+        );
+    }
+    let target = bytes as f64 * 0.97;
+    let sparsest = 0.999;
+    let floor = size_at(sparsest)?;
+    if floor as f64 > target {
+        bail!(
+            "{bytes} bytes cannot hold {} in {format}: even at {:.1}% sparsity the file takes \
+             {floor} bytes (biases, scales and the format's own overhead); the smallest size \
+             budget that works is about {} bytes",
+            experiment.model,
+            100.0 * sparsest,
+            (floor as f64 / 0.97).ceil()
+        );
+    }
+    let (mut lo, mut hi) = (0.0_f64, sparsest);
+    while hi - lo > 1e-4 {
+        let mid = 0.5 * (lo + hi);
+        if size_at(mid)? as f64 <= target {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    let sparsity = (hi * 1e4).ceil() / 1e4;
+    Ok(SizeFit {
+        sparsity,
+        estimated_bytes: size_at(sparsity)?,
+        dense_bytes,
+    })
+}
+
+/// Runs the exported model in `file` on the official test split of `dataset` from raw
+/// pixels; returns (accuracy, examples).
+///
+/// # Errors
+/// An unreadable or invalid model file, or data that does not fit it.
+pub fn infer(
+    runner: &mut Runner,
+    file: &Path,
+    dataset: Dataset,
+    execution: Execution,
+) -> Result<(f64, usize)> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let model =
+        Model::load(&bytes, execution).with_context(|| format!("loading {}", file.display()))?;
+    let test = &runner.data(dataset, 0)?.0.test;
+    let mut right = 0;
+    for i in 0..test.len() {
+        let pixels = test.image(i).context("test image")?;
+        let predicted = model.predict(&model.preprocess(pixels)?)?;
+        right += usize::from(Some(predicted) == test.label(i));
+    }
+    Ok((right as f64 / test.len().max(1) as f64, test.len()))
+}
