@@ -4,6 +4,7 @@
 mod data;
 mod options;
 mod out_dir;
+mod plan_page;
 mod progress;
 
 use std::path::PathBuf;
@@ -347,66 +348,7 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
         );
         return Ok(());
     }
-    let (input, plan) = (&record.input, &record.plan);
-    let ms = |d: std::time::Duration| 1e3 * d.as_secs_f64();
-    println!(
-        "{} on {}, {} for {:.0} s to sparsity {} on {} (seed {})",
-        e.model,
-        e.dataset,
-        e.method,
-        input.budget.as_secs_f64(),
-        input.target_sparsity,
-        e.backend,
-        e.seed
-    );
-    println!(
-        "profiled: {:.2} ms per iteration, {:.0} ms per validation, {:.1} ms per prune + rewind \
-         ({:.1} s spent profiling; {:.1} s kept in reserve for the last evaluation and the save)",
-        ms(input.costs.iteration),
-        ms(input.costs.evaluation),
-        ms(input.costs.prune_rewind),
-        input.elapsed.as_secs_f64(),
-        input.reserve.as_secs_f64(),
-    );
-    println!(
-        "plan ({:?}): {} prune(s) at a rate of {:.1}% per round, reaching sparsity {:.4}",
-        plan.kind,
-        plan.rounds,
-        100.0 * plan.rate,
-        plan.final_sparsity
-    );
-    for (i, iterations) in plan.trainings.iter().enumerate() {
-        let sparsity = if i == 0 {
-            input.current_sparsity
-        } else {
-            plan.sparsity_after_round
-                .get(i - 1)
-                .copied()
-                .unwrap_or(plan.final_sparsity)
-        };
-        let what = if i == 0 {
-            "dense (profiled iterations included)"
-        } else if i + 1 == plan.trainings.len() {
-            "final ticket"
-        } else {
-            "ranking"
-        };
-        println!("  training {i}: {iterations} iterations at sparsity {sparsity:.4} ({what})");
-    }
-    println!("prunable tensors ({} weights):", masks.total());
-    for (path, entry) in masks.iter() {
-        println!(
-            "  {path}: {} weights ({})",
-            entry.mask().len(),
-            entry.kind()
-        );
-    }
-    println!(
-        "expected to finish at {:.1} s of {:.0} s; the plan is remade at every validation",
-        plan.expected_finish.as_secs_f64(),
-        input.budget.as_secs_f64()
-    );
-    println!("{advice}");
+    print!("{}", plan_page::plan_page(e, &record, &masks, &advice));
     Ok(())
 }
 
