@@ -116,7 +116,7 @@ mod tests {
             reserve: Duration::from_secs(1),
             ..PlanInput::new(Duration::from_secs(120), costs, 0.982, 500)
         };
-        let policy = e.policy.clone().unwrap();
+        let policy = e.policy.unwrap();
         let plan = plan_with(&input, &policy).unwrap();
         let masks = MaskSet::dense([
             ("fc1.weight", "linear", &[784, 300][..]),
