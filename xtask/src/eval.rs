@@ -36,9 +36,9 @@ pub struct EvalArgs {
     /// Print the grid (index, label, run folder) and run nothing.
     #[arg(long)]
     list: bool,
-    /// Run only the experiments whose run folder or label contains this text (repeated:
-    /// each must match); the table then has only those rows, so point `--results`
-    /// elsewhere.
+    /// Run only the experiments whose run folder or label contains this text, or one of
+    /// the texts of `A|B` (repeated: each must match); the table then has only those rows,
+    /// so point `--results` elsewhere.
     #[arg(long)]
     only: Vec<String>,
     /// Where the table, JSON and plots go (default: docs/results).
@@ -79,7 +79,12 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         command_line.push_str(&format!(" --runs {dir}"));
     }
     for text in &args.only {
-        command_line.push_str(&format!(" --only {text}"));
+        // Quoted where a shell would split it, so the recorded command can be pasted.
+        if text.contains(|c: char| c == '|' || c.is_whitespace()) {
+            command_line.push_str(&format!(" --only '{text}'"));
+        } else {
+            command_line.push_str(&format!(" --only {text}"));
+        }
     }
     if args.finished_only {
         command_line.push_str(" --finished-only");

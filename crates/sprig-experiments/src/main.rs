@@ -56,8 +56,9 @@ struct EvalArgs {
     #[arg(long, default_value = "unknown")]
     commit: String,
     /// Run only the experiments whose run folder or label (method and variant, as
-    /// `--list` prints them) contains this text; repeated, each must match (for exploring
-    /// a few rows; point `--results` elsewhere, as the table then has only those rows).
+    /// `--list` prints them) contains this text, or one of the texts of `A|B`; repeated,
+    /// each must match (for exploring a few rows; point `--results` elsewhere, as the table
+    /// then has only those rows).
     #[arg(long)]
     only: Vec<String>,
     /// Print the experiments (index, label, run folder), one per line, and run nothing.
@@ -143,8 +144,11 @@ fn eval(args: EvalArgs) -> Result<()> {
         .into_iter()
         .filter(|e| {
             let (dir, label) = (e.run_dir().to_string_lossy().into_owned(), label(e));
-            only.iter()
-                .all(|text| dir.contains(text.as_str()) || label.contains(text.as_str()))
+            only.iter().all(|texts| {
+                texts
+                    .split('|')
+                    .any(|text| dir.contains(text) || label.contains(text))
+            })
         })
         .collect();
     if list {
