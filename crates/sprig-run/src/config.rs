@@ -407,12 +407,11 @@ impl Experiment {
             return None;
         }
         let usual = match self.dataset.modality() {
-            Modality::Text => Some(crate::defaults::text_pruning()),
-            _ => None,
+            Modality::Text => crate::defaults::text_pruning(),
+            _ => Pruning::default(),
         };
-        let pruning = self.pruning.clone().filter(|p| *p != Pruning::default());
-        (pruning != usual.filter(|p| *p != Pruning::default())).then(|| {
-            let p = self.pruning.clone().unwrap_or_default();
+        let p = self.pruning.clone().unwrap_or_default();
+        (p != usual).then(|| {
             let scope = match p.scope {
                 Scope::Global => "global",
                 Scope::Layerwise => "layerwise",
