@@ -14,7 +14,8 @@ const TEST_TARGETS: [&str; 3] = ["--lib", "--bins", "--tests"];
 
 /// `cargo test` over the workspace on every backend this machine can build: the test
 /// targets, then the documentation examples (cargo runs those in a second invocation);
-/// with `slow`, the slow tier instead: the tests marked `#[ignore]`, which are slow.
+/// with `slow`, the slow tier instead: the ignored tests, each ignored with the reason
+/// "slow tier".
 pub fn test(slow: bool, rest: &[String]) -> Result<()> {
     let mut failed = Vec::new();
     let tiers: &[&[&str]] = if slow {
