@@ -147,16 +147,16 @@ impl SparsePattern {
     }
 
     /// The weight gradient `xᵀ · dy` at the kept entries only, as a dense `[rows, cols]`
-    /// `dw` that is zero elsewhere (a pruned weight gets no gradient).
-    pub fn weight_grad(&self, x: &[f32], dy: &[f32], dw: &mut [f32]) {
-        assert_eq!(dw.len(), self.rows * self.cols, "weight gradient size");
+    /// buffer that is zero elsewhere (a pruned weight gets no gradient). Allocated here so
+    /// the buffer is zeroed once (a fresh zeroed allocation), not once more by a fill.
+    pub fn weight_grad(&self, x: &[f32], dy: &[f32]) -> Vec<f32> {
+        let mut dw = vec![0.0; self.rows * self.cols];
         let batch = x.len() / self.rows.max(1);
         assert_eq!(x.len(), batch * self.rows, "input size");
         assert_eq!(dy.len(), batch * self.cols, "output gradient size");
         // Columns of x and dy made contiguous, so each kept entry is one dot product.
         let xt = transpose(x, batch, self.rows);
         let dyt = transpose(dy, batch, self.cols);
-        dw.fill(0.0);
         for i in 0..self.rows {
             let xi = &xt[i * batch..(i + 1) * batch];
             for &j in &self.columns[self.row(i)] {
@@ -165,6 +165,7 @@ impl SparsePattern {
                 dw[i * self.cols + j] = xi.iter().zip(dyj).map(|(a, b)| a * b).sum();
             }
         }
+        dw
     }
 
     /// The batch size of a `[batch, width]` operand, checking the values' count.
@@ -270,8 +271,7 @@ mod tests {
                 .collect();
             prop_assert!(close(&dx, &dense_dx), "{:?} {:?}", dx, dense_dx);
 
-            let mut dw = vec![f32::NAN; rows * cols];
-            pattern.weight_grad(&x, &dy, &mut dw);
+            let dw = pattern.weight_grad(&x, &dy);
             let dense_dw: Vec<f32> = (0..rows * cols)
                 .map(|k| {
                     let g: f32 = (0..batch).map(|b| x[b * rows + k / cols] * dy[b * cols + k % cols]).sum();

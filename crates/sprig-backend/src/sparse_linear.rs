@@ -195,8 +195,7 @@ mod flex {
                 grads.register::<Flex>(node.id, tensor(dx, [batch, pattern.rows()]));
             }
             if let Some(node) = weight_parent {
-                let mut dw = vec![0.0; pattern.rows() * pattern.cols()];
-                pattern.weight_grad(x, dy, &mut dw);
+                let dw = pattern.weight_grad(x, dy);
                 grads.register::<Flex>(node.id, tensor(dw, [pattern.rows(), pattern.cols()]));
             }
         }

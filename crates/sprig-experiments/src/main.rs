@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use sprig_experiments::{Mode, edge, machine, suite};
 use sprig_report::{
-    Provenance, RunResult, markdown_report, plot_accuracy_vs_budget, plot_accuracy_vs_sparsity,
-    write_json,
+    Provenance, Rows, RunResult, markdown_report, plot_accuracy_vs_budget,
+    plot_accuracy_vs_sparsity, write_json,
 };
 use sprig_run::{Domain, Experiment, Runner};
 
@@ -263,32 +263,36 @@ fn write_table(
 ) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     write_json(&dir.join(format!("{stem}.json")), runs)?;
-    let sparsity_plot = format!("{stem}-accuracy-vs-sparsity.svg");
-    let budget_plot = format!("{stem}-accuracy-vs-budget.svg");
-    plot_accuracy_vs_sparsity(
-        &dir.join(&sparsity_plot),
-        "Test accuracy against sparsity",
-        runs,
-    )?;
-    plot_accuracy_vs_budget(
-        &dir.join(&budget_plot),
-        "Test accuracy against budget",
-        runs,
-    )?;
+    let mut plots = Vec::new();
+    for (rows, suffix, what) in [
+        (Rows::Comparison, "", ""),
+        (
+            Rows::Ablations,
+            "-ablations",
+            ": the budgeted method's ablations",
+        ),
+    ] {
+        if !rows.present_in(runs) {
+            continue;
+        }
+        let sparsity_plot = format!("{stem}{suffix}-accuracy-vs-sparsity.svg");
+        let budget_plot = format!("{stem}{suffix}-accuracy-vs-budget.svg");
+        let titles = [
+            format!("Test accuracy against sparsity{what}"),
+            format!("Test accuracy against budget{what}"),
+        ];
+        plot_accuracy_vs_sparsity(&dir.join(&sparsity_plot), &titles[0], runs, rows)?;
+        plot_accuracy_vs_budget(&dir.join(&budget_plot), &titles[1], runs, rows)?;
+        let [sparsity_title, budget_title] = titles;
+        plots.push((sparsity_title, sparsity_plot));
+        plots.push((budget_title, budget_plot));
+    }
     let title = match domain {
         Domain::Text => "Text: time-budgeted lottery tickets on TREC and MR",
         Domain::Audio => "Audio: time-budgeted lottery tickets on spoken digits",
         _ => "Vision: time-budgeted lottery tickets on MNIST and CIFAR-10",
     };
-    let page = markdown_report(
-        title,
-        provenance,
-        runs,
-        &[
-            ("Test accuracy against sparsity".into(), sparsity_plot),
-            ("Test accuracy against budget".into(), budget_plot),
-        ],
-    );
+    let page = markdown_report(title, provenance, runs, &plots);
     let path = dir.join(format!("{stem}.md"));
     std::fs::write(&path, page).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("wrote {}", path.display());

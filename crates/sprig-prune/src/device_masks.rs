@@ -27,6 +27,25 @@ struct MaskTensors {
     keep: Tensor<1>,
     /// The same on the host, for [`MaskedAdam`](crate::MaskedAdam)'s fused pass.
     host: Vec<f32>,
+    /// The flat indices of the kept weights, when they are few enough that Adam's pass
+    /// visits them alone ([`SPARSE_ADAM_AT_MOST`]).
+    kept: Option<Vec<u32>>,
+}
+
+/// The share of kept weights at or below which [`MaskedAdam`](crate::MaskedAdam) updates
+/// the kept weights alone instead of passing over the whole parameter: an indexed pass
+/// costs a few times a vectorised dense one per element it visits, so it pays once
+/// most weights are pruned (late rounds, where a dense pass is nearly all waste).
+pub const SPARSE_ADAM_AT_MOST: f64 = 0.25;
+
+/// How Adam's pass masks one parameter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum HostKeep<'a> {
+    /// 1.0 for a kept weight, 0.0 for a pruned one, one entry per weight.
+    Dense(&'a [f32]),
+    /// The flat indices of the kept weights, increasing; pruned weights are zero already
+    /// (the masks were applied) and stay so.
+    Sparse(&'a [u32]),
 }
 
 /// The masks of a round on a device, keyed by parameter path.
@@ -56,10 +75,17 @@ impl DeviceMasks {
                 let mask = entry.mask();
                 let keep: Vec<f32> = mask.iter().map(|kept| f32::from(u8::from(kept))).collect();
                 let data = TensorData::new(keep.clone(), [mask.len()]);
+                let few = mask.kept_count() as f64 <= SPARSE_ADAM_AT_MOST * mask.len() as f64;
+                let kept = few.then(|| {
+                    mask.kept_indices()
+                        .map(|i| u32::try_from(i).expect("a parameter has under 2^32 weights"))
+                        .collect()
+                });
                 let tensors = MaskTensors {
                     shape: mask.shape().to_vec(),
                     keep: Tensor::from_data(data, &plain),
                     host: keep,
+                    kept,
                 };
                 (path.to_string(), tensors)
             })
@@ -67,9 +93,13 @@ impl DeviceMasks {
         Ok(Self { by_path })
     }
 
-    /// The mask of the parameter at `path` on the host (1.0 kept, 0.0 pruned), if it has one.
-    pub(crate) fn host_keep(&self, path: &str) -> Option<&[f32]> {
-        self.by_path.get(path).map(|m| m.host.as_slice())
+    /// The mask of the parameter at `path` on the host, if it has one: its kept indices
+    /// when they are few, a 1.0/0.0 entry per weight otherwise.
+    pub(crate) fn host_keep(&self, path: &str) -> Option<HostKeep<'_>> {
+        self.by_path.get(path).map(|m| match &m.kept {
+            Some(kept) => HostKeep::Sparse(kept),
+            None => HostKeep::Dense(&m.host),
+        })
     }
 
     /// Sets every pruned weight of `module` to zero (±0.0, see `MaskTensors`), keeping parameter ids and

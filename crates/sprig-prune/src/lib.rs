@@ -42,7 +42,7 @@ mod masked_adam;
 mod param_path;
 mod params;
 
-pub use device_masks::DeviceMasks;
+pub use device_masks::{DeviceMasks, SPARSE_ADAM_AT_MOST};
 pub use discover::{Discovered, PruneRules, discover, discover_in};
 pub use masked_adam::MaskedAdam;
 pub use params::{load_snapshot, snapshot, tensor_shapes};

@@ -20,6 +20,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
 use crate::DeviceMasks;
+use crate::device_masks::HostKeep;
 use crate::param_path::{FloatMapper, map_floats};
 
 /// Adam's decay rates and ε, as Burn's `AdamConfig::new()` sets them.
@@ -135,14 +136,13 @@ impl AdamRule {
     }
 }
 
-/// The fused update of one parameter. `keep`, when given, is 1.0 for a kept weight and
-/// 0.0 for a pruned one (one entry per weight).
+/// The fused update of one parameter under `keep`, when given (see [`HostKeep`]).
 fn adam_pass(
     lr: f64,
     moments: &mut Moments,
     values: &mut [f32],
     gradient: &[f32],
-    keep: Option<&[f32]>,
+    keep: Option<HostKeep<'_>>,
 ) {
     moments.time += 1;
     let bias_correction_2 = (1.0 - BETA_2.powi(moments.time)).sqrt();
@@ -153,15 +153,7 @@ fn adam_pass(
         lr: lr as f32,
     };
     let (first, second) = (&mut moments.first, &mut moments.second);
-    if let Some(keep) = keep {
-        assert_eq!(
-            keep.len(),
-            values.len(),
-            "a mask of {} weights for a parameter of {}: the masks were made for another model",
-            keep.len(),
-            values.len()
-        );
-    }
+    assert_eq!(gradient.len(), values.len(), "one gradient per weight");
     // Baseline x86-64 (SSE2) code: the pass is bound by memory, so AVX-512 (`pulp`'s
     // run-time dispatch) would not make it faster.
     match keep {
@@ -170,7 +162,14 @@ fn adam_pass(
                 rule.update(w, g, m, v);
             }
         }
-        Some(keep) => {
+        Some(HostKeep::Dense(keep)) => {
+            assert_eq!(
+                keep.len(),
+                values.len(),
+                "a mask of {} weights for a parameter of {}: the masks were made for another model",
+                keep.len(),
+                values.len()
+            );
             for ((((w, &g), m), v), &k) in values
                 .iter_mut()
                 .zip(gradient)
@@ -180,6 +179,21 @@ fn adam_pass(
             {
                 rule.update(w, g * k, m, v);
                 *w *= k;
+            }
+        }
+        // A pruned weight is zero and its moments never matter (a mask only shrinks), so
+        // the dense pass's work on it is skipped: the kept weights get the same arithmetic.
+        Some(HostKeep::Sparse(kept)) => {
+            if let Some(&last) = kept.last() {
+                assert!(
+                    (last as usize) < values.len(),
+                    "a mask keeping weight {last} of a parameter of {}: the masks were made for another model",
+                    values.len()
+                );
+            }
+            for &i in kept {
+                let i = i as usize;
+                rule.update(&mut values[i], gradient[i], &mut first[i], &mut second[i]);
             }
         }
     }

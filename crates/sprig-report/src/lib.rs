@@ -50,7 +50,7 @@ mod verdict;
 
 pub use error::ReportError;
 pub use markdown::{Provenance, markdown_report};
-pub use plot::{plot_accuracy_vs_budget, plot_accuracy_vs_sparsity};
+pub use plot::{Rows, plot_accuracy_vs_budget, plot_accuracy_vs_sparsity};
 pub use result::RunResult;
 pub use run_report::{REPORT_JSON, REPORT_MD, REPORT_SVG, RunReport, TensorPoint, TrainingPoint};
 /// Why a run stopped (the budget scheduler's type), as each result row records it.

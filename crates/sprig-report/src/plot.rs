@@ -7,9 +7,14 @@
 //! them all and covers no data. The default budgeted method is drawn thick and red, so the
 //! eye finds it first; dense is a grey band (mean ± std) built only from the dense runs of
 //! the panel's own configuration, never an average over budgets or splits.
+//!
+//! The budgeted method's ablations get charts of their own ([`Rows::Ablations`]): beside
+//! the baselines they would repeat colours and bury the comparison a reader came for. An
+//! unbudgeted reference (IMP at the LTH paper's schedule) is drawn in the budget panels of
+//! its data set and model, where it shows how close a budgeted ticket comes to it.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
 use std::path::Path;
 
@@ -23,10 +28,46 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::summary::method_rank;
 use crate::{GroupSummary, ReportError, RunResult, Stat, summarise};
 
-/// Test accuracy (%) against achieved sparsity (%): one panel per data set, model, split and
-/// budget (unbudgeted runs such as IMP in a panel of their own), one series per method and
-/// variant (mean over seeds, ± one standard deviation as error bars), and the dense runs of
-/// the same configuration as a band. Empty input gives a chart that says "no data".
+/// Which rows of a table a chart draws (dense always, as the band).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Everything but the budgeted method's ablations: its default, every baseline and
+    /// the unbudgeted references — the comparison a user makes.
+    Comparison,
+    /// The budgeted method's default and its ablations.
+    Ablations,
+}
+
+impl Rows {
+    /// Whether `run` belongs to this chart (dense runs only as the band).
+    fn includes(self, run: &RunResult) -> bool {
+        let ablation = run.method == "budgeted" && !run.default;
+        match self {
+            Self::Comparison => !ablation,
+            Self::Ablations => run.method == "budgeted" || is_dense(run),
+        }
+    }
+
+    /// Whether `runs` have anything this chart would show beside dense: every table has a
+    /// comparison, not every one has ablations.
+    pub fn present_in(self, runs: &[RunResult]) -> bool {
+        match self {
+            Self::Comparison => runs.iter().any(|r| !is_dense(r)),
+            Self::Ablations => runs.iter().any(|r| r.method == "budgeted" && !r.default),
+        }
+    }
+
+    fn select(self, runs: &[RunResult]) -> Vec<RunResult> {
+        runs.iter().filter(|r| self.includes(r)).cloned().collect()
+    }
+}
+
+/// Test accuracy (%) against achieved sparsity (%) of the `rows` of `runs`: one panel per
+/// data set, model, split and budget, one series per method and variant (mean over seeds,
+/// ± one standard deviation as error bars), and the dense runs of the same configuration as
+/// a band. Unbudgeted runs (such as IMP) appear in every budget panel of their data set,
+/// model and split, or in a panel of their own where there is none. Empty input gives a
+/// chart that says "no data".
 ///
 /// # Errors
 /// [`ReportError::Plot`] if drawing or writing the SVG fails.
@@ -34,13 +75,15 @@ pub fn plot_accuracy_vs_sparsity(
     path: &Path,
     title: &str,
     runs: &[RunResult],
+    rows: Rows,
 ) -> Result<(), ReportError> {
+    let runs = &rows.select(runs);
     let figure = Figure::new(title, "achieved sparsity (%)", runs, sparsity_panels(runs));
     draw_figure(path, &figure).map_err(|message| plot_error(path, message))
 }
 
-/// Test accuracy (%) against budget (s) for budgeted runs: one panel per data set, model,
-/// split and target sparsity, one series per method and variant (mean ± std over seeds), and
+/// Test accuracy (%) against budget (s) for the budgeted `rows` of `runs`: one panel per
+/// data set, model, split and target sparsity, one series per method and variant (mean ± std over seeds), and
 /// the dense runs of the same data set, model and split as a band over their budgets.
 /// Unbudgeted runs have no place on a budget axis and are left out.
 ///
@@ -50,7 +93,9 @@ pub fn plot_accuracy_vs_budget(
     path: &Path,
     title: &str,
     runs: &[RunResult],
+    rows: Rows,
 ) -> Result<(), ReportError> {
+    let runs = &rows.select(runs);
     let figure = Figure::new(title, "budget (s)", runs, budget_panels(runs));
     draw_figure(path, &figure).map_err(|message| plot_error(path, message))
 }
@@ -151,6 +196,8 @@ struct SeriesKey {
     variant: Option<String>,
     lr_schedule: String,
     default: bool,
+    /// A reference run without a budget, drawn in budget panels.
+    unbudgeted: bool,
 }
 
 impl SeriesKey {
@@ -160,6 +207,7 @@ impl SeriesKey {
             variant: run.variant.clone(),
             lr_schedule: run.lr_schedule.clone(),
             default: run.default,
+            unbudgeted: run.budget_s.is_none(),
         }
     }
 }
@@ -242,22 +290,46 @@ fn is_dense(run: &RunResult) -> bool {
 }
 
 /// The accuracy-against-sparsity panels: non-dense configurations by (data set, model,
-/// split, budget), and each panel's dense level from the dense runs with that same key.
+/// split, budget), unbudgeted ones in every budget panel of their data set, model and split
+/// (a panel of their own where there is none), and each panel's dense level from the dense
+/// runs with that same key.
 fn sparsity_panels(runs: &[RunResult]) -> BTreeMap<PanelKey, Panel> {
     let slot = |run: &RunResult| {
         run.budget_s
             .map_or(Slot::NoBudget, |b| Slot::Budget(Ordered(b)))
     };
+    let summaries: Vec<GroupSummary> = summarise(runs)
+        .into_iter()
+        .filter(|s| !is_dense(&s.config))
+        .collect();
+    let budgeted: BTreeSet<PanelKey> = summaries
+        .iter()
+        .filter(|s| s.config.budget_s.is_some())
+        .map(|s| PanelKey::of(&s.config, slot(&s.config)))
+        .collect();
     let mut panels: BTreeMap<PanelKey, Panel> = BTreeMap::new();
-    for summary in summarise(runs).iter().filter(|s| !is_dense(&s.config)) {
-        let key = PanelKey::of(&summary.config, slot(&summary.config));
+    for summary in &summaries {
+        let own = PanelKey::of(&summary.config, slot(&summary.config));
+        let mut keys: Vec<PanelKey> = match own.slot {
+            Slot::NoBudget => budgeted
+                .iter()
+                .filter(|k| k.matches(&summary.config))
+                .cloned()
+                .collect(),
+            _ => Vec::new(),
+        };
+        if keys.is_empty() {
+            keys.push(own);
+        }
         let point = Point::of(summary, 100.0 * summary.sparsity.mean);
-        let series = panels
-            .entry(key)
-            .or_default()
-            .series
-            .entry(SeriesKey::of(&summary.config));
-        series.or_default().push(point);
+        for key in keys {
+            let series = panels
+                .entry(key)
+                .or_default()
+                .series
+                .entry(SeriesKey::of(&summary.config));
+            series.or_default().push(point);
+        }
     }
     for (key, panel) in &mut panels {
         let dense = runs
@@ -423,6 +495,9 @@ fn label(key: &SeriesKey, usual_schedule: &str) -> String {
     }
     if key.lr_schedule != usual_schedule && !key.lr_schedule.is_empty() {
         label.push_str(&format!(", {} LR", key.lr_schedule));
+    }
+    if key.unbudgeted {
+        label.push_str(", no budget");
     }
     label
 }

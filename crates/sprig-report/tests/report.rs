@@ -1,7 +1,7 @@
 //! The result store, summaries, Markdown and plots on hand-made rows.
 
 use sprig_report::{
-    Outcome, Provenance, ReportError, RunResult, markdown_report, plot_accuracy_vs_budget,
+    Outcome, Provenance, ReportError, Rows, RunResult, markdown_report, plot_accuracy_vs_budget,
     plot_accuracy_vs_sparsity, read_json, summarise, verdict, write_json,
 };
 
@@ -211,20 +211,26 @@ fn plots_write_svg_for_any_input() {
         ("odd", odd),
         ("dense-only", dense_only),
     ] {
-        for kind in ["sparsity", "budget"] {
+        for (kind, rows) in [
+            ("sparsity", Rows::Comparison),
+            ("budget", Rows::Comparison),
+            ("sparsity", Rows::Ablations),
+            ("budget", Rows::Ablations),
+        ] {
             let (_dir, path) = temp(&format!("{name}-{kind}.svg"));
             match kind {
-                "sparsity" => plot_accuracy_vs_sparsity(&path, "Accuracy", &runs).unwrap(),
-                _ => plot_accuracy_vs_budget(&path, "Accuracy", &runs).unwrap(),
+                "sparsity" => plot_accuracy_vs_sparsity(&path, "Accuracy", &runs, rows).unwrap(),
+                _ => plot_accuracy_vs_budget(&path, "Accuracy", &runs, rows).unwrap(),
             }
             let svg = std::fs::read_to_string(&path).unwrap();
             assert!(svg.contains("<svg"), "{name}-{kind}");
             assert!(svg.contains("Accuracy"), "{name}-{kind}: title");
-            if name == "full" {
+            if name == "full" && rows == Rows::Comparison {
                 assert!(svg.contains("budgeted"), "{name}-{kind}: legend");
                 assert!(svg.contains("dense (same budget)"), "{name}-{kind}: legend");
-                // Unbudgeted IMP has a panel against sparsity, none against budget.
-                let no_budget = svg.contains("mnist / lenet-300-100 — no budget");
+                // Unbudgeted IMP is drawn against sparsity (in the budget panels), not
+                // against budget.
+                let no_budget = svg.contains(", no budget");
                 assert_eq!(no_budget, kind == "sparsity", "{name}-{kind}");
             }
             if name == "empty" || name == "dense-only" {
@@ -541,21 +547,28 @@ fn polyline_widths(svg: &str) -> Vec<(String, u32)> {
 fn plots_give_each_configuration_a_zoomed_panel_and_highlight_the_default() {
     let runs = realistic_table();
     let (_dir, path) = temp("panels-sparsity.svg");
-    plot_accuracy_vs_sparsity(&path, "Test accuracy against sparsity", &runs).unwrap();
+    plot_accuracy_vs_sparsity(
+        &path,
+        "Test accuracy against sparsity",
+        &runs,
+        Rows::Comparison,
+    )
+    .unwrap();
     let svg = std::fs::read_to_string(&path).unwrap();
     let texts = svg_texts(&svg);
 
-    // One panel per data set, model, split and budget; unbudgeted IMP on its own.
+    // One panel per data set, model, split and budget; unbudgeted IMP is drawn in MNIST's
+    // budget panels, not in one of its own.
     for title in [
         "cifar10 / conv-2 — 240 s",
         "mnist / lenet-300-100 — 30 s",
         "mnist / lenet-300-100 — 120 s",
-        "mnist / lenet-300-100 — no budget",
         "fsdd / ds-cnn (official) — 180 s",
         "fsdd / ds-cnn (speaker:theo) — 90 s",
     ] {
         assert!(texts.iter().any(|t| t.text == title), "panel {title}");
     }
+    assert!(!svg.contains("no budget</text>") && !svg.contains("— no budget"));
 
     // Each panel's y axis is zoomed to its own data: MNIST's ticks stay far above CIFAR's.
     let mnist = y_ticks(&texts, "mnist / lenet-300-100 — 120 s");
@@ -584,6 +597,12 @@ fn plots_give_each_configuration_a_zoomed_panel_and_highlight_the_default() {
     assert_eq!(legend.first(), Some(&"budgeted"), "{legend:?}");
     assert!(legend.iter().all(|l| !l.contains("mnist")), "{legend:?}");
     assert!(legend.iter().any(|l| l.starts_with("dense (same budget)")));
+    assert!(legend.contains(&"imp, no budget"), "{legend:?}");
+    // Ablations have a chart of their own.
+    assert!(
+        legend.iter().all(|l| !l.contains("equal trainings")),
+        "{legend:?}"
+    );
 
     // Dense bands only where dense ran with the panel's own budget and split: MNIST 30 s
     // and 120 s, CIFAR-10 240 s, FSDD 180 s on both splits; plus the legend's sample.
@@ -591,7 +610,13 @@ fn plots_give_each_configuration_a_zoomed_panel_and_highlight_the_default() {
 
     // Against budget: one panel per target, unbudgeted runs left out.
     let (_dir, path) = temp("panels-budget.svg");
-    plot_accuracy_vs_budget(&path, "Test accuracy against budget", &runs).unwrap();
+    plot_accuracy_vs_budget(
+        &path,
+        "Test accuracy against budget",
+        &runs,
+        Rows::Comparison,
+    )
+    .unwrap();
     let svg = std::fs::read_to_string(&path).unwrap();
     let texts = svg_texts(&svg);
     for title in [
@@ -602,11 +627,39 @@ fn plots_give_each_configuration_a_zoomed_panel_and_highlight_the_default() {
     ] {
         assert!(texts.iter().any(|t| t.text == title), "panel {title}");
     }
-    assert!(!svg.contains("no budget"));
-    assert!(!texts.iter().any(|t| t.text == "imp"), "IMP has no budget");
+    assert!(!svg.contains("no budget"), "IMP has no budget");
     let mnist = y_ticks(&texts, "mnist / lenet-300-100 — target sparsity 90 %");
     assert!(
         mnist.len() >= 3 && mnist.iter().all(|v| *v > 90.0),
         "{mnist:?}"
     );
+}
+
+#[test]
+fn ablations_have_a_chart_of_their_own_beside_the_default() {
+    let runs = realistic_table();
+    assert!(Rows::Ablations.present_in(&runs));
+    let without: Vec<RunResult> = runs
+        .iter()
+        .filter(|r| r.default || r.method != "budgeted")
+        .cloned()
+        .collect();
+    assert!(!Rows::Ablations.present_in(&without));
+
+    let (_dir, path) = temp("ablations-sparsity.svg");
+    plot_accuracy_vs_sparsity(&path, "Ablations", &runs, Rows::Ablations).unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let texts = svg_texts(&svg);
+    let legend: Vec<&str> = texts
+        .iter()
+        .filter(|t| t.anchor == "start")
+        .map(|t| t.text.as_str())
+        .collect();
+    // The default first, then its ablation, the dense band; no baseline, no reference.
+    assert_eq!(legend.first(), Some(&"budgeted"), "{legend:?}");
+    assert!(legend.contains(&"budgeted (equal trainings)"), "{legend:?}");
+    assert!(legend.iter().any(|l| l.starts_with("dense (same budget)")));
+    for baseline in ["one_shot", "gmp", "imp, no budget", "random_prune"] {
+        assert!(!legend.contains(&baseline), "{baseline} in {legend:?}");
+    }
 }

@@ -383,8 +383,18 @@ impl Experiment {
             .gmp_ramp_end
             .filter(|_| self.method == Method::Gmp)
             .map(|r| format!("ramp ends at {r} of the training"));
+        let policy = self.policy.and_then(|p| match self.method {
+            // Its rounds follow from the target and the budget (the rounds column).
+            Method::TruncatedImp => None,
+            Method::RandomPrune | Method::RandomReinit
+                if p == crate::defaults::budgeted_policy() =>
+            {
+                Some("of the default ticket".to_string())
+            }
+            _ => Some(policy_label(&p)),
+        });
         let parts: Vec<String> = [
-            self.policy.map(|p| policy_label(&p)).or(ramp),
+            policy.or(ramp),
             self.pruning_label(),
             self.rewind_iteration
                 .map(|k| format!("rewound to iteration {k}")),
@@ -614,6 +624,29 @@ mod tests {
                 e.pruning = Some(crate::defaults::lth_pruning());
             },
             None,
+        );
+        // Truncated IMP's rounds follow from the budget: the rounds column gives them.
+        check(
+            &|e| {
+                e.method = Method::TruncatedImp;
+                e.policy = Some(BuiltinPolicy::Fixed(sprig_budget::FixedRounds(19)));
+            },
+            None,
+        );
+        // A random control names the ticket it reuses: the default's briefly.
+        check(
+            &|e| {
+                e.method = Method::RandomPrune;
+                e.policy = Some(crate::defaults::budgeted_policy());
+            },
+            Some("of the default ticket"),
+        );
+        check(
+            &|e| {
+                e.method = Method::RandomReinit;
+                e.policy = Some(BuiltinPolicy::Convergence(ConvergencePolicy::default()));
+            },
+            Some("equal trainings"),
         );
     }
 
