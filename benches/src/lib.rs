@@ -5,7 +5,8 @@ use sprig_mask::{MaskSet, Snapshot};
 mod train;
 
 pub use train::{
-    Masking, STEP_MODELS, StepFixture, sparse_step_fixture, step_fixture, step_fixture_on,
+    Masking, SPARSE_STEP_SPARSITIES, STEP_MODELS, StepFixture, fixture_sparsity,
+    sparse_step_fixture, step_fixture, step_fixture_on,
 };
 
 /// The prunable weight shapes of LeNet-300-100 (266,200 weights), with their layer kinds.

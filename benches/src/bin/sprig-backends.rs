@@ -4,6 +4,9 @@
 //! batch (data loading), PyTorch's time for the same iteration when the yardstick ran
 //! (`--pytorch FILE`, written by `benches/pytorch/train_step.py`), and, for LeNet-300-100
 //! on MNIST, the plan each backend gets in the same budget (profiled on the real data).
+//! For the models whose layers can compute with the surviving weights alone, it also
+//! times a late round's step at several sparsities with the sparse products on, against
+//! the dense step in the same process.
 //!
 //! Run by `cargo xtask bench [--vs-pytorch]`, in rounds: the same machine runs slower
 //! or faster from one process to the next (with the same binary), so each round is a
@@ -18,7 +21,10 @@ use clap::Parser;
 use criterion::{Criterion, SamplingMode};
 use serde::{Deserialize, Serialize};
 use sprig_backend::{Backend, StepThreads, compiled_backends};
-use sprig_benches::{Masking, STEP_MODELS, StepFixture, step_fixture, step_fixture_on};
+use sprig_benches::{
+    Masking, SPARSE_STEP_SPARSITIES, STEP_MODELS, StepFixture, fixture_sparsity,
+    sparse_step_fixture, step_fixture, step_fixture_on,
+};
 use sprig_experiments::edge::criterion_median_ns;
 use sprig_experiments::machine;
 use sprig_models::Architecture;
@@ -96,6 +102,17 @@ struct Row {
     /// Rounds (fresh processes) the figures are the medians of.
     #[serde(default = "one")]
     rounds: usize,
+    /// The sparsity of the masks the masked step trains under.
+    #[serde(default)]
+    train_sparsity: Option<f64>,
+    /// Whether the masked step ran with the sparse products (`TrainConfig::sparse_products`);
+    /// `unmasked_median_iter_ms` is then the dense step it is compared with.
+    #[serde(default)]
+    sparse_products: bool,
+    /// Sparse-product rows: the masked step's time over the dense step's, the median over
+    /// rounds of each round's interleaved ratio.
+    #[serde(default)]
+    ratio_to_dense: Option<f64>,
 }
 
 fn one() -> usize {
@@ -128,7 +145,18 @@ impl Row {
             planned_iterations: None,
             step_threads: Vec::new(),
             rounds: 1,
+            train_sparsity: None,
+            sparse_products: false,
+            ratio_to_dense: None,
         }
+    }
+
+    /// Whether `other` measures the same step (model, backend, masks and products).
+    fn same_step(&self, other: &Row) -> bool {
+        self.model == other.model
+            && self.backend == other.backend
+            && self.train_sparsity == other.train_sparsity
+            && self.sparse_products == other.sparse_products
     }
 }
 
@@ -229,6 +257,7 @@ fn main() -> Result<()> {
                 .map(|m| m.median_iter_ms);
             rows.push(Row {
                 step_threads: vec![if one_thread { "one" } else { "all" }.into()],
+                train_sparsity: Some(fixture_sparsity(model)),
                 ..Row::timed(
                     model.name(),
                     &backend.to_string(),
@@ -238,10 +267,60 @@ fn main() -> Result<()> {
                     pytorch_ms,
                 )
             });
+            if model == Architecture::Lenet300100 {
+                for sparsity in SPARSE_STEP_SPARSITIES {
+                    rows.push(sparse_row(&args, model, backend, sparsity, batch)?);
+                }
+            }
         }
     }
     plan_rounds(&args, &mut rows)?;
     write(&args, &rows, pytorch.as_ref())
+}
+
+/// A late round's step: masks at `sparsity`, the sparse products on, interleaved with the
+/// dense (unmasked) step on the same threads, `args.runs` times. `batch_ms`: the model's
+/// batch assembly, as timed for its usual row (the same batches).
+fn sparse_row(
+    args: &Args,
+    model: Architecture,
+    backend: Backend,
+    sparsity: f64,
+    batch_ms: f64,
+) -> Result<Row> {
+    eprintln!("timing {model} on {backend} at sparsity {sparsity}, sparse products on");
+    let (mut sparse_ms, mut dense_ms, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut batch_size, mut threads) = (0, Vec::new());
+    for _ in 0..args.runs.max(1) {
+        let mut sparse = sparse_step_fixture(model, backend, sparsity, true)?;
+        batch_size = sparse.batch_size;
+        let on = if sparse.one_thread {
+            StepThreads::One
+        } else {
+            StepThreads::All
+        };
+        threads.push(on.name().to_string());
+        let mut dense = step_fixture_on(model, backend, Masking::None, on)?;
+        let (s, d) = time_interleaved(&mut sparse, &mut dense, args.quick)?;
+        sparse_ms.push(s);
+        dense_ms.push(d);
+        ratios.push(s / d);
+    }
+    Ok(Row {
+        step_threads: threads,
+        rounds: 1,
+        train_sparsity: Some(sparsity),
+        sparse_products: true,
+        ratio_to_dense: Some(median(&ratios)),
+        ..Row::timed(
+            model.name(),
+            &backend.to_string(),
+            batch_size,
+            [median(&sparse_ms), batch_ms],
+            Some(median(&dense_ms)),
+            None,
+        )
+    })
 }
 
 /// The first plan of a budgeted LeNet-300-100 run on MNIST (90 %) on every backend:
@@ -348,10 +427,7 @@ fn merge(folders: &[PathBuf], pytorch: Option<&PyTorch>) -> Result<Vec<Row>> {
     for row in first {
         let same: Vec<&Row> = rounds
             .iter()
-            .filter_map(|r| {
-                r.iter()
-                    .find(|o| o.model == row.model && o.backend == row.backend)
-            })
+            .filter_map(|r| r.iter().find(|o| o.same_step(row)))
             .collect();
         let of = |f: fn(&Row) -> f64| median(&same.iter().map(|r| f(r)).collect::<Vec<_>>());
         let of_opt = |f: fn(&Row) -> Option<f64>| {
@@ -373,6 +449,9 @@ fn merge(folders: &[PathBuf], pytorch: Option<&PyTorch>) -> Result<Vec<Row>> {
             mask_overhead_fraction: of_opt(|r| r.mask_overhead_fraction),
             step_threads: same.iter().flat_map(|r| r.step_threads.clone()).collect(),
             rounds: same.len(),
+            train_sparsity: row.train_sparsity,
+            sparse_products: row.sparse_products,
+            ratio_to_dense: of_opt(|r| r.ratio_to_dense),
             ..Row::timed(
                 &row.model,
                 &row.backend,
@@ -526,7 +605,7 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
     );
     let opt =
         |v: Option<f64>, digits: usize| v.map_or("–".to_string(), |v| format!("{v:.digits$}"));
-    for r in rows {
+    for r in rows.iter().filter(|r| !r.sparse_products) {
         md.push_str(&format!(
             "| {} | {} | {} | {:.3} | {} | {} % | {:.3} ms | {:.1} % | {} | {} | {} | {} | {} |\n",
             r.model,
@@ -566,8 +645,47 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
         args.runs,
         args.budget
     ));
+    md.push_str(&sparse_section(rows));
     let path = args.results.join("backends.md");
     std::fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("wrote {} and {}", path.display(), json.display());
     Ok(())
+}
+
+/// The late-round steps with the sparse products on, against the dense step.
+fn sparse_section(rows: &[Row]) -> String {
+    let sparse: Vec<&Row> = rows.iter().filter(|r| r.sparse_products).collect();
+    if sparse.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from(
+        "\n## Sparse rounds: the step at high sparsity\n\n\
+         | model | backend | train sparsity | ms / iteration (masked, sparse products) | \
+         dense ms / iteration | ratio to dense | step threads |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for r in sparse {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.3} | {} | {} | {} |\n",
+            r.model,
+            r.backend,
+            r.train_sparsity.map_or("–".into(), |s| s.to_string()),
+            r.median_iter_ms,
+            r.unmasked_median_iter_ms
+                .map_or("–".into(), |v| format!("{v:.3}")),
+            r.ratio_to_dense.map_or("–".into(), |v| format!("{v:.2}")),
+            r.step_threads.join(", "),
+        ));
+    }
+    md.push_str(
+        "\nA late round of pruning: the masks keep the given share of weights (magnitude \
+         pruning of θ0, one global pool), and the layers that can compute with the \
+         surviving weights alone do (`PrunableLinear`: sparse products on burn-flex once a \
+         layer keeps at most a fifth of its weights, the dense product elsewhere), and Adam \
+         updates only the kept weights of a parameter that keeps at most a quarter. The \
+         dense step (no masks) alternates with it in blocks of about 100 ms in the same \
+         process; the ratio is each round's ratio of the two medians, the median over \
+         rounds.\n",
+    );
+    md
 }

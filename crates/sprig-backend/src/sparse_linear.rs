@@ -76,7 +76,7 @@ mod flex {
     use burn_flex::FlexTensor;
 
     use super::SparseLinearOps;
-    use crate::sparse::SparsePattern;
+    use crate::sparse::{BatchMajor, SparsePattern};
 
     /// The contiguous `f32` values of `tensor` (a copy only if it is a strided view).
     fn values(tensor: &FlexTensor) -> FlexTensor {
@@ -97,20 +97,20 @@ mod flex {
         FlexTensor::from_data(TensorData::new(values, shape))
     }
 
-    /// `x · W` through the kept entries; the kept values are returned for the backward.
+    /// `x · W` through the kept entries; the input in batch-major order and the kept
+    /// values are returned for the backward.
     fn forward(
         x: &FlexTensor,
         weight: &FlexTensor,
         pattern: &SparsePattern,
-    ) -> (FlexTensor, Vec<f32>) {
+    ) -> (FlexTensor, BatchMajor, Vec<f32>) {
         let (x, weight) = (values(x), values(weight));
         let mut kept = Vec::with_capacity(pattern.kept());
         pattern.gather(slice(&weight), &mut kept);
-        let x = slice(&x);
-        let batch = x.len() / pattern.rows().max(1);
-        let mut y = vec![0.0; batch * pattern.cols()];
-        pattern.forward(x, &kept, &mut y);
-        (tensor(y, [batch, pattern.cols()]), kept)
+        let xt = BatchMajor::of(slice(&x), pattern.rows());
+        let mut y = vec![0.0; xt.batch() * pattern.cols()];
+        pattern.forward(&xt, &kept, &mut y);
+        (tensor(y, [xt.batch(), pattern.cols()]), xt, kept)
     }
 
     fn is_f32(tensors: [&FlexTensor; 2]) -> bool {
@@ -145,9 +145,9 @@ mod flex {
                     if !is_f32([&x, &weight]) {
                         panic!("the sparse product trains f32 weights only");
                     }
-                    let (output, kept) = forward(&x, &weight, &pattern);
+                    let (output, xt, kept) = forward(&x, &weight, &pattern);
                     let state = SparseState {
-                        x: values(&x),
+                        xt: Arc::new(xt),
                         kept: Arc::new(kept),
                         pattern,
                     };
@@ -162,10 +162,11 @@ mod flex {
         }
     }
 
-    /// What the backward needs: the input, the kept weight values and the pattern.
+    /// What the backward needs: the input (batch-major, as the forward made it), the kept
+    /// weight values and the pattern.
     #[derive(Debug, Clone)]
     struct SparseState {
-        x: FlexTensor,
+        xt: Arc<BatchMajor>,
         kept: Arc<Vec<f32>>,
         pattern: Arc<SparsePattern>,
     }
@@ -184,18 +185,17 @@ mod flex {
             _checkpointer: &mut Checkpointer,
         ) {
             let dy = values(&grads.consume::<Flex>(&ops.node));
-            let dy = slice(&dy);
-            let SparseState { x, kept, pattern } = ops.state;
-            let x = slice(&x);
+            let SparseState { xt, kept, pattern } = ops.state;
+            // Transposed once, for both gradients.
+            let dyt = BatchMajor::of(slice(&dy), pattern.cols());
             let [x_parent, weight_parent] = ops.parents;
             if let Some(node) = x_parent {
-                let mut dx = vec![0.0; x.len()];
-                pattern.input_grad(dy, &kept, &mut dx);
-                let batch = x.len() / pattern.rows().max(1);
-                grads.register::<Flex>(node.id, tensor(dx, [batch, pattern.rows()]));
+                let mut dx = vec![0.0; xt.batch() * pattern.rows()];
+                pattern.input_grad(&dyt, &kept, &mut dx);
+                grads.register::<Flex>(node.id, tensor(dx, [xt.batch(), pattern.rows()]));
             }
             if let Some(node) = weight_parent {
-                let dw = pattern.weight_grad(x, dy);
+                let dw = pattern.weight_grad(&xt, &dyt);
                 grads.register::<Flex>(node.id, tensor(dw, [pattern.rows(), pattern.cols()]));
             }
         }
