@@ -474,6 +474,25 @@ fn section(s: &Section, backend: Backend) -> Vec<Experiment> {
                 ..base.clone()
             });
         }
+        if s.controls == (Controls::Alternatives { ablations: true }) && s.model.computes_sparsely()
+        {
+            // The default and GMP with the sparse products (a late round's step costs what
+            // its surviving weights cost): more iterations in the same budget.
+            let train = TrainConfig {
+                sparse_products: true,
+                ..base.train
+            };
+            runs.push(Experiment {
+                train,
+                ..base.clone()
+            });
+            runs.push(Experiment {
+                method: Method::Gmp,
+                policy: None,
+                train,
+                ..base.clone()
+            });
+        }
         // The learning-rate schedule comparison, at the largest budget.
         if s.controls == Controls::All {
             let mut constant = base.clone();

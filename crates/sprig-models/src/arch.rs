@@ -250,6 +250,13 @@ impl Architecture {
         0
     }
 
+    /// Whether some of this model's layers compute with the surviving weights alone once
+    /// few survive (`PrunableLinear`, see `Classifier::use_masks`): where a run's sparse
+    /// products setting changes anything.
+    pub fn computes_sparsely(self) -> bool {
+        self == Architecture::Lenet300100
+    }
+
     /// Pairs of convolutions, for the Conv-N family.
     pub fn conv_pairs(self) -> Option<usize> {
         match self {

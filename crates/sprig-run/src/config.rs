@@ -399,6 +399,9 @@ impl Experiment {
             self.rewind_iteration
                 .map(|k| format!("rewound to iteration {k}")),
             split,
+            self.train
+                .sparse_products
+                .then(|| "sparse products".to_string()),
         ]
         .into_iter()
         .flatten()
@@ -641,6 +644,7 @@ mod tests {
             },
             Some("of the default ticket"),
         );
+        check(&|e| e.train.sparse_products = true, Some("sparse products"));
         check(
             &|e| {
                 e.method = Method::RandomReinit;

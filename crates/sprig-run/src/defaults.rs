@@ -56,7 +56,12 @@ pub fn single(
         backend,
         budget_s: Some(budget_s),
         target_sparsity: if prunes { target_sparsity } else { 0.0 },
-        train: train(seed),
+        train: TrainConfig {
+            // A late round's step costs what its surviving weights cost, where the model
+            // can compute so; elsewhere the setting would only rename the run.
+            sparse_products: model.computes_sparsely(),
+            ..train(seed)
+        },
         eval_every,
         imp: None,
         policy: (method == Method::Budgeted).then(budgeted_policy),
