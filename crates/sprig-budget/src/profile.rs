@@ -129,6 +129,10 @@ pub struct IterationProfiler {
     config: ProfilerConfig,
     seen: u64,
     iterations: VecDeque<Duration>,
+    /// How many of the oldest `iterations` were timed before the step last changed
+    /// ([`step_changed`](IterationProfiler::step_changed)): dropped once `min_samples`
+    /// newer ones are in.
+    stale: usize,
     evaluations: VecDeque<Duration>,
     prune_rewinds: VecDeque<Duration>,
 }
@@ -152,6 +156,7 @@ impl IterationProfiler {
             config,
             seen: 0,
             iterations: VecDeque::with_capacity(config.window),
+            stale: 0,
             evaluations: VecDeque::new(),
             prune_rewinds: VecDeque::new(),
         }
@@ -183,7 +188,22 @@ impl IterationProfiler {
         if self.seen <= self.config.warmup as u64 {
             return;
         }
+        if self.iterations.len() == self.config.window {
+            self.stale = self.stale.saturating_sub(1);
+        }
         push_bounded(&mut self.iterations, d, self.config.window);
+        if self.stale > 0 && self.iterations.len() - self.stale >= self.config.min_samples {
+            self.iterations.drain(..self.stale);
+            self.stale = 0;
+        }
+    }
+
+    /// Says that an iteration costs something else from now on (a prune: a sparser
+    /// round's step is cheaper where layers compute with the surviving weights): the
+    /// samples so far still answer until `min_samples` new ones are in, then only the new
+    /// ones count, so the plan spends the time the cheaper rounds free.
+    pub fn step_changed(&mut self) {
+        self.stale = self.iterations.len();
     }
 
     /// Records the duration of one evaluation.
@@ -316,6 +336,36 @@ mod tests {
         // samples 10..=18 and 1000: upper median of 10 values = 15.
         assert_eq!(p.estimate(), Some(ms(15)));
         assert_eq!(p.iterations_seen(), 15);
+    }
+
+    #[test]
+    fn after_a_step_change_only_the_new_samples_count_once_there_are_enough() {
+        let mut p = IterationProfiler::new(ProfilerConfig {
+            warmup: 0,
+            min_samples: 3,
+            window: 8,
+            estimator: Estimator::Median,
+        })
+        .unwrap();
+        for _ in 0..8 {
+            p.record_iteration(ms(10));
+        }
+        p.step_changed();
+        // Too few new samples: the old ones still answer.
+        for _ in 0..2 {
+            p.record_iteration(ms(2));
+        }
+        assert_eq!(p.estimate(), Some(ms(10)));
+        // min_samples new ones: the old are dropped, not outvoted slowly.
+        p.record_iteration(ms(2));
+        assert_eq!((p.estimate(), p.samples()), (Some(ms(2)), 3));
+        // A change with nothing recorded since the last one keeps the samples meaningful.
+        p.step_changed();
+        p.step_changed();
+        for _ in 0..3 {
+            p.record_iteration(ms(1));
+        }
+        assert_eq!((p.estimate(), p.samples()), (Some(ms(1)), 3));
     }
 
     #[test]

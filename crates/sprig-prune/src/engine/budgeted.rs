@@ -456,6 +456,8 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             prune_to_sparsity(&mut self.masks, &scores, c.scope, &c.rates, target)?;
             let pruning = self.deadline.elapsed().saturating_sub(started) + saving;
             replanner.record_prune(self.masks.sparsity())?;
+            // A sparser step may be cheaper (sparse products): time the new round afresh.
+            self.profiler.step_changed();
             self.prunes += 1;
             self.round += 1;
             self.iterations = 0;
