@@ -306,6 +306,17 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// No warm-up, 3 samples to answer, a window of 8.
+    fn small() -> IterationProfiler {
+        IterationProfiler::new(ProfilerConfig {
+            warmup: 0,
+            min_samples: 3,
+            window: 8,
+            estimator: Estimator::Median,
+        })
+        .unwrap()
+    }
+
     #[test]
     fn a_resumed_profiler_answers_at_once_and_then_follows_fresh_samples() {
         let config = ProfilerConfig::default();
@@ -340,13 +351,7 @@ mod tests {
 
     #[test]
     fn after_a_step_change_only_the_new_samples_count_once_there_are_enough() {
-        let mut p = IterationProfiler::new(ProfilerConfig {
-            warmup: 0,
-            min_samples: 3,
-            window: 8,
-            estimator: Estimator::Median,
-        })
-        .unwrap();
+        let mut p = small();
         for _ in 0..8 {
             p.record_iteration(ms(10));
         }
@@ -370,13 +375,7 @@ mod tests {
 
     #[test]
     fn window_follows_a_lasting_slowdown() {
-        let mut p = IterationProfiler::new(ProfilerConfig {
-            warmup: 0,
-            min_samples: 3,
-            window: 8,
-            estimator: Estimator::Median,
-        })
-        .unwrap();
+        let mut p = small();
         for _ in 0..20 {
             p.record_iteration(ms(1));
         }

@@ -323,12 +323,7 @@ fn sparsity_panels(runs: &[RunResult]) -> BTreeMap<PanelKey, Panel> {
         }
         let point = Point::of(summary, 100.0 * summary.sparsity.mean);
         for key in keys {
-            let series = panels
-                .entry(key)
-                .or_default()
-                .series
-                .entry(SeriesKey::of(&summary.config));
-            series.or_default().push(point);
+            add_point(&mut panels, key, &summary.config, point);
         }
     }
     for (key, panel) in &mut panels {
@@ -345,6 +340,21 @@ fn sparsity_panels(runs: &[RunResult]) -> BTreeMap<PanelKey, Panel> {
     panels
 }
 
+/// Adds `point` to the series of `config` in the panel of `key`.
+fn add_point(
+    panels: &mut BTreeMap<PanelKey, Panel>,
+    key: PanelKey,
+    config: &RunResult,
+    point: Point,
+) {
+    let panel = panels.entry(key).or_default();
+    panel
+        .series
+        .entry(SeriesKey::of(config))
+        .or_default()
+        .push(point);
+}
+
 /// The accuracy-against-budget panels: budgeted non-dense configurations by (data set,
 /// model, split, target sparsity), and each panel's dense levels at every budget where the
 /// same data set, model and split were trained dense.
@@ -356,13 +366,12 @@ fn budget_panels(runs: &[RunResult]) -> BTreeMap<PanelKey, Panel> {
         };
         let slot = Slot::Target(Ordered(summary.config.target_sparsity));
         let key = PanelKey::of(&summary.config, slot);
-        let point = Point::of(summary, budget);
-        let series = panels
-            .entry(key)
-            .or_default()
-            .series
-            .entry(SeriesKey::of(&summary.config));
-        series.or_default().push(point);
+        add_point(
+            &mut panels,
+            key,
+            &summary.config,
+            Point::of(summary, budget),
+        );
     }
     for (key, panel) in &mut panels {
         let mut by_budget: BTreeMap<Ordered, Vec<f64>> = BTreeMap::new();

@@ -526,6 +526,15 @@ fn y_ticks(texts: &[SvgText], title: &str) -> Vec<f64> {
         .collect()
 }
 
+/// The legend's lines: the chart's left-aligned texts.
+fn legend_of(texts: &[SvgText]) -> Vec<&str> {
+    texts
+        .iter()
+        .filter(|t| t.anchor == "start")
+        .map(|t| t.text.as_str())
+        .collect()
+}
+
 /// Stroke widths of the polylines (series lines, error bars, legend samples) of each colour.
 fn polyline_widths(svg: &str) -> Vec<(String, u32)> {
     svg.split("<polyline ")
@@ -589,11 +598,7 @@ fn plots_give_each_configuration_a_zoomed_panel_and_highlight_the_default() {
     );
 
     // The legend (left-aligned text) starts with the default and has no data set names.
-    let legend: Vec<&str> = texts
-        .iter()
-        .filter(|t| t.anchor == "start")
-        .map(|t| t.text.as_str())
-        .collect();
+    let legend = legend_of(&texts);
     assert_eq!(legend.first(), Some(&"budgeted"), "{legend:?}");
     assert!(legend.iter().all(|l| !l.contains("mnist")), "{legend:?}");
     assert!(legend.iter().any(|l| l.starts_with("dense (same budget)")));
@@ -650,11 +655,7 @@ fn ablations_have_a_chart_of_their_own_beside_the_default() {
     plot_accuracy_vs_sparsity(&path, "Ablations", &runs, Rows::Ablations).unwrap();
     let svg = std::fs::read_to_string(&path).unwrap();
     let texts = svg_texts(&svg);
-    let legend: Vec<&str> = texts
-        .iter()
-        .filter(|t| t.anchor == "start")
-        .map(|t| t.text.as_str())
-        .collect();
+    let legend = legend_of(&texts);
     // The default first, then its ablation, the dense band; no baseline, no reference.
     assert_eq!(legend.first(), Some(&"budgeted"), "{legend:?}");
     assert!(legend.contains(&"budgeted (equal trainings)"), "{legend:?}");
