@@ -1,5 +1,5 @@
 //! Writes `docs/results/backends.{md,json}`: per model and compiled backend, the median
-//! time of one training iteration (criterion, on the `train_step` fixtures of this crate),
+//! time of one training iteration (on the `train_step` fixtures of this crate),
 //! with masks and without (the masking overhead), the share of it spent assembling the
 //! batch (data loading), PyTorch's time for the same iteration when the yardstick ran
 //! (`--pytorch FILE`, written by `benches/pytorch/train_step.py`), and, for LeNet-300-100
@@ -13,20 +13,19 @@
 //! fresh process, after a fresh PyTorch process, and `--merge` takes the medians over the
 //! rounds.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use criterion::{Criterion, SamplingMode};
 use serde::{Deserialize, Serialize};
 use sprig_backend::{Backend, StepThreads, compiled_backends};
 use sprig_benches::{
     Masking, SPARSE_STEP_SPARSITIES, STEP_MODELS, StepFixture, fixture_sparsity,
     sparse_step_fixture, step_fixture, step_fixture_on,
 };
-use sprig_experiments::edge::criterion_median_ns;
 use sprig_experiments::machine;
+use sprig_experiments::timing::Interleaved;
 use sprig_models::Architecture;
 use sprig_report::median;
 use sprig_run::{Dataset, Method, Runner, defaults};
@@ -191,8 +190,6 @@ struct PyTorchModel {
 fn main() -> Result<()> {
     sprig_backend::flush_denormals_to_zero();
     let args = Args::parse();
-    let root = std::env::current_dir().context("the working folder")?;
-    let home = sprig_experiments::edge::criterion_home(&root);
     let pytorch = pytorch_medians(&args.pytorch)?;
     if !args.merge.is_empty() {
         let rows = merge(&args.merge, pytorch.as_ref())?;
@@ -218,14 +215,13 @@ fn main() -> Result<()> {
             eprintln!("timing {model} on {backend}");
             // Tens of seconds per step: a few timed steps, with masks only.
             let slow = ndarray_conv;
-            let mut c = criterion(args.quick);
             let runs = if slow { 1 } else { args.runs.max(1) };
             let mut masked = Vec::new();
             let mut unmasked = Vec::new();
             let mut batch = Vec::new();
             let mut batch_size = 0;
             let mut one_thread = false;
-            for run in 0..runs {
+            for _ in 0..runs {
                 let mut with_masks = step_fixture(model, backend, Masking::Masked)?;
                 batch_size = with_masks.batch_size;
                 one_thread = with_masks.one_thread;
@@ -246,8 +242,7 @@ fn main() -> Result<()> {
                     masked.push(m);
                     unmasked.push(u);
                 }
-                let id = format!("{}-{backend}-batch-{run}", model.name());
-                batch.push(time(&mut c, &home, &id, &mut with_masks.next_batch)?);
+                batch.push(time_alone(&mut with_masks.next_batch, args.quick)?);
             }
             let (masked, batch) = (median(&masked), median(&batch));
             let unmasked = (!unmasked.is_empty()).then(|| median(&unmasked));
@@ -465,21 +460,8 @@ fn merge(folders: &[PathBuf], pytorch: Option<&PyTorch>) -> Result<Vec<Row>> {
     Ok(merged)
 }
 
-fn criterion(quick: bool) -> Criterion {
-    let (warm, measure, samples) = if quick {
-        (Duration::from_millis(300), Duration::from_secs(1), 10)
-    } else {
-        (Duration::from_secs(1), Duration::from_secs(4), 30)
-    };
-    Criterion::default()
-        .without_plots()
-        .warm_up_time(warm)
-        .measurement_time(measure)
-        .sample_size(samples)
-}
-
 /// Median of `n` timed calls of `f` after one untimed call, milliseconds: for steps of
-/// tens of seconds, where criterion's ten samples would take many minutes.
+/// tens of seconds, where turns of 100 ms for 8 s would take many minutes.
 fn time_few(f: &mut impl FnMut() -> Result<(), sprig_prune::PruneError>, n: usize) -> Result<f64> {
     f()?;
     let mut times = Vec::with_capacity(n);
@@ -491,60 +473,30 @@ fn time_few(f: &mut impl FnMut() -> Result<(), sprig_prune::PruneError>, n: usiz
     Ok(median(&times))
 }
 
-/// Median milliseconds per step of `a` and of `b`, stepped alternately in blocks of about
-/// 100 ms (after a warm-up of each) for about 8 s in all (2 s when `quick`).
-fn time_interleaved(a: &mut StepFixture, b: &mut StepFixture, quick: bool) -> Result<(f64, f64)> {
-    let total = Duration::from_secs(if quick { 2 } else { 8 });
-    let warm = |f: &mut StepFixture| -> Result<Duration> {
-        let started = std::time::Instant::now();
-        let mut steps = 0u32;
-        while steps < 3 || started.elapsed() < Duration::from_millis(300) {
-            f.trainee.step()?;
-            steps += 1;
-        }
-        Ok(started.elapsed() / steps)
-    };
-    let per_step = warm(a)?.max(warm(b)?);
-    let block =
-        (Duration::from_millis(100).as_secs_f64() / per_step.as_secs_f64()).max(1.0) as usize;
-    let mut times = [Vec::new(), Vec::new()];
-    let started = std::time::Instant::now();
-    while started.elapsed() < total || times[0].len() < 3 {
-        for (fixture, out) in [&mut *a, &mut *b].into_iter().zip(times.iter_mut()) {
-            for _ in 0..block {
-                let step = std::time::Instant::now();
-                fixture.trainee.step()?;
-                out.push(step.elapsed().as_secs_f64() * 1e3);
-            }
-        }
-    }
-    Ok((median(&times[0]), median(&times[1])))
+/// The tables' timer: about 8 s of turns of about 100 ms each (2 s when `quick`).
+fn timer(quick: bool) -> Interleaved {
+    Interleaved::new(
+        Duration::from_millis(300),
+        Duration::from_secs(if quick { 2 } else { 8 }),
+        Duration::from_millis(100),
+    )
 }
 
-/// Median of one criterion run of `f`, milliseconds.
-fn time(
-    c: &mut Criterion,
-    home: &Path,
-    id: &str,
-    mut f: impl FnMut() -> Result<(), sprig_prune::PruneError>,
+/// Median milliseconds per step of `a` and of `b`, stepped in alternating turns.
+fn time_interleaved(a: &mut StepFixture, b: &mut StepFixture, quick: bool) -> Result<(f64, f64)> {
+    let mut step_a = || a.trainee.step().map(|_| ()).map_err(anyhow::Error::from);
+    let mut step_b = || b.trainee.step().map(|_| ()).map_err(anyhow::Error::from);
+    let medians = timer(quick).medians_ns(&mut [&mut step_a, &mut step_b])?;
+    Ok((medians[0] / 1e6, medians[1] / 1e6))
+}
+
+/// Median milliseconds per call of `f`, timed alone.
+fn time_alone(
+    f: &mut impl FnMut() -> Result<(), sprig_prune::PruneError>,
+    quick: bool,
 ) -> Result<f64> {
-    let mut failure = None;
-    let mut group = c.benchmark_group("backends");
-    // The same number of iterations in every sample: a conv net's long step stays inside
-    // the measurement time instead of criterion's growing linear schedule.
-    group.sampling_mode(SamplingMode::Flat);
-    group.bench_function(id, |b| {
-        b.iter(|| {
-            if let Err(e) = f() {
-                failure.get_or_insert(e);
-            }
-        })
-    });
-    group.finish();
-    if let Some(e) = failure {
-        return Err(e).with_context(|| format!("benchmark {id}"));
-    }
-    Ok(criterion_median_ns(home, "backends", id)? / 1e6)
+    let mut call = || f().map_err(anyhow::Error::from);
+    Ok(timer(quick).medians_ns(&mut [&mut call])?[0] / 1e6)
 }
 
 fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
@@ -627,8 +579,8 @@ fn write(args: &Args, rows: &[Row], pytorch: Option<&PyTorch>) -> Result<()> {
         "\nEach time is the median over {} round(s) — a round is a fresh process, run right \
          after a fresh PyTorch process when compared — of {} run(s) per round; in a run the \
          masked and the unmasked step alternate in blocks of about 100 ms for 8 s (the time \
-         is the median step), so the machine's drift hits both alike; batch assembly is a \
-         criterion run. `step threads`: what the trainer chose per round \
+         is the median step), so the machine's drift hits both alike; batch assembly is \
+         timed alone the same way. `step threads`: what the trainer chose per round \
          for the masked step (`StepThreads::Auto`: one thread when the first steps on all take \
          under 10 ms; LibTorch keeps its own threads). An iteration: batch assembly from host buffers, forward, cross-entropy, \
          backward, Adam step fused with the masks (gradient masked, weight update, pruned weights zeroed: one pass per parameter), loss read back (which waits \

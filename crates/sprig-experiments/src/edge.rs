@@ -2,12 +2,11 @@
 //! bytes on disk, single-sample latency of the runtime (dense and sparse) and of Burn,
 //! and test accuracy of the exported model against the Burn model it came from.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Device, Int, Tensor};
-use criterion::{Criterion, SamplingMode};
 use serde::{Deserialize, Serialize};
 use sprig_backend::Backend;
 use sprig_data::ImageSet;
@@ -25,6 +24,7 @@ use sprig_run::ticket::{self, files};
 use sprig_run::{Dataset, Domain, Experiment, Method};
 
 use crate::suite::Mode;
+use crate::timing::{Interleaved, Work};
 
 /// One model, sparsity and format: the objects of `docs/results/edge.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,13 +44,13 @@ pub struct EdgeRow {
     /// Bytes of the model's parameters as dense fp32.
     pub dense_f32_bytes: usize,
     /// Single-sample latency of the runtime (dense execution for `dense_f32`, sparse
-    /// otherwise), microseconds: the median of several criterion runs' medians.
+    /// otherwise), microseconds: the median of several timed runs' medians.
     pub latency_us: f64,
-    /// The medians of the separate criterion runs `latency_us` is the median of.
+    /// The medians of the separate timed runs `latency_us` is the median of.
     #[serde(default)]
     pub latency_runs_us: Vec<f64>,
     /// Median single-sample latency of the Burn model on the same backend as training
-    /// (dense, batch of one), microseconds, by criterion.
+    /// (dense, batch of one), microseconds, timed with the runtime's variants.
     pub burn_latency_us: f64,
     /// Multiply–adds of one runtime forward pass.
     pub multiply_adds: usize,
@@ -139,8 +139,6 @@ pub fn suite(mode: Mode, backend: Backend) -> Vec<Experiment> {
 pub struct EdgeBench {
     /// Where exported files go.
     out_dir: PathBuf,
-    /// Where criterion writes its estimates.
-    criterion_home: PathBuf,
     /// The most test examples a model is run on (the dense runtime of a conv net takes
     /// milliseconds per example).
     max_examples: fn(Architecture) -> usize,
@@ -148,12 +146,10 @@ pub struct EdgeBench {
 }
 
 impl EdgeBench {
-    /// Exported files go to `out_dir`; criterion's estimates are read from
-    /// `criterion_home` (where `$CRITERION_HOME` points, or `target/criterion`).
-    pub fn new(out_dir: PathBuf, criterion_home: PathBuf, mode: Mode) -> Self {
+    /// Exported files go to `out_dir`.
+    pub fn new(out_dir: PathBuf, mode: Mode) -> Self {
         Self {
             out_dir,
-            criterion_home,
             max_examples: |a| match a {
                 Architecture::Lenet300100 => 10_000,
                 _ => 2_000,
@@ -196,43 +192,28 @@ impl EdgeBench {
         build_model(experiment.model, input, classes, &device, job)?
     }
 
-    /// Median of one criterion run of `f`, in microseconds. Flat sampling (the same
-    /// number of iterations in every sample) keeps a millisecond-long conv forward pass
-    /// to the measurement time instead of criterion's growing linear schedule.
-    fn time(&self, c: &mut Criterion, id: &str, mut f: impl FnMut()) -> Result<f64> {
-        let mut group = c.benchmark_group(GROUP);
-        group.sampling_mode(SamplingMode::Flat);
-        group.bench_function(id, |b| b.iter(&mut f));
-        group.finish();
-        Ok(criterion_median_ns(&self.criterion_home, GROUP, id)? / 1000.0)
-    }
-
-    /// Criterion runs per latency figure: the figure is their median, and the runs of a
-    /// ticket's variants alternate, so a slow spell of the machine hits them all alike.
+    /// Timed runs per latency figure: the figure is their median, and within a run a
+    /// ticket's variants and Burn take turns, so a slow spell of the machine hits them all
+    /// alike.
     fn latency_runs(&self) -> usize {
         if self.quick { 1 } else { 5 }
     }
 
-    fn criterion(&self) -> Criterion {
-        let (warm, measure, samples) = if self.quick {
-            (Duration::from_millis(200), Duration::from_millis(500), 10)
+    fn timer(&self) -> Interleaved {
+        if self.quick {
+            Interleaved::new(
+                Duration::from_millis(200),
+                Duration::from_millis(1500),
+                Duration::from_millis(50),
+            )
         } else {
-            (Duration::from_millis(500), Duration::from_secs(2), 50)
-        };
-        Criterion::default()
-            .without_plots()
-            .warm_up_time(warm)
-            .measurement_time(measure)
-            .sample_size(samples)
+            Interleaved::new(
+                Duration::from_millis(500),
+                Duration::from_secs(8),
+                Duration::from_millis(100),
+            )
+        }
     }
-}
-
-/// Criterion's group (and folder) of the edge latencies.
-const GROUP: &str = "edge";
-
-/// The folder criterion names after a benchmark id.
-fn criterion_dir(id: &str) -> String {
-    id.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_")
 }
 
 /// One ticket being measured; runs with the concrete model type.
@@ -334,25 +315,35 @@ impl WithModel for Measure<'_> {
             runtimes.push(runtime);
         }
 
-        // Latency: every variant once per run, the runs repeated; medians of the runs.
-        let mut c = self.bench.criterion();
+        // Latency: Burn and every variant take turns within a run, the runs repeated;
+        // medians of the runs.
+        let timer = self.bench.timer();
         // Burn's input for the first image, normalised as in training.
         let (x, _): (Tensor<4>, Tensor<1, Int>) = self.test.batch(&[0], self.device)?;
         let mut burn_runs = Vec::new();
-        // Criterion measures an id once per process: each run gets ids of its own.
-        for run in 0..self.bench.latency_runs() {
-            burn_runs.push(
-                self.bench
-                    .time(&mut c, &format!("{tag}-burn-run{run}"), || {
-                        let logits = model.forward(x.clone());
-                        std::hint::black_box(logits.into_data());
-                    })?,
-            );
-            for (row, runtime) in rows.iter_mut().zip(&runtimes) {
-                let id = format!("{tag}-{}-run{run}", row.format);
-                row.latency_runs_us.push(self.bench.time(&mut c, &id, || {
-                    std::hint::black_box(runtime.forward_pixels(std::hint::black_box(&first)).ok());
-                })?);
+        for _ in 0..self.bench.latency_runs() {
+            let mut burn = || -> Result<()> {
+                let logits = model.forward(x.clone());
+                std::hint::black_box(logits.into_data());
+                Ok(())
+            };
+            let mut variants: Vec<Box<dyn FnMut() -> Result<()> + '_>> = runtimes
+                .iter()
+                .map(|runtime| -> Box<dyn FnMut() -> Result<()> + '_> {
+                    Box::new(|| {
+                        std::hint::black_box(
+                            runtime.forward_pixels(std::hint::black_box(&first)).ok(),
+                        );
+                        Ok(())
+                    })
+                })
+                .collect();
+            let mut work: Vec<Work<'_>> = vec![&mut burn];
+            work.extend(variants.iter_mut().map(|v| v.as_mut() as Work<'_>));
+            let medians = timer.medians_ns(&mut work)?;
+            burn_runs.push(medians[0] / 1000.0);
+            for (row, ns) in rows.iter_mut().zip(&medians[1..]) {
+                row.latency_runs_us.push(ns / 1000.0);
             }
         }
         let burn_latency = median(&burn_runs);
@@ -385,28 +376,6 @@ fn burn_predictions<M: Classifier<Input = Tensor<4>>>(
     Ok(out)
 }
 
-/// The median (nanoseconds) of criterion's last run of `id` in `group`, from the
-/// estimates it writes under `home` (`$CRITERION_HOME`).
-///
-/// # Errors
-/// A missing or unreadable estimates file.
-pub fn criterion_median_ns(home: &Path, group: &str, id: &str) -> Result<f64> {
-    let path = home
-        .join(group)
-        .join(criterion_dir(id))
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "reading criterion's estimates {} (is $CRITERION_HOME right?)",
-            path.display()
-        )
-    })?;
-    let estimates: serde_json::Value = serde_json::from_str(&text)?;
-    estimates["median"]["point_estimate"]
-        .as_f64()
-        .with_context(|| format!("{} has no median", path.display()))
-}
-
 fn accuracy(predictions: &[usize], labels: &[usize]) -> f64 {
     let right = predictions
         .iter()
@@ -433,8 +402,9 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
          weights and bias); the `sparse_f32` rows of the dense (sparsity 0) model show what \
          activation sparsity alone gives. Latency: single-sample forward passes from raw \
          pixels (the first test image, preprocessing included), the median of several \
-         criterion runs' medians (`latency_runs_us` in the JSON), the runs of a ticket's \
-         variants interleaved so that a slow spell of this shared machine hits them alike; \
+         timed runs' medians (`latency_runs_us` in the JSON); within a run Burn and the \
+         ticket's variants take turns of about 100 ms, so that a slow spell of this \
+         shared machine hits them alike; \
          Burn's is the trained model's dense forward pass on a batch of one, preprocessed, \
          same backend as training. Accuracy: the exported file read back from disk and run on the first \
          `test_examples` images of the official test split from their raw pixels; \
@@ -471,11 +441,6 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
         s.push('\n');
     }
     s
-}
-
-/// Where criterion writes: `$CRITERION_HOME`, else `target/criterion` under `root`.
-pub fn criterion_home(root: &Path) -> PathBuf {
-    std::env::var_os("CRITERION_HOME").map_or_else(|| root.join("target/criterion"), PathBuf::from)
 }
 
 #[cfg(test)]

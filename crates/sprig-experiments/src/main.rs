@@ -199,12 +199,7 @@ fn eval(args: EvalArgs) -> Result<()> {
     }
     eprintln!("suite finished in {:.0} s", started.elapsed().as_secs_f64());
     if domain == Domain::Edge {
-        let root = std::env::current_dir().context("the working folder")?;
-        let bench = edge::EdgeBench::new(
-            runner.runs_root().join("edge-exports"),
-            edge::criterion_home(&root),
-            mode,
-        );
+        let bench = edge::EdgeBench::new(runner.runs_root().join("edge-exports"), mode);
         let mut rows = Vec::new();
         for (e, r) in finished.iter().zip(&done) {
             eprintln!("exporting and measuring {}", e.run_dir().display());
