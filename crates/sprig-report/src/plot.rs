@@ -769,7 +769,9 @@ fn draw_figure(path: &Path, figure: &Figure) -> Drawn {
     let root = SVGBackend::new(path, (layout.width(), layout.height())).into_drawing_area();
     root.fill(&WHITE).map_err(failed)?;
     let (head, body) = root.split_vertically(size::TITLE_HEIGHT);
-    draw_centred(&head, &figure.title, font(size::TITLE_FONT))?;
+    // A long title over a lone panel gets a smaller font rather than losing its ends.
+    let title_font = font_fitting(&figure.title, layout.width(), size::TITLE_FONT);
+    draw_centred(&head, &figure.title, font(title_font))?;
     if figure.panels.is_empty() {
         draw_centred(
             &body,
