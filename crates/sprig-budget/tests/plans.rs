@@ -515,6 +515,16 @@ fn a_capped_final_training_gives_its_time_to_the_rankings() {
         plan_with(&last_round, &policy).unwrap().trainings,
         vec![5000]
     );
+    // Taking the rest: the same plans while rounds remain, and the final training, once
+    // it starts, gets all the time left, as an uncapped one does.
+    let rest = policy.with_final_taking_rest();
+    assert_eq!(plan_with(&input, &rest).unwrap().trainings, p.trainings);
+    let uncapped = ConvergencePolicy::default()
+        .with_final_share(0.5)
+        .with_ranking_share(0.25);
+    let all_left = plan_with(&last_round, &uncapped).unwrap().trainings;
+    assert!(all_left[0] > 5000, "{all_left:?}");
+    assert_eq!(plan_with(&last_round, &rest).unwrap().trainings, all_left);
     // Below 1 × j* (or not a number) is an error.
     for bad in [0.5, f64::NAN] {
         assert!(matches!(

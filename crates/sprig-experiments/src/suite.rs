@@ -8,8 +8,8 @@ use sprig_models::Architecture;
 use sprig_prune::classifier::{LrSchedule, TrainConfig};
 use sprig_run::config::{AudioSettings, Dataset, Domain, Experiment, ImpSchedule, Method};
 use sprig_run::defaults::{
-    budgeted_policy, capped, lth_pruning, resumed_ranking, text_pruning, text_settings,
-    truncated_imp,
+    budgeted_policy, capped, lth_pruning, resumed_ranking, taking_rest, text_pruning,
+    text_settings, truncated_imp,
 };
 
 /// How much of the table to run.
@@ -398,7 +398,8 @@ pub fn audio(mode: Mode, backend: Backend) -> Vec<Experiment> {
 /// early stop of the rankings; the final training not capped (it gets at least half of the
 /// time left, however long the ticket needs), or capped tighter at 1 or 1.5 j* (the capped
 /// final training's validation peaks long before its end, while the learning rate is still
-/// high).
+/// high); and the default's cap shaping the plans only, the final training taking all the
+/// time left (on a fast machine the capped default ends after about half its budget).
 pub fn high_sparsity_ablations() -> Vec<BuiltinPolicy> {
     let rewound = BuiltinPolicy::Convergence(
         ConvergencePolicy::default()
@@ -414,6 +415,7 @@ pub fn high_sparsity_ablations() -> Vec<BuiltinPolicy> {
         resumed_ranking(0.1, 0.9),
         capped(resumed_ranking(0.1, 0.9), 1.0),
         capped(resumed_ranking(0.1, 0.9), 1.5),
+        taking_rest(capped(resumed_ranking(0.1, 0.9), 2.0)),
     ]
     .into_iter()
     .filter(|p| *p != budgeted_policy())

@@ -514,6 +514,9 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
             }
             if let Some(cap) = c.final_cap {
                 label.push_str(&format!(", final at most {cap} j*"));
+                if c.final_takes_rest {
+                    label.push_str(" in the plans, then all the time left");
+                }
             }
             if c.gentle_rate != ConvergencePolicy::DEFAULT_GENTLE_RATE {
                 label.push_str(&format!(", rounds up to {} per round", c.gentle_rate));

@@ -145,6 +145,15 @@ pub fn capped(policy: BuiltinPolicy, cap: f64) -> BuiltinPolicy {
     }
 }
 
+/// `policy` with its final training taking all the time left once it starts (the cap
+/// then only shapes the plans while rounds remain).
+pub fn taking_rest(policy: BuiltinPolicy) -> BuiltinPolicy {
+    match policy {
+        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_final_taking_rest()),
+        other => other,
+    }
+}
+
 /// The LTH paper's IMP cut to `base`'s budget: the fewest rounds of at most 20 % that
 /// reach its target, each tensor ranked on its own at the paper's per-kind rates, every
 /// training of the same length, rewound to θ0 every round.

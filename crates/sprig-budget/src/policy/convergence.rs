@@ -89,6 +89,13 @@ pub struct ConvergencePolicy {
     /// trainings (up to j*); what is left after that is not spent: the run ends early.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_cap: Option<f64>,
+    /// With a final cap: the cap shapes the plans while rounds remain (the time it frees
+    /// lengthens the rankings), but the final training itself takes all the time left.
+    /// Without it, a run whose rounds and capped final fit early ends early — on a fast
+    /// machine after about half its budget, with a shorter final training than a slow
+    /// machine would give it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub final_takes_rest: bool,
 }
 
 /// Rounds assumed while the dense convergence is unknown: the dense training
@@ -109,6 +116,7 @@ impl ConvergencePolicy {
             ranking_resumes: false,
             ranking_share: None,
             final_cap: None,
+            final_takes_rest: false,
         }
     }
 
@@ -145,6 +153,15 @@ impl ConvergencePolicy {
         }
     }
 
+    /// The same policy with the final training taking all the time left once it starts
+    /// (see [`final_takes_rest`](Self::final_takes_rest)).
+    pub fn with_final_taking_rest(self) -> Self {
+        Self {
+            final_takes_rest: true,
+            ..self
+        }
+    }
+
     /// The same policy with ranking trainings resuming from the trained weights.
     pub fn with_ranking_resumes(self) -> Self {
         Self {
@@ -174,6 +191,7 @@ impl RoundPolicy for ConvergencePolicy {
             let longest = ctx.longest_final();
             return Ok(match self.final_cap {
                 None => longest.map(|x| vec![x]),
+                Some(_) if self.final_takes_rest => longest.map(|x| vec![x]),
                 Some(cap) => {
                     // The final training is the current one: stop it at the cap, but never
                     // below `j_min`.
