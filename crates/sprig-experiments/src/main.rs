@@ -387,7 +387,9 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              training after the dense one from θ0, all of the same length); without \
              `resumed ranking`, ranking trainings rewind to θ0; without `rounds up to 0.1 per \
              round`, rounds stop at 20% per round; `early-bird 0.95` stops the rankings \
-             later; without `final at most 2 j*`, the final training gets all the time left. \
+             later; without `final at most 2 j*`, the final training gets all the time left; \
+             with `in the plans, then all the time left`, the cap shapes the plans while \
+             rounds remain and the final training, once it starts, takes all the time left. \
              The random controls use the budgeted run's ticket.",
             sprig_run::config::policy_label(&sprig_run::defaults::budgeted_policy())
         ),
