@@ -232,11 +232,7 @@ fn main() -> Result<()> {
                     // so the machine's drift from minute to minute hits both
                     // alike and their difference is the masks' cost.
                     // On the threads the masked fixture chose: the masks' cost alone.
-                    let threads = if one_thread {
-                        StepThreads::One
-                    } else {
-                        StepThreads::All
-                    };
+                    let threads = chosen_threads(one_thread);
                     let mut without = step_fixture_on(model, backend, Masking::None, threads)?;
                     let (m, u) = time_interleaved(&mut with_masks, &mut without, args.quick)?;
                     masked.push(m);
@@ -251,7 +247,7 @@ fn main() -> Result<()> {
                 .and_then(|p| p.models.get(model.name()))
                 .map(|m| m.median_iter_ms);
             rows.push(Row {
-                step_threads: vec![if one_thread { "one" } else { "all" }.into()],
+                step_threads: vec![chosen_threads(one_thread).name().into()],
                 train_sparsity: Some(fixture_sparsity(model)),
                 ..Row::timed(
                     model.name(),
@@ -273,6 +269,15 @@ fn main() -> Result<()> {
     write(&args, &rows, pytorch.as_ref())
 }
 
+/// The threads a fixture's `StepThreads::Auto` settled on.
+fn chosen_threads(one_thread: bool) -> StepThreads {
+    if one_thread {
+        StepThreads::One
+    } else {
+        StepThreads::All
+    }
+}
+
 /// A late round's step: masks at `sparsity`, the sparse products on, interleaved with the
 /// dense (unmasked) step on the same threads, `args.runs` times. `batch_ms`: the model's
 /// batch assembly, as timed for its usual row (the same batches).
@@ -289,11 +294,7 @@ fn sparse_row(
     for _ in 0..args.runs.max(1) {
         let mut sparse = sparse_step_fixture(model, backend, sparsity, true)?;
         batch_size = sparse.batch_size;
-        let on = if sparse.one_thread {
-            StepThreads::One
-        } else {
-            StepThreads::All
-        };
+        let on = chosen_threads(sparse.one_thread);
         threads.push(on.name().to_string());
         let mut dense = step_fixture_on(model, backend, Masking::None, on)?;
         let (s, d) = time_interleaved(&mut sparse, &mut dense, args.quick)?;

@@ -25,11 +25,17 @@ struct MaskTensors {
     /// On the module's device without autodiff: gradients live there, and weights are
     /// masked there (outside the graph).
     keep: Tensor<1>,
-    /// The same on the host, for [`MaskedAdam`](crate::MaskedAdam)'s fused pass.
-    host: Vec<f32>,
-    /// The flat indices of the kept weights, when they are few enough that Adam's pass
-    /// visits them alone ([`SPARSE_ADAM_AT_MOST`]).
-    kept: Option<Vec<u32>>,
+    /// The same on the host, in the form [`MaskedAdam`](crate::MaskedAdam)'s fused pass
+    /// uses: the kept weights' indices when they are few enough that it visits them alone
+    /// ([`SPARSE_ADAM_AT_MOST`]), a 1.0/0.0 entry per weight otherwise.
+    host: HostMask,
+}
+
+/// A mask on the host, in one of the two forms of [`HostKeep`].
+#[derive(Debug, Clone)]
+enum HostMask {
+    Flags(Vec<f32>),
+    Kept(Vec<u32>),
 }
 
 /// The share of kept weights at or below which [`MaskedAdam`](crate::MaskedAdam) updates
@@ -74,18 +80,20 @@ impl DeviceMasks {
             .map(|(path, entry)| {
                 let mask = entry.mask();
                 let keep: Vec<f32> = mask.iter().map(|kept| f32::from(u8::from(kept))).collect();
-                let data = TensorData::new(keep.clone(), [mask.len()]);
                 let few = mask.kept_count() as f64 <= SPARSE_ADAM_AT_MOST * mask.len() as f64;
-                let kept = few.then(|| {
-                    mask.kept_indices()
-                        .map(|i| u32::try_from(i).expect("a parameter has under 2^32 weights"))
-                        .collect()
-                });
+                let host = if few {
+                    HostMask::Kept(
+                        mask.kept_indices()
+                            .map(|i| u32::try_from(i).expect("a parameter has under 2^32 weights"))
+                            .collect(),
+                    )
+                } else {
+                    HostMask::Flags(keep.clone())
+                };
                 let tensors = MaskTensors {
                     shape: mask.shape().to_vec(),
-                    keep: Tensor::from_data(data, &plain),
-                    host: keep,
-                    kept,
+                    keep: Tensor::from_data(TensorData::new(keep, [mask.len()]), &plain),
+                    host,
                 };
                 (path.to_string(), tensors)
             })
@@ -96,9 +104,9 @@ impl DeviceMasks {
     /// The mask of the parameter at `path` on the host, if it has one: its kept indices
     /// when they are few, a 1.0/0.0 entry per weight otherwise.
     pub(crate) fn host_keep(&self, path: &str) -> Option<HostKeep<'_>> {
-        self.by_path.get(path).map(|m| match &m.kept {
-            Some(kept) => HostKeep::Sparse(kept),
-            None => HostKeep::Dense(&m.host),
+        self.by_path.get(path).map(|m| match &m.host {
+            HostMask::Kept(kept) => HostKeep::Sparse(kept),
+            HostMask::Flags(flags) => HostKeep::Dense(flags),
         })
     }
 
