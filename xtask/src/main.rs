@@ -3,6 +3,7 @@
 mod bench;
 mod cargo;
 mod eval;
+mod fuzz;
 mod layers;
 mod libtorch;
 mod plan;
@@ -54,6 +55,14 @@ enum Command {
         #[arg(long)]
         root: Option<std::path::PathBuf>,
     },
+    /// Fuzz the `.sprig` loader with cargo-fuzz (needs nightly and `cargo install
+    /// cargo-fuzz`): every input becomes a body with a matching header and checksum, so
+    /// it reaches the parser; a panic or abort is a failure, saved under the fuzz folder.
+    Fuzz {
+        /// How long to fuzz.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
     /// Build a CPU-only LibTorch folder from PyPI wheels under `target/libtorch`
     /// (reused when present) and print the environment to export.
     SetupLibtorch {
@@ -75,6 +84,7 @@ fn main() -> Result<()> {
         Command::Bench(args) => bench::run(&args),
         Command::Plan(args) => plan::print(&args),
         Command::Install { root } => cargo::install(root.as_deref()),
+        Command::Fuzz { seconds } => fuzz::run(&libtorch::workspace_root(), seconds),
         Command::SetupLibtorch { force } => {
             let dir = libtorch::setup(force)?;
             println!("{}", libtorch::exports(&dir));

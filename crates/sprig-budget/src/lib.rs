@@ -93,7 +93,6 @@ mod plan;
 mod plateau;
 mod policy;
 mod profile;
-pub mod rate;
 mod replan;
 mod stop;
 

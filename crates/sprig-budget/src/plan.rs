@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::cost::{duration, nanos};
 use crate::policy::{PlanContext, RoundPolicy, largest_where};
-use crate::rate::{per_round_rate, sparsity_schedule};
 use crate::{BudgetError, ConvergencePolicy, CostModel, EvalSchedule};
+use sprig_mask::rate::{per_round_rate_from, sparsity_schedule};
 
 /// The most pruning rounds a plan may have. Far beyond useful (a gentle
 /// 20 % rate reaches 99.9999 % sparsity in 62 rounds); it bounds the size of
@@ -312,7 +312,7 @@ fn build(ctx: &PlanContext<'_>, kind: PlanKind, trainings: Vec<u64>) -> Plan {
     Plan {
         kind,
         rounds,
-        rate: per_round_rate(s, target, rounds),
+        rate: per_round_rate_from(s, target, rounds),
         sparsity_after_round: sparsity_schedule(s, target, rounds),
         final_sparsity: if rounds == 0 { s } else { target },
         trainings,

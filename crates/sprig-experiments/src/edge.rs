@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sprig_backend::Backend;
 use sprig_data::ImageSet;
 use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, write_file};
-use sprig_models::{Architecture, Classifier};
+use sprig_models::{Architecture, Classifier, WithModel, build_model};
 use sprig_prune::classifier::{ImageBatches, LabelledData, TrainConfig};
 use sprig_prune::load_snapshot;
 use sprig_report::{RunResult, median};
@@ -19,7 +19,7 @@ use sprig_runtime::{Execution, Model};
 
 use sprig_run::defaults::budgeted_policy;
 use sprig_run::export::model_spec;
-use sprig_run::runner::{Runner, WithModel, build_model};
+use sprig_run::runner::Runner;
 use sprig_run::ticket::{self, files};
 use sprig_run::{Dataset, Domain, Experiment, Method};
 

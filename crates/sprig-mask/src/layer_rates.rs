@@ -43,6 +43,28 @@ impl LayerRates {
     pub const OUTPUT: &'static str = "output";
     /// Layer kind of embedding tables (rate multiplier 1 in [`LayerRates::lth`]).
     pub const EMBEDDING: &'static str = "embedding";
+    /// Layer kind of a prunable tensor of fewer than two dimensions (a bias named by an
+    /// include pattern).
+    pub const VECTOR: &'static str = "vector";
+    /// Every layer kind a discovered tensor can have.
+    pub const KINDS: [&'static str; 5] = [
+        Self::VECTOR,
+        Self::CONV,
+        Self::LINEAR,
+        Self::OUTPUT,
+        Self::EMBEDDING,
+    ];
+
+    /// Sets the multiplier of the tensors of every kind that `pattern` matches
+    /// ([`PatternKind`]s): a rate a user gives by path pattern.
+    ///
+    /// # Errors
+    /// As [`LayerRates::set`].
+    pub fn set_for_pattern(&mut self, pattern: &str, multiplier: f64) -> Result<()> {
+        Self::KINDS
+            .iter()
+            .try_for_each(|&kind| self.set(PatternKind { kind, pattern }.to_string(), multiplier))
+    }
 
     /// Every kind at multiplier `1.0`.
     #[must_use]
@@ -107,6 +129,23 @@ impl LayerRates {
     }
 }
 
+/// The kind of a tensor whose rate a path pattern sets: its layer kind with the pattern,
+/// `linear [fc1.*]`, so that the pattern's multiplier applies to the tensors it matches
+/// alone. Written into masks as the tensor's kind, so this form is part of the mask format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PatternKind<'a> {
+    /// The tensor's layer kind, one of [`LayerRates::KINDS`].
+    pub kind: &'a str,
+    /// The path pattern, as the user wrote it.
+    pub pattern: &'a str,
+}
+
+impl std::fmt::Display for PatternKind<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} [{}]", self.kind, self.pattern)
+    }
+}
+
 impl TryFrom<BTreeMap<String, f64>> for LayerRates {
     type Error = MaskError;
 
@@ -134,6 +173,22 @@ mod tests {
         assert_eq!(r.multiplier("output"), 0.5);
         assert_eq!(r.multiplier("embedding"), 1.0);
         assert_eq!(LayerRates::uniform().multiplier("conv"), 1.0);
+    }
+
+    #[test]
+    fn a_pattern_sets_the_rate_of_every_kind_it_may_match() {
+        let mut r = LayerRates::lth();
+        r.set_for_pattern("fc1.*", 0.25).unwrap();
+        let kind = PatternKind {
+            kind: LayerRates::LINEAR,
+            pattern: "fc1.*",
+        };
+        assert_eq!(kind.to_string(), "linear [fc1.*]");
+        for k in LayerRates::KINDS {
+            assert_eq!(r.multiplier(&format!("{k} [fc1.*]")), 0.25, "{k}");
+        }
+        assert_eq!(r.multiplier("linear"), 1.0);
+        assert!(r.set_for_pattern("fc2.*", -1.0).is_err());
     }
 
     #[test]

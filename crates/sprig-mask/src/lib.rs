@@ -65,7 +65,7 @@ mod snapshot;
 mod sparsity;
 
 pub use error::{MaskError, Result, UNNAMED};
-pub use layer_rates::{LayerRates, Scope};
+pub use layer_rates::{LayerRates, PatternKind, Scope};
 pub use mask::{Iter, Mask};
 pub use mask_set::{MaskEntry, MaskSet};
 pub use prune::{PruneReport, TensorPruneStats, prune, prune_to_round, prune_to_sparsity};

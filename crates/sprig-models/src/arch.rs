@@ -35,6 +35,16 @@ pub enum ModelError {
         /// Why not.
         reason: String,
     },
+    /// The model takes another kind of input than the data set gives.
+    #[error("model `{model}` takes {takes}, not {given}")]
+    Modality {
+        /// The architecture.
+        model: Architecture,
+        /// What it takes, e.g. "token ids".
+        takes: &'static str,
+        /// What it was given, e.g. "images".
+        given: &'static str,
+    },
     /// Drawing θ0 failed.
     #[error("initialising `{path}`: {message}")]
     Init {

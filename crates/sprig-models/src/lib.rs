@@ -37,6 +37,7 @@
 mod arch;
 mod audio;
 mod conv_net;
+mod factory;
 mod inference;
 mod init;
 mod lenet;
@@ -47,6 +48,7 @@ mod text;
 pub use arch::{Architecture, Classifier, Modality, ModelError};
 pub use audio::{AudioCnn, DsCnn};
 pub use conv_net::ConvNet;
+pub use factory::{WithModel, build_model, build_text_model};
 pub use inference::{GraphTensor, InferenceGraph};
 pub use init::{EMBEDDING_STD, Initialization, initial_weights};
 pub use lenet::Lenet300100;

@@ -10,7 +10,7 @@
 //! [`PruneRules`] overrides them by path pattern: include, exclude, rate per pattern.
 
 use serde::{Deserialize, Serialize};
-use sprig_mask::{LayerRates, MaskSet};
+use sprig_mask::{LayerRates, MaskSet, PatternKind};
 
 use crate::{PruneError, tensor_shapes};
 
@@ -88,7 +88,7 @@ pub fn discover_in(
             continue;
         }
         let mut kind = match shape.len() {
-            0 | 1 => "vector",
+            0 | 1 => LayerRates::VECTOR,
             2 if is_embedding(path) => LayerRates::EMBEDDING,
             2 if Some(i) == head => LayerRates::OUTPUT,
             2 => LayerRates::LINEAR,
@@ -96,7 +96,11 @@ pub fn discover_in(
         }
         .to_string();
         if let Some((pattern, rate)) = rules.rates.iter().find(|(p, _)| matches(p, path)) {
-            kind = format!("{kind} [{pattern}]");
+            kind = PatternKind {
+                kind: &kind,
+                pattern,
+            }
+            .to_string();
             rates.set(kind.clone(), *rate)?;
         }
         masks.insert_dense(path, kind, shape)?;

@@ -8,8 +8,9 @@
 //! so Adam's moments cannot revive a pruned weight ([`DeviceMasks`] does the same around
 //! any other optimizer).
 //!
-//! [`engine`] holds the time-budgeted search itself, written against the narrow
-//! [`engine::Trainee`] interface so it can be tested with a fake clock and a fake trainee.
+//! [`engine`] (the `sprig-engine` crate, re-exported) holds the searches themselves,
+//! written against the narrow [`engine::Trainee`] interface, which
+//! [`classifier::ClassifierTrainee`] implements for Burn classifiers.
 //!
 //! Any Burn module: its prunable tensors are found by visiting it, pruned by magnitude on
 //! the host, and the masks applied to the module on its device (runs as is):
@@ -37,67 +38,15 @@
 pub mod classifier;
 mod device_masks;
 pub mod discover;
-pub mod engine;
 mod masked_adam;
 mod param_path;
 mod params;
+
+/// The Burn-free searches (`sprig-engine`), under the path the rest of Sprig uses.
+pub use sprig_engine as engine;
+pub use sprig_engine::PruneError;
 
 pub use device_masks::{DeviceMasks, SPARSE_ADAM_AT_MOST};
 pub use discover::{Discovered, PruneRules, discover, discover_in};
 pub use masked_adam::MaskedAdam;
 pub use params::{load_snapshot, snapshot, tensor_shapes};
-
-/// What can go wrong between a Burn module and Sprig's masks.
-#[derive(Debug, thiserror::Error)]
-pub enum PruneError {
-    /// The budget cannot hold the run, or a plan input was invalid.
-    #[error(transparent)]
-    Budget(#[from] sprig_budget::BudgetError),
-    /// A configuration value is out of range.
-    #[error("invalid configuration: {0}")]
-    Config(String),
-    /// Reading or batching data failed.
-    #[error(transparent)]
-    Data(#[from] sprig_data::DataError),
-    /// A user's Burn dataset could not give an item, or its batcher a whole batch.
-    #[error("item {index} of the dataset: {message}")]
-    Dataset {
-        /// The item asked for (the batch's first, when the batch is wrong).
-        index: usize,
-        /// What went wrong.
-        message: String,
-    },
-    /// The training step failed.
-    #[error("training failed: {0}")]
-    Training(String),
-    /// A training step's loss was NaN or infinite: the training diverged. The budgeted
-    /// engine stops the round and keeps the last good ticket; elsewhere it ends the run.
-    #[error("the loss became {value} at iteration {iteration} of this training{advice}")]
-    NonFiniteLoss {
-        /// The loss.
-        value: f64,
-        /// The iteration (1-based, within the current training).
-        iteration: u64,
-        /// What to try, e.g. "; try a smaller learning rate than 0.001" (may be empty).
-        advice: String,
-    },
-    /// The mask core refused (shape mismatch, unknown tensor, …).
-    #[error(transparent)]
-    Mask(#[from] sprig_mask::MaskError),
-    /// A snapshot or mask names a tensor the module does not have, or with another shape.
-    #[error("parameter `{path}`: {problem}")]
-    Parameter {
-        /// The parameter's path in the module, e.g. `fc1.weight`.
-        path: String,
-        /// What was expected and what was found.
-        problem: String,
-    },
-    /// Reading a tensor's values from the device failed.
-    #[error("reading parameter `{path}` from the device: {message}")]
-    Read {
-        /// The parameter's path in the module.
-        path: String,
-        /// The backend's message.
-        message: String,
-    },
-}

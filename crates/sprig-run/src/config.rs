@@ -439,22 +439,14 @@ impl Experiment {
 
     /// The rate multipliers of the pruning: the [`Pruning`] setting's, plus the rules'
     /// per-pattern ones under the kinds `sprig_prune::discover` gives the tensors they
-    /// match (`KIND [PATTERN]`).
+    /// match ([`sprig_mask::PatternKind`]).
     ///
     /// # Errors
     /// A rate that is negative or not finite.
     pub fn pruning_rates(&self) -> Result<LayerRates, sprig_mask::MaskError> {
         let mut rates = self.pruning.clone().unwrap_or_default().rates;
         for (pattern, rate) in self.rules.iter().flat_map(|r| &r.rates) {
-            for kind in [
-                "vector",
-                LayerRates::CONV,
-                LayerRates::LINEAR,
-                LayerRates::OUTPUT,
-                LayerRates::EMBEDDING,
-            ] {
-                rates.set(format!("{kind} [{pattern}]"), *rate)?;
-            }
+            rates.set_for_pattern(pattern, *rate)?;
         }
         Ok(rates)
     }

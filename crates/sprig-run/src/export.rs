@@ -7,11 +7,11 @@ use anyhow::{Context, Result, bail};
 use burn::tensor::Tensor;
 use sprig_backend::Backend;
 use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, write_file};
-use sprig_models::{Architecture, Classifier};
+use sprig_models::{Architecture, Classifier, WithModel, build_model};
 use sprig_runtime::{Execution, Model, Preprocess};
 
 use crate::config::{Dataset, Experiment};
-use crate::runner::{Runner, WithModel, build_model, dense_masks};
+use crate::runner::{Runner, dense_masks};
 use crate::ticket::{self, files};
 
 /// What an exported vision model says besides its weights: the pixel preprocessing is

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use crate::cost::{duration, nanos};
 use crate::plan::MAX_ROUNDS;
-use crate::rate::rounds_for_rate;
 use crate::{BudgetError, PlanInput};
+use sprig_mask::rate::rounds_for_rate;
 
 /// A validated [`PlanInput`] plus the cost arithmetic policies need.
 ///
@@ -64,7 +64,7 @@ impl<'a> PlanContext<'a> {
 
     /// The round count (at least 1, at most [`MAX_ROUNDS`]; 0 when s* is
     /// reached) whose per-round rate from the current sparsity to s* is
-    /// closest to `rate`. See [`rounds_for_rate`](crate::rate::rounds_for_rate).
+    /// closest to `rate`. See [`rounds_for_rate`](sprig_mask::rate::rounds_for_rate).
     ///
     /// Errors if `rate` is NaN or outside `(0, 1)`.
     pub fn rounds_for_rate(&self, rate: f64) -> Result<u32, BudgetError> {

@@ -130,7 +130,8 @@ impl<S: NormalizedSplit> LabelledData for Batches<S> {
         device: &Device,
     ) -> Result<(Tensor<4>, Tensor<1, Int>), PruneError> {
         self.set
-            .fill(indices, &self.norm, &mut self.values, &mut self.labels)?;
+            .fill(indices, &self.norm, &mut self.values, &mut self.labels)
+            .map_err(PruneError::data)?;
         let [c, h, w] = self.set.example_shape();
         // `TensorData::new` takes ownership; cloning the buffers keeps their capacity here
         // for the next batch (one copy either way: the device needs its own).
@@ -183,7 +184,8 @@ impl LabelledData for TokenBatches {
         device: &Device,
     ) -> Result<(Tensor<2, Int>, Tensor<1, Int>), PruneError> {
         self.set
-            .fill_batch(indices, &mut self.ids, &mut self.labels)?;
+            .fill_batch(indices, &mut self.ids, &mut self.labels)
+            .map_err(PruneError::data)?;
         let ids = Tensor::from_data(
             TensorData::new(self.ids.clone(), [indices.len(), self.set.length()]),
             device,

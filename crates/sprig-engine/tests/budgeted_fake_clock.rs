@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use sprig_budget::{BuiltinPolicy, Clock, ConvergencePolicy, FakeClock};
-use sprig_mask::{LayerRates, Scope};
-use sprig_mask::{MaskSet, Snapshot};
-use sprig_prune::PruneError;
-use sprig_prune::engine::{
+use sprig_engine::PruneError;
+use sprig_engine::{
     BudgetedConfig, Checkpoint, Evaluation, GradualPruning, NoObserver, Observer, Step, StopReason,
     TrainOnce, Trainee, TrainingLength, run_budgeted, run_budgeted_observed, run_gmp,
 };
+use sprig_mask::{LayerRates, Scope};
+use sprig_mask::{MaskSet, Snapshot};
 
 /// A "model" of one 30×20 weight and a bias whose training costs fake time. Training
 /// nudges every kept weight; accuracy grows with the iterations of the current training.
@@ -136,7 +136,7 @@ fn run_and_check(
     clock: &FakeClock,
     budget: u64,
     slowest: Duration,
-) -> sprig_prune::engine::BudgetedOutcome {
+) -> sprig_engine::BudgetedOutcome {
     let outcome = run_budgeted(trainee, dense_masks(), clock, &config(budget)).unwrap();
     let limit = Duration::from_secs(budget) + slowest;
     assert!(
@@ -275,7 +275,7 @@ impl Observer for Recorder {
 
 /// The ticket's invariants: mask of the model's tensors, pruned weights exactly zero,
 /// every weight finite.
-fn check_ticket(outcome: &sprig_prune::engine::BudgetedOutcome) {
+fn check_ticket(outcome: &sprig_engine::BudgetedOutcome) {
     outcome
         .masks
         .validate_with(&outcome.trained.params(), |_, _| false)

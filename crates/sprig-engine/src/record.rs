@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sprig_budget::PlanRecord;
 use sprig_mask::{MaskSet, Snapshot};
 
-use crate::engine::Evaluation;
+use crate::Evaluation;
 
 /// One training of the run (training 0 is dense).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ pub struct RoundRecord {
 /// Why the run stopped (the budget scheduler's type, shared with the result rows).
 pub use sprig_budget::StopReason;
 
-/// The result of [`run_budgeted`](crate::engine::run_budgeted).
+/// The result of [`run_budgeted`](crate::run_budgeted).
 #[derive(Debug, Clone)]
 pub struct BudgetedOutcome {
     /// The ticket's mask.

@@ -8,7 +8,7 @@ use sprig_budget::{Clock, Deadline, IterationProfiler};
 use sprig_mask::{MaskSet, Snapshot};
 
 use crate::PruneError;
-use crate::engine::{Evaluation, GradualPruning, NoObserver, Observer, Step, StopReason, Trainee};
+use crate::{Evaluation, GradualPruning, NoObserver, Observer, Step, StopReason, Trainee};
 
 /// How long one training runs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use sprig_budget::{
 use sprig_mask::{LayerRates, MaskSet, Scope, Scores, Snapshot, prune_to_sparsity};
 
 use crate::PruneError;
-use crate::engine::{
+use crate::{
     BudgetedOutcome, Checkpoint, CheckpointState, Evaluation, NoObserver, Observer, RoundRecord,
     Step, StopReason, Trainee,
 };

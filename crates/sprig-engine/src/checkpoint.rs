@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sprig_budget::{CostModel, Plan, PlanRecord, Progress, RunConfig};
 use sprig_mask::{MaskSet, Snapshot};
 
-use crate::engine::RoundRecord;
+use crate::RoundRecord;
 
 /// A budgeted run after a finished training (before the prune that follows it).
 ///

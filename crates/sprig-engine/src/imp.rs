@@ -8,7 +8,7 @@ use sprig_mask::{
 };
 
 use crate::PruneError;
-use crate::engine::{
+use crate::{
     RoundRecord, StopReason, TrainOnce, TrainOnceOutcome, Trainee, TrainingLength, train_once,
 };
 

@@ -10,8 +10,8 @@ use sprig_budget::Clock;
 use sprig_mask::{LayerRates, MaskSet, Scope, Scores, prune_to_sparsity};
 
 use crate::PruneError;
-use crate::engine::fixed::train_loop;
-use crate::engine::{Observer, TrainOnce, TrainOnceOutcome, Trainee};
+use crate::fixed::train_loop;
+use crate::{Observer, TrainOnce, TrainOnceOutcome, Trainee};
 
 /// The pruning schedule of a GMP training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use crate::PruneError;
 
 /// Loss and score of a model on a split. Model selection keeps the training state with
 /// the highest `accuracy`; a task that is not classification reports its own score there
-/// (e.g. R² for a reconstruction, as `examples/custom_step.rs` does).
+/// (e.g. R² for a reconstruction, as `sprig-prune`'s `examples/custom_step.rs` does).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Mean cross-entropy (or the task's loss).

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::PruneError;
-use crate::engine::{Checkpoint, Evaluation};
+use crate::{Checkpoint, Evaluation};
 
 /// Where a budgeted run stands after a training iteration.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,7 +49,7 @@ pub trait Observer {
 
     /// Asked before every iteration: `true` ends the run as a deadline would (the current
     /// iteration is finished, the best valid ticket so far is returned) with
-    /// [`StopReason::Interrupted`](crate::engine::StopReason::Interrupted).
+    /// [`StopReason::Interrupted`](crate::StopReason::Interrupted).
     fn should_stop(&self) -> bool {
         false
     }

@@ -1,22 +1,19 @@
 //! Runs one experiment on real data (MNIST, CIFAR-10, TREC, MR) and writes its ticket
 //! folder.
 
-use std::collections::HashMap;
+mod data_cache;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::Device;
 use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
-use sprig_data::audio::{AudioData, AudioOptions, FeatureNorm, load_fsdd, load_wav_folders};
-use sprig_data::text::{TextData, TextOptions, TrecLabels, load_class_csv, load_mr, load_trec};
-use sprig_data::{
-    LoadOptions, Normalization, VisionData, load_cifar10, load_image_folder, load_mnist,
-};
+use sprig_data::audio::FeatureNorm;
+use sprig_data::{Normalization, VisionData};
 use sprig_mask::{MaskSet, Snapshot, random_like};
 use sprig_models::{
-    Architecture, AudioCnn, BagOfEmbeddings, Classifier, ConvNet, DsCnn, Lenet300100, Modality,
-    ResNet, TextCnn, TextCnnSize, initial_weights,
+    Classifier, Modality, WithModel, build_model, build_text_model, initial_weights,
 };
 use sprig_prune::classifier::{
     ClassifierTrainee, FeatureBatches, ImageBatches, LabelledData, TokenBatches,
@@ -29,6 +26,7 @@ use sprig_prune::engine::{
 use sprig_prune::{PruneRules, tensor_shapes};
 use sprig_report::RunResult;
 
+use self::data_cache::DataCache;
 use crate::checkpoint::{self, Checkpointing};
 use crate::config::{Dataset, Experiment, Method};
 use crate::ticket::{self, files};
@@ -37,18 +35,12 @@ use crate::ticket::{self, files};
 const RANDOM_MASK_STREAM: u64 = 0x5EED_0001;
 const REINIT_STREAM: u64 = 0x5EED_0002;
 
-/// Loaded data sets, kept across experiments of one invocation.
+/// Runs experiments in run folders under one root, with the data sets they load kept
+/// across the experiments of one invocation.
 #[derive(Debug)]
 pub struct Runner {
-    data_dir: PathBuf,
     runs_root: PathBuf,
-    loaded: HashMap<(Dataset, u64), (VisionData, Normalization)>,
-    /// Text sets by (data set, seed, vocabulary settings as JSON).
-    loaded_text: HashMap<(Dataset, u64, String), TextData>,
-    /// Audio sets and their normalisation by (data set, seed, settings as JSON).
-    loaded_audio: HashMap<(Dataset, u64, String), (AudioData, FeatureNorm)>,
-    /// Image folders and their normalisation by (seed, folder settings as JSON).
-    loaded_images: HashMap<(u64, String), (VisionData, Normalization)>,
+    data: DataCache,
     /// Injected faults (debug hooks of the CLI; never part of an experiment).
     faults: Faults,
     /// The commit recorded in result rows.
@@ -96,13 +88,11 @@ struct Finished {
 impl Runner {
     /// A runner reading data from `data_dir` and writing run folders under `runs_root`.
     pub fn new(data_dir: PathBuf, runs_root: PathBuf) -> Self {
+        // Computed audio features are kept beside the run folders.
+        let feature_cache = runs_root.with_file_name("sprig-cache");
         Self {
-            data_dir,
             runs_root,
-            loaded: HashMap::new(),
-            loaded_text: HashMap::new(),
-            loaded_audio: HashMap::new(),
-            loaded_images: HashMap::new(),
+            data: DataCache::new(data_dir, feature_cache),
             faults: Faults::default(),
             commit: None,
         }
@@ -258,53 +248,37 @@ impl Runner {
         match experiment.dataset.modality() {
             Modality::Image => {
                 let (data, norm) = match experiment.dataset {
-                    Dataset::Images => self.load_images(experiment)?,
-                    dataset => self.load(dataset, experiment.seed)?,
+                    Dataset::Images => self.data.image_folder(experiment)?,
+                    dataset => self.data.images(dataset, experiment.seed)?,
                 };
-                let splits = (
-                    ImageBatches::new(data.train.clone(), norm.clone()),
-                    ImageBatches::new(data.validation.clone(), norm.clone()),
-                    ImageBatches::new(data.test.clone(), norm.clone()),
-                );
+                let splits = three(&data.train, &data.validation, &data.test, |s| {
+                    ImageBatches::new(s, norm.clone())
+                });
                 let shape = data.train.shape();
                 let input = [shape.channels, shape.height, shape.width];
-                let classes = data.classes.len();
-                experiment.model.check_input(input)?;
-                job.starting()?;
-                let bound = Bound {
-                    job,
-                    device: device.clone(),
-                    splits,
-                    preprocessing: Preprocessing::Image(norm),
-                };
-                build_model(experiment.model, input, classes, device, bound)?
+                let preprocessing = Preprocessing::Image(norm);
+                let bound = start(experiment, device, job, splits, input, preprocessing)?;
+                build_model(experiment.model, input, data.classes.len(), device, bound)?
             }
             Modality::Audio => {
-                let (data, norm) = self.load_audio(experiment)?;
-                let splits = (
-                    FeatureBatches::new(data.train.clone(), norm.clone()),
-                    FeatureBatches::new(data.validation.clone(), norm.clone()),
-                    FeatureBatches::new(data.test.clone(), norm.clone()),
-                );
+                let (data, norm) = self.data.audio(experiment)?;
+                let splits = three(&data.train, &data.validation, &data.test, |s| {
+                    FeatureBatches::new(s, norm.clone())
+                });
                 let input = data.train.shape();
-                let classes = data.train.classes().len();
-                experiment.model.check_input(input)?;
-                job.starting()?;
-                let bound = Bound {
-                    job,
-                    device: device.clone(),
-                    splits,
-                    preprocessing: Preprocessing::Audio(norm),
-                };
-                build_model(experiment.model, input, classes, device, bound)?
+                let preprocessing = Preprocessing::Audio(norm);
+                let bound = start(experiment, device, job, splits, input, preprocessing)?;
+                build_model(
+                    experiment.model,
+                    input,
+                    data.train.classes().len(),
+                    device,
+                    bound,
+                )?
             }
             Modality::Text => {
-                let data = self.load_text(experiment)?;
-                let splits = (
-                    TokenBatches::new(data.train.clone()),
-                    TokenBatches::new(data.validation.clone()),
-                    TokenBatches::new(data.test.clone()),
-                );
+                let data = self.data.text(experiment)?;
+                let splits = three(&data.train, &data.validation, &data.test, TokenBatches::new);
                 let (vocab, classes) = (data.vocab.len(), data.classes.len());
                 job.starting()?;
                 let bound = Bound {
@@ -324,192 +298,13 @@ impl Runner {
     /// # Errors
     /// A missing or corrupt data file, named.
     pub fn data(&mut self, dataset: Dataset, seed: u64) -> Result<&(VisionData, Normalization)> {
-        self.load(dataset, seed)
+        self.data.images(dataset, seed)
     }
 
     /// The folder run folders go under.
     pub fn runs_root(&self) -> &Path {
         &self.runs_root
     }
-
-    /// The audio data set of `e` (its split, its seed's validation split, its features)
-    /// and the per-band normalisation of its training split, loaded once. Features are
-    /// cached beside the run folders (`sprig-cache/`).
-    fn load_audio(&mut self, e: &Experiment) -> Result<&(AudioData, FeatureNorm)> {
-        let settings = e
-            .audio
-            .clone()
-            .with_context(|| format!("{} needs split and feature settings", e.dataset))?;
-        let folder = e.folder.as_ref().filter(|_| e.dataset.is_own());
-        let key = (
-            e.dataset,
-            e.seed,
-            serde_json::to_string(&(&settings, folder))?,
-        );
-        if !self.loaded_audio.contains_key(&key) {
-            let dir = match folder {
-                Some(folder) => folder.dir.clone(),
-                None => self.data_dir.join(e.dataset.name()),
-            };
-            let mut options = AudioOptions {
-                cache_dir: Some(self.runs_root.with_file_name("sprig-cache")),
-                ..AudioOptions::new(e.seed, settings.features.clone())
-            };
-            if let Some(folder) = folder {
-                options.validation_fraction = folder.split.validation_fraction;
-            }
-            let data = match e.dataset {
-                Dataset::Fsdd => load_fsdd(&dir, &settings.split, &options),
-                Dataset::AudioFolders => load_wav_folders(&own_folder(e)?.dir, &options),
-                other => bail!("{other} is not an audio data set"),
-            }
-            .map_err(|err| loading_error(err, e.dataset, &dir))?;
-            tracing::info!(source = %data.source, train = data.train.len(),
-                validation = data.validation.len(), test = data.test.len(),
-                feature_seconds = data.feature_seconds, cached = data.from_cache, "loaded");
-            let norm = FeatureNorm::fit(&data.train)?;
-            self.loaded_audio.insert(key.clone(), (data, norm));
-        }
-        Ok(&self.loaded_audio[&key])
-    }
-
-    /// The image folder of `e` with its seed's validation split, and the normalisation
-    /// fitted on its training split, loaded once.
-    fn load_images(&mut self, e: &Experiment) -> Result<&(VisionData, Normalization)> {
-        let folder = own_folder(e)?;
-        let key = (e.seed, serde_json::to_string(&folder)?);
-        if !self.loaded_images.contains_key(&key) {
-            let data = load_image_folder(&folder.dir, &folder.split, &LoadOptions::lth(e.seed))
-                .with_context(|| format!("loading the image folder {}", folder.dir.display()))?;
-            let norm = data.fit_normalization()?;
-            self.loaded_images.insert(key.clone(), (data, norm));
-        }
-        Ok(&self.loaded_images[&key])
-    }
-
-    /// The text data set of `e` (its seed's validation split, its vocabulary settings),
-    /// loaded once.
-    fn load_text(&mut self, e: &Experiment) -> Result<&TextData> {
-        let vocab = e
-            .text
-            .clone()
-            .with_context(|| format!("{} needs tokenisation settings", e.dataset))?;
-        let folder = e.folder.as_ref().filter(|_| e.dataset.is_own());
-        let key = (e.dataset, e.seed, serde_json::to_string(&(&vocab, folder))?);
-        if !self.loaded_text.contains_key(&key) {
-            let dir = match folder {
-                Some(folder) => folder.dir.clone(),
-                None => self.data_dir.join(e.dataset.name()),
-            };
-            let mut options = TextOptions {
-                vocab,
-                ..TextOptions::new(e.seed, 1)
-            };
-            if let Some(folder) = folder {
-                options.validation_fraction = folder.split.validation_fraction;
-            }
-            let data = match e.dataset {
-                Dataset::Trec => load_trec(&dir, TrecLabels::Coarse, &options),
-                Dataset::Mr => load_mr(&dir, &options),
-                Dataset::TextCsv => load_class_csv(&own_folder(e)?.dir, &options),
-                other => bail!("{other} is not a text data set"),
-            }
-            .map_err(|err| loading_error(err, e.dataset, &dir))?;
-            tracing::info!(source = %data.source, vocabulary = data.vocab.len(),
-                train = data.train.len(), validation = data.validation.len(),
-                test = data.test.len(), "loaded");
-            self.loaded_text.insert(key.clone(), data);
-        }
-        Ok(&self.loaded_text[&key])
-    }
-
-    /// The data set with the experiment seed's validation split, loaded once.
-    fn load(&mut self, dataset: Dataset, seed: u64) -> Result<&(VisionData, Normalization)> {
-        if !self.loaded.contains_key(&(dataset, seed)) {
-            let dir = self.data_dir.join(dataset.name());
-            let options = LoadOptions::lth(seed);
-            let data = match dataset {
-                Dataset::Mnist => load_mnist(&dir, &options),
-                Dataset::Cifar10 => load_cifar10(&dir, &options),
-                other => bail!("{other} is not an image data set"),
-            }
-            .map_err(|err| loading_error(err, dataset, &dir))?;
-            let norm = data.fit_normalization()?;
-            self.loaded.insert((dataset, seed), (data, norm));
-        }
-        Ok(&self.loaded[&(dataset, seed)])
-    }
-}
-
-/// A loader's error with what was being loaded, and how to get a missing built-in data set.
-fn loading_error(err: sprig_data::DataError, dataset: Dataset, dir: &Path) -> anyhow::Error {
-    let hint = if err.is_missing() && !dataset.is_own() {
-        format!(
-            " (to download it: `sprig data fetch {dataset} --data-dir {}`)",
-            dir.parent().unwrap_or(dir).display()
-        )
-    } else {
-        String::new()
-    };
-    anyhow::Error::new(err).context(format!("loading {dataset} from {}{hint}", dir.display()))
-}
-
-/// Something to do with a freshly built zoo model, whatever its concrete type.
-pub trait WithModel {
-    /// What the model takes.
-    type Input: Clone;
-    /// What it gives back.
-    type Output;
-    /// Does it.
-    fn with<M: Classifier<Input = Self::Input>>(self, model: M) -> Self::Output;
-}
-
-/// Builds the image model `architecture` for `input` images and `classes` on `device` and
-/// hands it to `w`.
-///
-/// # Errors
-/// `architecture` is not an image model.
-pub fn build_model<W: WithModel<Input = Tensor<4>>>(
-    architecture: Architecture,
-    input: [usize; 3],
-    classes: usize,
-    device: &Device,
-    w: W,
-) -> Result<W::Output> {
-    Ok(match architecture {
-        Architecture::ResNet20 => w.with(ResNet::resnet20(input[0], classes, device)),
-        Architecture::Lenet300100 => {
-            w.with(Lenet300100::new(input.iter().product(), classes, device))
-        }
-        Architecture::Conv2 | Architecture::Conv4 | Architecture::Conv6 => {
-            let pairs = architecture.conv_pairs().unwrap_or(1);
-            w.with(ConvNet::new(pairs, input, classes, device))
-        }
-        Architecture::DsCnn => w.with(DsCnn::new(classes, device)),
-        Architecture::AudioCnn => w.with(AudioCnn::new(input, classes, device)),
-        Architecture::TextCnn | Architecture::BagOfEmbeddings => {
-            bail!("{architecture} takes token ids, not images")
-        }
-    })
-}
-
-/// Builds the text model `architecture` for a vocabulary of `vocab` ids and `classes` on
-/// `device` and hands it to `w`.
-///
-/// # Errors
-/// `architecture` is not a text model.
-pub(crate) fn build_text_model<W: WithModel<Input = Tensor<2, Int>>>(
-    architecture: Architecture,
-    vocab: usize,
-    classes: usize,
-    device: &Device,
-    w: W,
-) -> Result<W::Output> {
-    Ok(match architecture {
-        Architecture::TextCnn => w.with(TextCnn::new(vocab, classes, TextCnnSize::DEFAULT, device)),
-        Architecture::BagOfEmbeddings => w.with(BagOfEmbeddings::new(vocab, classes, device)),
-        other => bail!("{other} takes images, not token ids"),
-    })
 }
 
 /// Something to do with an experiment's model and data once they are loaded and built:
@@ -537,6 +332,35 @@ struct Bound<'p, J, D> {
     device: Device,
     splits: (D, D, D),
     preprocessing: Preprocessing<'p>,
+}
+
+/// The training, validation and test batches of a data set's three splits.
+fn three<S: Clone, D>(train: &S, validation: &S, test: &S, batches: impl Fn(S) -> D) -> (D, D, D) {
+    (
+        batches(train.clone()),
+        batches(validation.clone()),
+        batches(test.clone()),
+    )
+}
+
+/// Checks that the experiment's model takes `input` (`[channels, height, width]`), then
+/// starts `job` on `splits`: ready for the model to be built.
+fn start<'p, J: Job, D>(
+    experiment: &Experiment,
+    device: &Device,
+    mut job: J,
+    splits: (D, D, D),
+    input: [usize; 3],
+    preprocessing: Preprocessing<'p>,
+) -> Result<Bound<'p, J, D>> {
+    experiment.model.check_input(input)?;
+    job.starting()?;
+    Ok(Bound {
+        job,
+        device: device.clone(),
+        splits,
+        preprocessing,
+    })
 }
 
 impl<J: Job, D: LabelledData + Clone> WithModel for Bound<'_, J, D> {
@@ -882,21 +706,6 @@ pub(crate) fn dense_masks<M: Classifier>(
         masks.insert_dense(&tensor.path, tensor.kind, shape)?;
     }
     Ok(masks)
-}
-
-/// The folder of an experiment on a user's own data set.
-fn own_folder(e: &Experiment) -> Result<&crate::DataFolder> {
-    let flag = match e.dataset {
-        Dataset::TextCsv => "--text-csv",
-        Dataset::AudioFolders => "--audio",
-        _ => "--images",
-    };
-    e.folder.as_ref().with_context(|| {
-        format!(
-            "data set {} is your own: give its folder ({flag} DIR)",
-            e.dataset
-        )
-    })
 }
 
 /// Sparsity of the embedding tables alone, if the model has any.
