@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
 use sprig_backend::{Backend, StepThreads};
 use sprig_data::audio::{FeatureNorm, FeatureSet};
 use sprig_data::text::TextSet;
@@ -139,7 +141,7 @@ fn fixture(
     sprig_backend::flush_denormals_to_zero();
     let device = backend.train_device()?;
     let classes: Arc<[String]> = (0..10).map(|c| c.to_string()).collect();
-    let mut draw = Stream(0x9E37_79B9_7F4A_7C15);
+    let mut draw = Stream::new(0x9E37_79B9_7F4A_7C15);
     let labels: Vec<u8> = (0..EXAMPLES).map(|i| (i % 10) as u8).collect();
     let images = |c, h, w, draw: &mut Stream| {
         let shape = ImageShape::new(c, h, w);
@@ -305,22 +307,19 @@ where
     })
 }
 
-/// A seeded xorshift stream (no crate needed for fixture values).
-struct Stream(u64);
+/// A seeded stream of fixture values.
+struct Stream(ChaCha8Rng);
 
 impl Stream {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+    fn new(seed: u64) -> Self {
+        Self(ChaCha8Rng::seed_from_u64(seed))
     }
 
     fn byte(&mut self) -> u8 {
-        (self.next() >> 56) as u8
+        (self.0.next_u32() >> 24) as u8
     }
 
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.next_u64() % n
     }
 }
