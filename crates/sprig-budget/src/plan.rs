@@ -16,11 +16,11 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sprig_mask::rate::{per_round_rate_from, sparsity_schedule};
 
 use crate::cost::{duration, nanos};
 use crate::policy::{PlanContext, RoundPolicy, largest_where};
 use crate::{BudgetError, ConvergencePolicy, CostModel, EvalSchedule};
-use sprig_mask::rate::{per_round_rate_from, sparsity_schedule};
 
 /// The most pruning rounds a plan may have. Far beyond useful (a gentle
 /// 20 % rate reaches 99.9999 % sparsity in 62 rounds); it bounds the size of

@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use sprig_mask::rate::rounds_for_rate;
+
 use crate::cost::{duration, nanos};
 use crate::plan::MAX_ROUNDS;
 use crate::{BudgetError, PlanInput};
-use sprig_mask::rate::rounds_for_rate;
 
 /// A validated [`PlanInput`] plus the cost arithmetic policies need.
 ///
