@@ -40,6 +40,12 @@ impl StepThreads {
     }
 }
 
+impl std::fmt::Display for StepThreads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl std::str::FromStr for StepThreads {
     type Err = String;
 

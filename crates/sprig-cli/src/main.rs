@@ -6,6 +6,7 @@ mod options;
 mod out_dir;
 mod plan_page;
 mod progress;
+mod values;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

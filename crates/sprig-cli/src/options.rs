@@ -2,10 +2,10 @@
 //! winning, resolved into one typed [`Experiment`] with errors a user can act on.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
+use serde_with::{As, DisplayFromStr};
 use sprig_backend::{Backend, StepThreads};
 use sprig_data::FolderSplit;
 use sprig_export::ExportFormat;
@@ -13,6 +13,8 @@ use sprig_mask::{LayerRates, Scope};
 use sprig_models::Architecture;
 use sprig_prune::PruneRules;
 use sprig_run::{DataFolder, Dataset, Experiment, Method, Pruning, advice, defaults};
+
+use crate::values::{Budget, ByteSize, MethodChoice, Pattern, RateRule};
 
 /// Every option of a run. Each may come from `--config FILE` (the same names, in
 /// kebab-case) or from a flag; a flag overrides the file. The resolved set (all but `out`)
@@ -22,13 +24,21 @@ use sprig_run::{DataFolder, Dataset, Experiment, Method, Pruning, advice, defaul
 pub struct PruneOptions {
     /// Architecture from the zoo (`lenet-300-100`, `conv-2`, `textcnn`, `ds-cnn`, …).
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
+    #[serde(
+        default,
+        with = "As::<Option<DisplayFromStr>>",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub model: Option<Architecture>,
     /// Data set (`mnist`, `cifar10`, `trec`, `mr`, `fsdd`; or your own: `images`,
     /// `text-csv`, `audio-folders`, given by `--images`, `--text-csv`, `--audio`).
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dataset: Option<String>,
+    #[serde(
+        default,
+        with = "As::<Option<DisplayFromStr>>",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dataset: Option<Dataset>,
     /// Your own images: a folder with one folder of images (PNG, JPEG) per class, or
     /// `train/` and `test/` folders laid out so (then the test split is yours). Implies
     /// `--dataset images`.
@@ -60,8 +70,12 @@ pub struct PruneOptions {
     pub validation_fraction: Option<f64>,
     /// Wall-clock budget, end to end: `90s`, `5m`, `1h30m`.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub budget: Option<String>,
+    #[serde(
+        default,
+        with = "As::<Option<DisplayFromStr>>",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub budget: Option<Budget>,
     /// Fraction of the prunable weights to remove, in [0, 1) (e.g. 0.9).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -69,26 +83,46 @@ pub struct PruneOptions {
     /// Instead of a sparsity: the size the exported ticket must fit in (`64KiB`, `1.5MB`,
     /// `30000`), turned into a sparsity by the export format (image models).
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<String>,
+    #[serde(
+        default,
+        with = "As::<Option<DisplayFromStr>>",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub size: Option<ByteSize>,
     /// The export format a `--size` is for: `sparse_int8` (default), `sparse_f32`.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
+    #[serde(
+        default,
+        with = "As::<Option<DisplayFromStr>>",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub format: Option<ExportFormat>,
     /// `budgeted` (default), `one-shot` (one prune to the target) or `dense` (no pruning).
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
+    #[serde(
+        default,
+        with = "As::<Option<DisplayFromStr>>",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub method: Option<MethodChoice>,
     /// `flex` (default), `ndarray` or `tch-cpu`.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub backend: Option<String>,
+    #[serde(
+        default,
+        with = "As::<Option<DisplayFromStr>>",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backend: Option<Backend>,
     /// The threads a training step uses on flex and ndarray: `auto` (default: one thread
     /// when the first steps on all take under 10 ms: a small model is faster on one), `all` or `one`. Changes speed, never results; LibTorch keeps its
     /// own threads.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threads: Option<String>,
+    #[serde(
+        default,
+        with = "As::<Option<DisplayFromStr>>",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub threads: Option<StepThreads>,
     /// Compute every layer densely, pruned weights as zeros. By default a layer of
     /// LeNet-300-100 that keeps at most a fifth of its weights computes with those alone,
     /// so late rounds take less time per step (the same training up to the order of sums).
@@ -102,8 +136,12 @@ pub struct PruneOptions {
     /// Magnitude ranking: `global` (one pool) or `layerwise` (each tensor alone).
     /// Default: layerwise for text models, global otherwise.
     #[arg(long)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    #[serde(
+        default,
+        with = "As::<Option<DisplayFromStr>>",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub scope: Option<Scope>,
     /// Late rewinding: the ticket trains from the weights after this many iterations of
     /// the dense training instead of θ0 (default 0: θ0, as the Lottery Ticket paper).
     #[arg(long)]
@@ -113,19 +151,31 @@ pub struct PruneOptions {
     /// too: `blocks.*.weight`); repeatable. Setting any of --include, --exclude, --rate
     /// finds the prunable tensors by visiting the model (`sprig plan` lists them).
     #[arg(long, value_name = "PATTERN")]
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub include: Vec<String>,
+    #[serde(
+        default,
+        with = "As::<Vec<DisplayFromStr>>",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub include: Vec<Pattern>,
     /// Never prune the parameters matching this path pattern (wins over --include);
     /// repeatable.
     #[arg(long, value_name = "PATTERN")]
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub exclude: Vec<String>,
+    #[serde(
+        default,
+        with = "As::<Vec<DisplayFromStr>>",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub exclude: Vec<Pattern>,
     /// Scale the pruning rate of the parameters matching a pattern: `conv1.*=0.5` prunes
     /// them at half the rate, `=0` keeps them whole; the first matching pattern wins;
     /// repeatable.
     #[arg(long, value_name = "PATTERN=MULTIPLIER")]
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rate: Vec<String>,
+    #[serde(
+        default,
+        with = "As::<Vec<DisplayFromStr>>",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub rate: Vec<RateRule>,
     /// The ticket folder (default: `sprig-runs/` + a name made of the options).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -249,23 +299,21 @@ impl PruneOptions {
     /// As `resolve`; a size with a sparsity, with method dense, or that is not a size;
     /// a format without a size; whatever `fit` fails with.
     pub fn resolve_with(&self, fit: &mut SizeFitter<'_>) -> Result<Resolved> {
-        let required = |value: &Option<String>, key: &str, known: &str| {
-            value.clone().with_context(|| {
+        fn required<T: Copy>(value: Option<T>, key: &str, known: &str) -> Result<T> {
+            value.with_context(|| {
                 format!(
                     "no {key} given: pass --{key} or set `{key}` in the config file \
                      (known: {known})"
                 )
             })
-        };
+        }
         let models = Architecture::ALL.map(|a| a.name()).join(", ");
         let datasets = Dataset::ALL.map(|d| d.name()).join(", ");
-        let model: Architecture = required(&self.model, "model", &models)?.parse()?;
+        let model = required(self.model, "model", &models)?;
         let own = self.own_data()?;
-        let dataset: Dataset = match (&self.dataset, own) {
+        let dataset = match (self.dataset, own) {
             (None, Some((own, _))) => own,
-            _ => required(&self.dataset, "dataset", &datasets)?
-                .parse()
-                .map_err(anyhow::Error::msg)?,
+            (dataset, _) => required(dataset, "dataset", &datasets)?,
         };
         match (dataset, own) {
             (d, None) if d.is_own() => bail!(
@@ -289,26 +337,15 @@ impl PruneOptions {
                  the built-in data sets keep their published splits"
             );
         }
-        let rules = parse_rules(&self.include, &self.exclude, &self.rate)?;
-        let budget_text = required(&self.budget, "budget", "a duration such as 90s, 5m, 1h30m")?;
-        let budget = parse_budget(&budget_text)?;
+        let rules = rules(&self.include, &self.exclude, &self.rate);
+        let budget = required(self.budget, "budget", "a duration such as 90s, 5m, 1h30m")?;
         // `None`: auto, chosen from the evaluation tables once the regime is known.
-        let chosen = parse_method(self.method.as_deref().unwrap_or("auto"))?;
+        let chosen = self.method.unwrap_or_default().method();
         let method = chosen.unwrap_or(Method::Budgeted);
-        let size = self
-            .size
-            .as_deref()
-            .map(|text| -> Result<SizeBudget> {
-                let format = match &self.format {
-                    Some(name) => name.parse()?,
-                    None => ExportFormat::SparseInt8,
-                };
-                Ok(SizeBudget {
-                    bytes: parse_size(text)?,
-                    format,
-                })
-            })
-            .transpose()?;
+        let size = self.size.map(|size| SizeBudget {
+            bytes: size.0,
+            format: self.format.unwrap_or(ExportFormat::SparseInt8),
+        });
         if self.format.is_some() && size.is_none() {
             bail!("--format says which exported file a --size budget is for: give --size too");
         }
@@ -320,7 +357,7 @@ impl PruneOptions {
             (Some(s), _) if size.is_some() => bail!(
                 "give a target sparsity or a size budget, not both (--sparsity {s} and --size \
                  {})",
-                self.size.as_deref().unwrap_or_default()
+                self.size.map(|s| s.to_string()).unwrap_or_default()
             ),
             // A placeholder until the size is turned into a sparsity, below.
             (None, _) if size.is_some() => 0.5,
@@ -348,10 +385,9 @@ impl PruneOptions {
             Some(method) => method,
             // A size budget is met by the budgeted search's own fitting.
             None if size.is_some() => Method::Budgeted,
-            None => advice::advise(dataset, model, budget.as_secs_f64(), sparsity).method,
+            None => advice::advise(dataset, model, budget.0.as_secs_f64(), sparsity).method,
         };
-        let backend_name = self.backend.clone().unwrap_or_else(|| "flex".into());
-        let backend: Backend = backend_name.parse()?;
+        let backend = self.backend.unwrap_or(Backend::Flex);
         let seed = self.seed.unwrap_or(0);
         let mut experiment = defaults::single(
             dataset,
@@ -359,11 +395,10 @@ impl PruneOptions {
             method,
             seed,
             backend,
-            budget.as_secs_f64(),
+            budget.0.as_secs_f64(),
             sparsity,
         )?;
-        if let Some(scope) = &self.scope {
-            let scope = parse_scope(scope)?;
+        if let Some(scope) = self.scope {
             let pruning = Pruning {
                 scope,
                 rates: LayerRates::uniform(),
@@ -375,10 +410,8 @@ impl PruneOptions {
         if self.dense_products {
             experiment.train.sparse_products = false;
         }
-        if let Some(threads) = &self.threads {
-            experiment.train.threads = threads
-                .parse()
-                .map_err(|e: String| anyhow!("--threads: {e}"))?;
+        if let Some(threads) = self.threads {
+            experiment.train.threads = threads;
         }
         if let Some(k) = self.rewind_iteration.filter(|&k| k > 0) {
             if method == Method::Dense {
@@ -438,8 +471,8 @@ impl PruneOptions {
         };
         // The folder is not saved: `--config` on a saved file must not point at its ticket.
         let effective = PruneOptions {
-            model: Some(model.name().into()),
-            dataset: Some(dataset.name().into()),
+            model: Some(model),
+            dataset: Some(dataset),
             images: folder_of(Dataset::Images),
             test_fraction: split
                 .filter(|_| dataset == Dataset::Images)
@@ -447,17 +480,17 @@ impl PruneOptions {
             text_csv: folder_of(Dataset::TextCsv),
             audio: folder_of(Dataset::AudioFolders),
             validation_fraction: split.map(|s| s.validation_fraction),
-            budget: Some(budget_text),
+            budget: Some(budget),
             sparsity: (prunes && size.is_none()).then_some(experiment.target_sparsity),
-            size: self.size.clone().filter(|_| size.is_some()),
-            format: size.map(|s| s.format.name().into()),
-            method: Some(method_name(method).into()),
-            backend: Some(experiment.backend.to_string()),
+            size: self.size,
+            format: size.map(|s| s.format),
+            method: Some(MethodChoice::Named(method)),
+            backend: Some(experiment.backend),
             threads: (experiment.train.threads != StepThreads::Auto)
-                .then(|| experiment.train.threads.name().into()),
+                .then_some(experiment.train.threads),
             dense_products: self.dense_products && model.computes_sparsely(),
             seed: Some(seed),
-            scope: prunes.then(|| scope_name(scope).into()),
+            scope: prunes.then_some(scope),
             rewind_iteration: experiment.rewind_iteration,
             include: self.include.clone(),
             exclude: self.exclude.clone(),
@@ -475,7 +508,6 @@ impl PruneOptions {
     }
 }
 
-/// `90s`, `5m`, `1h30m`, `1h 30m` (humantime's grammar), at least one second.
 /// The flag that gives a user's own data set's folder.
 fn own_flag(dataset: Dataset) -> &'static str {
     match dataset {
@@ -495,176 +527,66 @@ fn own_layout(dataset: Dataset) -> &'static str {
 }
 
 /// The flags' list if any were given, else the file's.
-fn or_file(flags: Vec<String>, file: Vec<String>) -> Vec<String> {
+fn or_file<T>(flags: Vec<T>, file: Vec<T>) -> Vec<T> {
     if flags.is_empty() { file } else { flags }
 }
 
-/// `--include`, `--exclude` and `--rate PATTERN=MULTIPLIER` as pruning rules (`None`
-/// when none is given: the model's own prunable tensors).
-fn parse_rules(
-    include: &[String],
-    exclude: &[String],
-    rate: &[String],
-) -> Result<Option<PruneRules>> {
+/// `--include`, `--exclude` and `--rate` as pruning rules (`None` when none is given:
+/// the model's own prunable tensors).
+fn rules(include: &[Pattern], exclude: &[Pattern], rate: &[RateRule]) -> Option<PruneRules> {
     if include.is_empty() && exclude.is_empty() && rate.is_empty() {
-        return Ok(None);
+        return None;
     }
-    let rates = rate
-        .iter()
-        .map(|text| {
-            let parsed = text.rsplit_once('=').and_then(|(pattern, multiplier)| {
-                let m: f64 = multiplier.trim().parse().ok()?;
-                (!pattern.trim().is_empty() && m.is_finite() && m >= 0.0)
-                    .then(|| (pattern.trim().to_string(), m))
-            });
-            parsed.with_context(|| {
-                format!(
-                    "--rate {text}: expected PATTERN=MULTIPLIER with a multiplier of 0 or \
-                     more, e.g. `conv1.*=0.5` (half the rate) or `head.weight=0` (never pruned)"
-                )
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    for pattern in include.iter().chain(exclude) {
-        if pattern.trim().is_empty() {
-            bail!(
-                "an empty --include or --exclude pattern matches nothing: give a parameter path or a pattern such as `conv*.weight`"
-            );
-        }
-    }
-    Ok(Some(PruneRules {
-        include: include.to_vec(),
-        exclude: exclude.to_vec(),
-        rates,
-    }))
-}
-
-fn parse_budget(text: &str) -> Result<Duration> {
-    let budget = humantime::parse_duration(text.trim()).map_err(|e| {
-        anyhow::anyhow!("budget `{text}` is not a duration ({e}): write e.g. 90s, 5m or 1h30m")
-    })?;
-    if budget < Duration::from_secs(1) {
-        bail!("budget `{text}` is under a second: no training fits; give at least a few seconds");
-    }
-    Ok(budget)
-}
-
-/// `64KiB`, `1.5MB`, `30000` (bytes): K/KiB and M/MiB are powers of 1024, KB and MB of
-/// 1000.
-fn parse_size(text: &str) -> Result<usize> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let factor = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kib" => 1024.0,
-        "kb" => 1000.0,
-        "m" | "mib" => 1024.0 * 1024.0,
-        "mb" => 1e6,
-        _ => None.with_context(|| {
-            format!("size `{text}` has an unknown unit: write e.g. 64KiB, 1.5MB or 30000 (bytes)")
-        })?,
-    };
-    let bytes = number
-        .parse::<f64>()
-        .ok()
-        .map(|n| n * factor)
-        .filter(|b| b.is_finite() && *b >= 1.0)
-        .with_context(|| {
-            format!("size `{text}` is not a size: write e.g. 64KiB, 1.5MB or 30000 (bytes)")
-        })?;
-    Ok(bytes as usize)
-}
-
-const METHODS: [(&str, Method); 5] = [
-    ("budgeted", Method::Budgeted),
-    ("one-shot", Method::OneShot),
-    ("gmp", Method::Gmp),
-    ("truncated-imp", Method::TruncatedImp),
-    ("dense", Method::Dense),
-];
-
-/// A method by name; `None` for `auto` (the method the evaluation tables say wins in
-/// the run's regime, `sprig_run::advice`).
-fn parse_method(text: &str) -> Result<Option<Method>> {
-    let wanted = text.trim().to_ascii_lowercase().replace('_', "-");
-    if wanted == "auto" {
-        return Ok(None);
-    }
-    METHODS
-        .iter()
-        .find(|(name, _)| *name == wanted)
-        .map(|(_, m)| Some(*m))
-        .with_context(|| {
-            format!(
-                "unknown method `{text}`: known methods are auto, {}",
-                METHODS.map(|(n, _)| n).join(", ")
-            )
-        })
-}
-
-fn method_name(method: Method) -> &'static str {
-    METHODS
-        .iter()
-        .find(|(_, m)| *m == method)
-        .map_or("budgeted", |(n, _)| n)
-}
-
-fn parse_scope(text: &str) -> Result<Scope> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "global" => Ok(Scope::Global),
-        "layerwise" => Ok(Scope::Layerwise),
-        _ => bail!("unknown pruning scope `{text}`: known scopes are global, layerwise"),
-    }
-}
-
-fn scope_name(scope: Scope) -> &'static str {
-    match scope {
-        Scope::Global => "global",
-        Scope::Layerwise => "layerwise",
-    }
+    let patterns = |p: &[Pattern]| p.iter().map(|p| p.0.clone()).collect();
+    Some(PruneRules {
+        include: patterns(include),
+        exclude: patterns(exclude),
+        rates: rate
+            .iter()
+            .map(|r| (r.pattern.clone(), r.multiplier))
+            .collect(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
+    /// `text` as the value of a typed option.
+    fn v<T: std::str::FromStr<Err: std::fmt::Debug>>(text: &str) -> T {
+        text.parse().unwrap()
+    }
+
+    /// The options of a run on `dataset` (none when empty).
     fn options(model: &str, dataset: &str, budget: &str, sparsity: f64) -> PruneOptions {
         PruneOptions {
-            model: Some(model.into()),
-            dataset: Some(dataset.into()),
-            budget: Some(budget.into()),
+            model: Some(v(model)),
+            dataset: dataset.parse().ok(),
+            budget: Some(v(budget)),
             sparsity: Some(sparsity),
             ..PruneOptions::default()
         }
     }
 
+    /// `sprig prune`'s flags alone.
+    #[derive(Debug, clap::Parser)]
+    struct Flags {
+        #[command(flatten)]
+        options: PruneOptions,
+    }
+
     #[test]
-    fn sizes_read_like_people_write_them_and_exclude_a_sparsity() {
-        for (text, bytes) in [
-            ("64KiB", 65_536),
-            ("64k", 65_536),
-            ("1.5MB", 1_500_000),
-            ("2MiB", 2_097_152),
-            ("30000", 30_000),
-            (" 100 B ", 100),
-        ] {
-            assert_eq!(parse_size(text).unwrap(), bytes, "{text}");
-        }
-        for bad in ["64 parsecs", "KiB", "-3KiB", "0", ""] {
-            let message = parse_size(bad).unwrap_err().to_string();
-            assert!(message.contains(&format!("`{bad}`")), "{message}");
-        }
+    fn a_size_budget_excludes_a_sparsity_and_becomes_one() {
         let both = PruneOptions {
-            size: Some("64KiB".into()),
+            size: Some(v("64KiB")),
             ..options("lenet-300-100", "mnist", "60s", 0.9)
         };
         let message = both.resolve().unwrap_err().to_string();
         assert!(message.contains("not both"), "{message}");
         let format_alone = PruneOptions {
-            format: Some("sparse_f32".into()),
+            format: Some(v("sparse_f32")),
             ..options("lenet-300-100", "mnist", "60s", 0.9)
         };
         let message = format_alone.resolve().unwrap_err().to_string();
@@ -672,7 +594,7 @@ mod tests {
         // The fitter's sparsity becomes the target, and the saved options keep the size.
         let sized = PruneOptions {
             sparsity: None,
-            size: Some("64KiB".into()),
+            size: Some(v("64KiB")),
             ..options("lenet-300-100", "mnist", "60s", 0.9)
         };
         let resolved = sized
@@ -684,7 +606,7 @@ mod tests {
             .unwrap();
         assert_eq!(resolved.experiment.target_sparsity, 0.93);
         assert_eq!(resolved.effective.sparsity, None);
-        assert_eq!(resolved.effective.format.as_deref(), Some("sparse_int8"));
+        assert_eq!(resolved.effective.format, Some(ExportFormat::SparseInt8));
     }
 
     #[test]
@@ -696,11 +618,11 @@ mod tests {
             match d {
                 Dataset::TextCsv => o.text_csv = Some(dir.clone()),
                 Dataset::AudioFolders => {
-                    o.model = Some("ds-cnn".into());
+                    o.model = Some(v("ds-cnn"));
                     o.audio = Some(dir.clone());
                 }
                 _ => {
-                    o.model = Some("lenet-300-100".into());
+                    o.model = Some(v("lenet-300-100"));
                     o.images = Some(dir.clone());
                 }
             }
@@ -736,7 +658,7 @@ mod tests {
             ),
             (
                 PruneOptions {
-                    dataset: Some("trec".into()),
+                    dataset: Some(v("trec")),
                     ..own(Dataset::TextCsv)
                 },
                 "--text-csv is your own data set, not trec",
@@ -781,7 +703,7 @@ mod tests {
 
     impl PruneOptions {
         fn tap_model(mut self, model: &str) -> Self {
-            self.model = Some(model.into());
+            self.model = Some(v(model));
             self
         }
     }
@@ -789,9 +711,9 @@ mod tests {
     #[test]
     fn pruning_rules_come_from_patterns_and_rates() {
         let ruled = PruneOptions {
-            include: vec!["fc1.bias".into()],
-            exclude: vec!["fc3.*".into()],
-            rate: vec!["fc1.*=0.5".into(), "fc2.weight = 0".into()],
+            include: vec![v("fc1.bias")],
+            exclude: vec![v("fc3.*")],
+            rate: vec![v("fc1.*=0.5"), v("fc2.weight = 0")],
             ..options("lenet-300-100", "mnist", "60s", 0.8)
         };
         let resolved = ruled.resolve().unwrap();
@@ -819,51 +741,14 @@ mod tests {
             resolved.experiment,
             "{text}"
         );
-
-        for (rate, expected) in [
-            ("fc1.*", "expected PATTERN=MULTIPLIER"),
-            ("fc1.*=-1", "expected PATTERN=MULTIPLIER"),
-            ("=0.5", "expected PATTERN=MULTIPLIER"),
-            ("fc1.*=half", "expected PATTERN=MULTIPLIER"),
-        ] {
-            let bad = PruneOptions {
-                rate: vec![rate.into()],
-                ..options("lenet-300-100", "mnist", "60s", 0.8)
-            };
-            let message = bad.resolve().unwrap_err().to_string();
-            assert!(
-                message.contains(expected) && message.contains(rate),
-                "{message}"
-            );
-        }
         let dense = PruneOptions {
-            exclude: vec!["fc3.*".into()],
-            method: Some("dense".into()),
+            exclude: vec![v("fc3.*")],
+            method: Some(v("dense")),
             sparsity: None,
             ..options("lenet-300-100", "mnist", "60s", 0.8)
         };
         let message = dense.resolve().unwrap_err().to_string();
         assert!(message.contains("method dense prunes nothing"), "{message}");
-    }
-
-    #[test]
-    fn budgets_read_like_people_write_them() {
-        for (text, secs) in [
-            ("90s", 90),
-            ("5m", 300),
-            ("1h30m", 5_400),
-            ("1h 30m", 5_400),
-        ] {
-            assert_eq!(
-                parse_budget(text).unwrap(),
-                Duration::from_secs(secs),
-                "{text}"
-            );
-        }
-        for bad in ["ten minutes", "90", "-5s", "0s", ""] {
-            let message = parse_budget(bad).unwrap_err().to_string();
-            assert!(message.contains(&format!("`{bad}`")), "{message}");
-        }
     }
 
     #[test]
@@ -879,7 +764,7 @@ mod tests {
         let merged = flags.over(file);
         assert_eq!(merged.sparsity, Some(0.95));
         assert_eq!(merged.seed, Some(3));
-        assert_eq!(merged.model.as_deref(), Some("conv-2"));
+        assert_eq!(merged.model, Some(Architecture::Conv2));
     }
 
     #[test]
@@ -905,7 +790,7 @@ mod tests {
         let text = options("textcnn", "trec", "3m", 0.8).resolve().unwrap();
         assert_eq!(text.experiment.pruning.unwrap().scope, Scope::Layerwise);
         let global = PruneOptions {
-            scope: Some("global".into()),
+            scope: Some(v("global")),
             ..options("textcnn", "trec", "3m", 0.8)
         }
         .resolve()
@@ -914,7 +799,7 @@ mod tests {
         let vision = options("lenet-300-100", "mnist", "90s", 0.9)
             .resolve()
             .unwrap();
-        assert_eq!(vision.effective.scope.as_deref(), Some("global"));
+        assert_eq!(vision.effective.scope, Some(Scope::Global));
     }
 
     #[test]
@@ -926,7 +811,7 @@ mod tests {
             (Some("auto"), "2m", 0.982),
         ] {
             let resolved = PruneOptions {
-                method: method.map(Into::into),
+                method: method.map(v),
                 ..options("lenet-300-100", "mnist", budget, sparsity)
             }
             .resolve()
@@ -940,14 +825,20 @@ mod tests {
             assert_eq!(resolved.experiment.method, advised.method, "{advised}");
             // The effective options name the method that ran, so they replay it.
             assert_eq!(
-                resolved.effective.method.as_deref(),
-                Some(method_name(advised.method))
+                resolved.effective.method,
+                Some(MethodChoice::Named(advised.method))
             );
         }
-        for (name, method) in METHODS {
+        for method in [
+            Method::Budgeted,
+            Method::OneShot,
+            Method::Gmp,
+            Method::TruncatedImp,
+            Method::Dense,
+        ] {
             let sparsity = if method == Method::Dense { 0.0 } else { 0.982 };
             let resolved = PruneOptions {
-                method: Some(name.into()),
+                method: Some(MethodChoice::Named(method)),
                 ..options("lenet-300-100", "mnist", "2m", sparsity)
             }
             .resolve()
@@ -959,13 +850,13 @@ mod tests {
     #[test]
     fn threads_are_a_setting_of_the_training() {
         let one = PruneOptions {
-            threads: Some("one".into()),
+            threads: Some(v("one")),
             ..options("lenet-300-100", "mnist", "60s", 0.9)
         }
         .resolve()
         .unwrap();
         assert_eq!(one.experiment.train.threads, StepThreads::One);
-        assert_eq!(one.effective.threads.as_deref(), Some("one"));
+        assert_eq!(one.effective.threads, Some(StepThreads::One));
         let auto = options("lenet-300-100", "mnist", "60s", 0.9)
             .resolve()
             .unwrap();
@@ -973,15 +864,6 @@ mod tests {
         assert_eq!(
             auto.effective.threads, None,
             "auto is written as no setting"
-        );
-        let bad = PruneOptions {
-            threads: Some("three".into()),
-            ..options("lenet-300-100", "mnist", "60s", 0.9)
-        };
-        let message = bad.resolve().unwrap_err().to_string();
-        assert!(
-            message.contains("--threads") && message.contains("auto, all or one"),
-            "{message}"
         );
     }
 
@@ -1006,22 +888,61 @@ mod tests {
         check("conv-2", "cifar10", false, false);
     }
 
-    /// Each bad option, and a phrase its message must contain.
+    /// Each bad value, given as a flag and as a config-file entry, and a phrase both
+    /// messages must contain: refused where it is read, before any option is resolved.
+    #[test]
+    fn bad_values_are_refused_where_they_are_read() {
+        for (key, value, phrase) in [
+            ("model", "lenet5", "unknown model `lenet5`"),
+            ("model", "lenet5", "lenet-300-100"),
+            ("dataset", "imagenet", "unknown data set `imagenet`"),
+            ("dataset", "imagenet", "mnist, cifar10"),
+            ("budget", "soon", "1h30m"),
+            ("budget", "0s", "under a second"),
+            ("size", "64 parsecs", "unknown unit"),
+            ("format", "zip", "known formats are dense_f32"),
+            ("method", "magic", "known methods are auto, budgeted"),
+            ("backend", "cuda-please", "known backends are flex"),
+            ("threads", "three", "auto, all or one"),
+            ("scope", "local", "known scopes are global, layerwise"),
+            ("rate", "fc1.*=half", "PATTERN=MULTIPLIER"),
+            ("include", " ", "matches nothing"),
+        ] {
+            let flag = Flags::try_parse_from(["sprig", &format!("--{key}"), value])
+                .unwrap_err()
+                .to_string();
+            let entry = match key {
+                "rate" | "include" => format!("{key} = [{value:?}]"),
+                _ => format!("{key} = {value:?}"),
+            };
+            let file = toml::from_str::<PruneOptions>(&entry)
+                .unwrap_err()
+                .to_string();
+            for message in [flag, file] {
+                assert!(
+                    message.contains(phrase) && message.contains(value.trim()),
+                    "`{phrase}` not in: {message}"
+                );
+            }
+        }
+        let good = Flags::try_parse_from([
+            "sprig",
+            "--model",
+            "conv-2",
+            "--budget",
+            "1h30m",
+            "--rate",
+            "conv1.*=0.5",
+        ])
+        .unwrap();
+        assert_eq!(good.options.model, Some(Architecture::Conv2));
+        assert_eq!(good.options.budget, Some(v("90m")));
+    }
+
+    /// Each bad combination of options, and a phrase its message must contain.
     #[test]
     fn bad_options_say_what_is_wrong_and_what_would_do() {
         let cases: Vec<(PruneOptions, &[&str])> = vec![
-            (
-                options("lenet5", "mnist", "90s", 0.9),
-                &["unknown model `lenet5`", "lenet-300-100"],
-            ),
-            (
-                options("lenet-300-100", "imagenet", "90s", 0.9),
-                &["unknown data set `imagenet`", "mnist, cifar10"],
-            ),
-            (
-                options("lenet-300-100", "mnist", "soon", 0.9),
-                &["budget `soon`", "1h30m"],
-            ),
             (
                 options("lenet-300-100", "mnist", "90s", 1.0),
                 &["outside [0, 1)"],
@@ -1038,27 +959,6 @@ mod tests {
                 options("textcnn", "mnist", "90s", 0.9),
                 &["textcnn", "models for mnist", "lenet-300-100"],
             ),
-            (
-                PruneOptions {
-                    backend: Some("cuda-please".into()),
-                    ..options("lenet-300-100", "mnist", "90s", 0.9)
-                },
-                &["cuda-please", "flex"],
-            ),
-            (
-                PruneOptions {
-                    method: Some("magic".into()),
-                    ..options("lenet-300-100", "mnist", "90s", 0.9)
-                },
-                &["unknown method `magic`", "one-shot"],
-            ),
-            (
-                PruneOptions {
-                    scope: Some("local".into()),
-                    ..options("lenet-300-100", "mnist", "90s", 0.9)
-                },
-                &["unknown pruning scope `local`", "layerwise"],
-            ),
             (PruneOptions::default(), &["no model given", "--model"]),
             (
                 options("lenet-300-100", "mnist", "90s", 0.0),
@@ -1066,7 +966,7 @@ mod tests {
             ),
             (
                 PruneOptions {
-                    method: Some("dense".into()),
+                    method: Some(v("dense")),
                     ..options("lenet-300-100", "mnist", "90s", 0.9)
                 },
                 &["trains without pruning", "drop --sparsity"],

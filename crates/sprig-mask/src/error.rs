@@ -126,6 +126,12 @@ pub enum MaskError {
         /// Why it cannot be reached.
         reason: String,
     },
+    /// A pruning scope by a name that is none.
+    #[error("unknown pruning scope `{name}`: known scopes are global, layerwise")]
+    UnknownScope {
+        /// The name given.
+        name: String,
+    },
 }
 
 impl MaskError {
@@ -151,7 +157,8 @@ impl MaskError {
             Self::InvalidValue { .. }
             | Self::InvalidMultiplier { .. }
             | Self::InvalidRounds { .. }
-            | Self::Unreachable { .. } => {}
+            | Self::Unreachable { .. }
+            | Self::UnknownScope { .. } => {}
         }
         self
     }

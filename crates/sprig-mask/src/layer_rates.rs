@@ -25,6 +25,35 @@ pub enum Scope {
     Layerwise,
 }
 
+impl Scope {
+    /// The name used in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Global => "global",
+            Scope::Layerwise => "layerwise",
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = MaskError;
+
+    fn from_str(text: &str) -> Result<Self> {
+        [Scope::Global, Scope::Layerwise]
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| MaskError::UnknownScope {
+                name: text.to_string(),
+            })
+    }
+}
+
 /// Multiplier of the base pruning rate per layer kind; kinds not listed use
 /// `1.0`. A multiplier of `0.0` exempts a kind from pruning. The effective
 /// rate of a group is `min(1, base_rate × multiplier)`.
