@@ -12,7 +12,8 @@ use sprig_report::{
     Provenance, Rows, RunResult, markdown_report, plot_accuracy_vs_budget,
     plot_accuracy_vs_sparsity, write_json,
 };
-use sprig_run::{Domain, Experiment, Runner};
+use sprig_run::runner::Hooks;
+use sprig_run::{Domain, Experiment, Method, Runner, checkpoint};
 
 sprig_backend::global_allocator!();
 
@@ -61,9 +62,17 @@ struct EvalArgs {
     /// then has only those rows).
     #[arg(long)]
     only: Vec<String>,
-    /// Print the experiments (index, label, run folder), one per line, and run nothing.
+    /// Print the experiments, one per line, and run nothing: index, label, run folder, and
+    /// the run folder of the budgeted ticket a random control reuses (`-` for the others).
     #[arg(long)]
     list: bool,
+    /// Run only the experiment numbered N by `--list` (after `--only`) and write no table:
+    /// one task of a cluster job array (`cargo xtask eval --slurm`), whose table a later
+    /// `--finished-only` writes. A folder holding a result is reused; a run saves a
+    /// checkpoint after every training, and a budgeted, one-shot or truncated IMP run
+    /// resumes from it when started again.
+    #[arg(long, conflicts_with_all = ["list", "finished_only"])]
+    index: Option<usize>,
     /// Write the table from the runs already finished in `--runs` and run nothing; the
     /// page says how many rows of the grid are still missing (a table completed across
     /// sittings, shown before it is whole).
@@ -113,6 +122,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         commit,
         only,
         list,
+        index,
         finished_only,
     } = args;
     let defaulted = backend.is_none();
@@ -153,11 +163,25 @@ fn eval(args: EvalArgs) -> Result<()> {
         .collect();
     if list {
         for (i, e) in experiments.iter().enumerate() {
-            println!("{i}\t{}\t{}", label(e), e.run_dir().display());
+            let ticket = if e.method.needs_ticket() {
+                e.ticket_source().run_dir().display().to_string()
+            } else {
+                "-".into()
+            };
+            println!("{i}\t{}\t{}\t{ticket}", label(e), e.run_dir().display());
         }
         return Ok(());
     }
     let mut runner = Runner::new(data_dir, runs).with_commit(&commit);
+    if let Some(index) = index {
+        let experiment = experiments.get(index).with_context(|| {
+            format!(
+                "--index {index}: the grid has {} experiments (`--list` numbers them)",
+                experiments.len()
+            )
+        })?;
+        return run_one(&mut runner, experiment);
+    }
     let mut done = Vec::new();
     let mut finished = Vec::new();
     let mut failures = Vec::new();
@@ -246,6 +270,35 @@ fn eval(args: EvalArgs) -> Result<()> {
     if !failures.is_empty() {
         bail!("{} run(s) failed:\n{}", failures.len(), failures.join("\n"));
     }
+    Ok(())
+}
+
+/// Runs one experiment (`--index`) in its run folder, with checkpoints, resuming from one
+/// when the folder holds it.
+fn run_one(runner: &mut Runner, experiment: &Experiment) -> Result<()> {
+    let dir = runner.runs_root().join(experiment.run_dir());
+    let resumable = matches!(
+        experiment.method,
+        Method::Budgeted | Method::OneShot | Method::TruncatedImp
+    );
+    let resume = resumable && checkpoint::exists(&dir);
+    eprintln!(
+        "{} {}",
+        if resume { "resuming" } else { "running" },
+        dir.display()
+    );
+    let hooks = Hooks {
+        observer: None,
+        checkpoints: true,
+        resume,
+    };
+    let result = runner.run_with(experiment, &dir, hooks)?;
+    eprintln!(
+        "        test accuracy {:.2}%, sparsity {:.4}, {:.1} s",
+        100.0 * result.test_accuracy,
+        result.sparsity,
+        result.time_used_s
+    );
     Ok(())
 }
 

@@ -91,3 +91,75 @@ fn finished_only_runs_nothing_and_says_what_is_missing() {
     let expected = format!("Incomplete: {grid} experiment(s) of this grid have not run yet");
     assert!(page.contains(&expected), "{page}");
 }
+
+#[test]
+fn the_grid_names_each_controls_ticket_and_runs_one_experiment_by_index() {
+    let scratch = tempfile::tempdir().unwrap();
+    let temp = |name: &str| scratch.path().join(name);
+    let listed = runner()
+        .args(["eval", "vision", "--mode", "quick", "--list", "--runs"])
+        .arg(temp("runs"))
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let rows: Vec<Vec<&str>> = listing.lines().map(|l| l.split('\t').collect()).collect();
+    assert!(rows.iter().all(|row| row.len() == 4), "{listing}");
+    // A random control names the budgeted ticket it reuses, which the grid lists before it;
+    // every other experiment needs none.
+    let control = rows
+        .iter()
+        .position(|row| row[1].starts_with("random_prune"))
+        .unwrap_or_else(|| panic!("the quick grid has a random control: {listing}"));
+    let source = rows
+        .iter()
+        .position(|row| row[2] == rows[control][3])
+        .unwrap_or_else(|| panic!("the control's ticket is a row of the grid: {listing}"));
+    assert!(source < control, "{listing}");
+    assert!(rows[source][1].starts_with("budgeted"), "{listing}");
+    for row in rows.iter().filter(|row| !row[1].starts_with("random")) {
+        assert_eq!(row[3], "-", "{listing}");
+    }
+
+    // Past the grid: refused, naming its size.
+    let output = runner()
+        .args([
+            "eval", "vision", "--mode", "quick", "--index", "999", "--runs",
+        ])
+        .arg(temp("runs"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    let expected = format!("the grid has {} experiments", rows.len());
+    assert!(stderr.contains(&expected), "{stderr}");
+
+    // In the grid: that experiment only (without data it fails, naming the data), and no
+    // table: the merge job writes it.
+    let output = runner()
+        .args([
+            "eval",
+            "vision",
+            "--mode",
+            "quick",
+            "--index",
+            "0",
+            "--data-dir",
+        ])
+        .arg(temp("no-data"))
+        .arg("--runs")
+        .arg(temp("runs"))
+        .arg("--results")
+        .arg(temp("results"))
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains("no-data/mnist"), "{stderr}");
+    assert!(
+        stderr.contains(rows[0][2]),
+        "names the run folder: {stderr}"
+    );
+    assert!(!temp("results").exists(), "{stderr}");
+}
