@@ -163,11 +163,23 @@ pub fn commit(root: &std::path::Path) -> String {
 /// The environment every runner binary gets: LibTorch's libraries when present, and
 /// criterion's folder (the edge and backends tables read its estimates there).
 pub fn runner_env(cmd: &mut Command, root: &std::path::Path) -> Result<()> {
-    if let Some(dir) = libtorch::find()? {
-        for (key, value) in libtorch::env(&dir) {
-            cmd.env(key, value);
-        }
-    }
-    cmd.env("CRITERION_HOME", root.join("target/criterion"));
+    cmd.envs(runner_env_vars(root)?);
     Ok(())
+}
+
+/// The variables of [`runner_env`], for a batch script to export.
+pub fn runner_env_vars(root: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let mut vars = Vec::new();
+    if let Some(dir) = libtorch::find()? {
+        vars.extend(
+            libtorch::env(&dir)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        );
+    }
+    vars.push((
+        "CRITERION_HOME".into(),
+        root.join("target/criterion").display().to_string(),
+    ));
+    Ok(vars)
 }

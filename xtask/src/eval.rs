@@ -1,11 +1,13 @@
 //! `cargo xtask eval DOMAIN`: builds the experiment runner with the same features as the
-//! tests (so Burn is not compiled again) and runs a suite, writing `docs/results/`.
+//! tests (so Burn is not compiled again) and runs a suite, writing `docs/results/`, or
+//! submits its grid to Slurm (`--slurm`, `slurm/`).
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{cargo, libtorch};
+use crate::{cargo, libtorch, slurm};
 
 /// Arguments of `cargo xtask eval`.
 #[derive(Debug, clap::Args)]
@@ -33,7 +35,8 @@ pub struct EvalArgs {
     /// re-measures everything.
     #[arg(long, env = "SPRIG_RUNS")]
     runs: Option<String>,
-    /// Print the grid (index, label, run folder) and run nothing.
+    /// Print the grid (index, label, run folder, and the run folder of the ticket a random
+    /// control reuses or `-`) and run nothing.
     #[arg(long)]
     list: bool,
     /// Run only the experiments whose run folder or label contains this text, or one of
@@ -48,19 +51,39 @@ pub struct EvalArgs {
     /// many rows are missing).
     #[arg(long)]
     finished_only: bool,
+    #[command(flatten)]
+    slurm: slurm::SlurmArgs,
+    /// The experiment runner to use instead of building `target/debug/sprig-experiments`
+    /// (a stand-in that trains nothing, `.ci/fake-experiments`, to try `--slurm` without
+    /// Burn).
+    #[arg(long, hide = true)]
+    runner: Option<PathBuf>,
 }
 
 /// The committed run folders of the standard and full tables.
 const COMMITTED_RUNS: &str = "docs/results/runs";
 
-/// Builds and runs `sprig-experiments eval`.
+/// Builds and runs `sprig-experiments eval`, or submits it to Slurm.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    // The test build (which builds the runner binary for its integration tests) has the
-    // feature set of `cargo xtask test`: after a test run nothing is compiled again, where
-    // `cargo build --bins` would resolve Burn's features differently and rebuild it.
-    cargo::build()?;
-
+    if args.slurm.slurm {
+        // Before anything is built or written.
+        slurm::require()?;
+    }
     let root = libtorch::workspace_root();
+    let binary = match &args.runner {
+        Some(binary) => {
+            std::path::absolute(binary).with_context(|| format!("--runner {}", binary.display()))?
+        }
+        None => {
+            // The test build (which builds the runner binary for its integration tests)
+            // has the feature set of `cargo xtask test`: after a test run nothing is
+            // compiled again, where `cargo build --bins` would resolve Burn's features
+            // differently and rebuild it.
+            cargo::build()?;
+            root.join("target/debug/sprig-experiments")
+        }
+    };
+
     let mode = if args.quick {
         "quick"
     } else if args.full {
@@ -94,23 +117,15 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     }
     let commit = cargo::commit(&root);
 
-    let binary = root.join("target/debug/sprig-experiments");
-    let mut cmd = Command::new(&binary);
-    cmd.current_dir(&root).args([
-        "eval",
-        &args.domain,
-        "--mode",
-        mode,
-        "--command-line",
-        &command_line,
-        "--commit",
-        &commit,
-    ]);
+    // The arguments that select the grid: the same for a local run and every Slurm job.
+    let mut selection: Vec<String> = ["eval", &args.domain, "--mode", mode]
+        .map(String::from)
+        .to_vec();
     if let Some(backend) = &args.backend {
-        cmd.args(["--backend", backend]);
+        selection.extend(["--backend".into(), backend.clone()]);
     }
     if let Some(dir) = &args.data_dir {
-        cmd.args(["--data-dir", dir]);
+        selection.extend(["--data-dir".into(), dir.clone()]);
     }
     let runs = args.runs.clone().unwrap_or_else(|| {
         if args.quick {
@@ -119,10 +134,39 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             COMMITTED_RUNS.into()
         }
     });
-    cmd.args(["--runs", &runs]);
+    selection.extend(["--runs".into(), runs.clone()]);
     for text in &args.only {
-        cmd.args(["--only", text]);
+        selection.extend(["--only".into(), text.clone()]);
     }
+
+    if args.slurm.slurm {
+        let stem = match mode {
+            "standard" => args.domain.clone(),
+            _ => format!("{}-{mode}", args.domain),
+        };
+        let command = std::iter::once(binary.display().to_string())
+            .chain(selection)
+            .collect();
+        return slurm::submit(&slurm::Submission {
+            args: &args.slurm,
+            root: &root,
+            command,
+            env: slurm_env(&root)?,
+            commit,
+            runs,
+            stem,
+            command_line: format!("{command_line} --slurm"),
+            results: args.results.clone(),
+        });
+    }
+
+    let mut cmd = Command::new(&binary);
+    cmd.current_dir(&root).args(&selection).args([
+        "--command-line",
+        &command_line,
+        "--commit",
+        &commit,
+    ]);
     if args.list {
         cmd.arg("--list");
     }
@@ -140,4 +184,14 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         bail!("the {} suite failed ({status})", args.domain);
     }
     Ok(())
+}
+
+/// The environment every Slurm job exports: the runner's, and the data folder when it
+/// comes from `$SPRIG_DATA` (a cluster may start jobs without the submitter's environment).
+fn slurm_env(root: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let mut env = cargo::runner_env_vars(root)?;
+    if let Ok(data) = std::env::var("SPRIG_DATA") {
+        env.push(("SPRIG_DATA".into(), data));
+    }
+    Ok(env)
 }

@@ -7,6 +7,7 @@ mod fuzz;
 mod layers;
 mod libtorch;
 mod plan;
+mod slurm;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -38,7 +39,7 @@ enum Command {
     /// `test`, and the layer rule of ARCHITECTURE.md.
     Lint,
     /// Run an evaluation suite and write `docs/results/DOMAIN.{md,json}` and its plots
-    /// (`--quick` for the CI smoke run).
+    /// (`--quick` for the CI smoke run), here or as a Slurm job array (`--slurm`).
     Eval(eval::EvalArgs),
     /// Time a training iteration of every zoo model on every compiled backend (with and
     /// without masks, and in PyTorch with `--vs-pytorch`) and write
