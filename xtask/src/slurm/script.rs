@@ -82,8 +82,12 @@ pub fn task_script(runner: &Runner, files: &Files) -> String {
 submitted=$(awk -F'\t' -v i="$index" '$1 == i {{ print $3 }}' {grid})
 listing=$("${{runner[@]}}" --list)
 listed=$(echo "$listing" | awk -F'\t' -v i="$index" '$1 == i {{ print $3 }}')
-if [ -z "$submitted" ] || [ "$submitted" != "$listed" ]; then
-    echo "task $index: the grid changed since it was submitted (run folder '$submitted'," \
+if [ -z "$submitted" ]; then
+    echo "task $index: no such experiment in {grid}" >&2
+    exit 1
+fi
+if [ "$submitted" != "$listed" ]; then
+    echo "task $index: the grid changed since it was submitted (run folder $submitted," \
         "now '$listed'): submit again with \`{xtask}\`" >&2
     exit 1
 fi
@@ -281,8 +285,12 @@ mod tests {
             submitted=$(awk -F'\t' -v i="$index" '$1 == i { print $3 }' /shared/sprig/target/slurm/vision-quick/grid.tsv)
             listing=$("${runner[@]}" --list)
             listed=$(echo "$listing" | awk -F'\t' -v i="$index" '$1 == i { print $3 }')
-            if [ -z "$submitted" ] || [ "$submitted" != "$listed" ]; then
-                echo "task $index: the grid changed since it was submitted (run folder '$submitted'," \
+            if [ -z "$submitted" ]; then
+                echo "task $index: no such experiment in /shared/sprig/target/slurm/vision-quick/grid.tsv" >&2
+                exit 1
+            fi
+            if [ "$submitted" != "$listed" ]; then
+                echo "task $index: the grid changed since it was submitted (run folder $submitted," \
                     "now '$listed'): submit again with \`cargo xtask eval vision --quick --slurm\`" >&2
                 exit 1
             fi
