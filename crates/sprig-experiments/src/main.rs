@@ -13,7 +13,7 @@ use sprig_report::{
     plot_accuracy_vs_sparsity, write_json,
 };
 use sprig_run::runner::Hooks;
-use sprig_run::{Domain, Experiment, Method, Runner, checkpoint};
+use sprig_run::{Domain, Experiment, Runner, checkpoint};
 
 sprig_backend::global_allocator!();
 
@@ -202,16 +202,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         eprintln!("[{}/{}] {label}", i + 1, experiments.len());
         match runner.run(experiment) {
             Ok(result) => {
-                eprintln!(
-                    "        test accuracy {:.2}%, sparsity {:.4}, {:.1} s{}",
-                    100.0 * result.test_accuracy,
-                    result.sparsity,
-                    result.time_used_s,
-                    result
-                        .budget_s
-                        .map(|b| format!(" of {b} s"))
-                        .unwrap_or_default()
-                );
+                eprintln!("{}", outcome(&result));
                 done.push(result);
                 finished.push(experiment);
             }
@@ -277,11 +268,7 @@ fn eval(args: EvalArgs) -> Result<()> {
 /// when the folder holds it.
 fn run_one(runner: &mut Runner, experiment: &Experiment) -> Result<()> {
     let dir = runner.runs_root().join(experiment.run_dir());
-    let resumable = matches!(
-        experiment.method,
-        Method::Budgeted | Method::OneShot | Method::TruncatedImp
-    );
-    let resume = resumable && checkpoint::exists(&dir);
+    let resume = experiment.method.resumable() && checkpoint::exists(&dir);
     eprintln!(
         "{} {}",
         if resume { "resuming" } else { "running" },
@@ -293,13 +280,22 @@ fn run_one(runner: &mut Runner, experiment: &Experiment) -> Result<()> {
         resume,
     };
     let result = runner.run_with(experiment, &dir, hooks)?;
-    eprintln!(
-        "        test accuracy {:.2}%, sparsity {:.4}, {:.1} s",
+    eprintln!("{}", outcome(&result));
+    Ok(())
+}
+
+/// A finished run's line in the log: accuracy, sparsity, time used of the budget.
+fn outcome(result: &RunResult) -> String {
+    format!(
+        "        test accuracy {:.2}%, sparsity {:.4}, {:.1} s{}",
         100.0 * result.test_accuracy,
         result.sparsity,
-        result.time_used_s
-    );
-    Ok(())
+        result.time_used_s,
+        result
+            .budget_s
+            .map(|b| format!(" of {b} s"))
+            .unwrap_or_default()
+    )
 }
 
 fn write_table(

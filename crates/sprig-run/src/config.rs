@@ -175,6 +175,15 @@ impl Method {
     pub fn needs_ticket(self) -> bool {
         matches!(self, Method::RandomPrune | Method::RandomReinit)
     }
+
+    /// Whether a run of this method can resume from the checkpoint of its last finished
+    /// training (the methods the budgeted engine runs).
+    pub fn resumable(self) -> bool {
+        matches!(
+            self,
+            Method::Budgeted | Method::OneShot | Method::TruncatedImp
+        )
+    }
 }
 
 impl fmt::Display for Method {

@@ -164,12 +164,7 @@ impl Runner {
         dir: &Path,
         hooks: Hooks<'_>,
     ) -> Result<RunResult> {
-        if hooks.resume
-            && !matches!(
-                experiment.method,
-                Method::Budgeted | Method::OneShot | Method::TruncatedImp
-            )
-        {
+        if hooks.resume && !experiment.method.resumable() {
             bail!(
                 "only budgeted, one-shot and truncated IMP runs can be resumed, not {}",
                 experiment.method
