@@ -39,7 +39,7 @@ pub use conv_stage::{ConvStageOps, StageConv, conv_stage};
 pub use denormals::{denormals_flushed, flush_denormals_to_zero};
 pub use names::{BACKEND_NAMES, compiled_backends};
 use serde::{Deserialize, Serialize};
-pub use sparse_linear::{SparseLinearOps, sparse_matmul};
+pub use sparse_linear::{SparseLinearOps, SparseWeight, sparse_matmul};
 pub use threads::{StepThreads, on_one_thread, runs_on_rayon};
 
 /// A tensor backend Sprig can run on, chosen by name at run time.

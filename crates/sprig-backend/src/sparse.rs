@@ -6,6 +6,8 @@
 //! Plain row-major slices, so any backend can call them on host memory. The weight is in
 //! Burn's `Linear` layout, `[inputs, outputs]`: `y = x · W`.
 
+use std::mem::MaybeUninit;
+
 use thiserror::Error;
 
 /// A pattern that does not fit its weight.
@@ -105,12 +107,11 @@ impl SparsePattern {
         }
     }
 
-    /// `y = x · W` for `y` of `[batch, cols]`, from `xt`, the input `x` of `[batch, rows]`
-    /// in batch-major order (`[rows, batch]`, see [`BatchMajor`]), and W given by its kept
-    /// `values`.
-    pub fn forward(&self, xt: &BatchMajor, values: &[f32], y: &mut [f32]) {
+    /// `y = x · W` of `[batch, cols]` (row-major), from `xt`, the input `x` of
+    /// `[batch, rows]` in batch-major order (`[rows, batch]`, see [`BatchMajor`]), and W
+    /// given by its kept `values`.
+    pub fn forward(&self, xt: &BatchMajor, values: &[f32]) -> Vec<f32> {
         let batch = self.batch(xt, self.rows, values);
-        assert_eq!(y.len(), batch * self.cols, "output size");
         // Batch-major rows: each kept entry is one contiguous axpy over the batch, which
         // the compiler vectorises, instead of a scattered update per example.
         let mut yt = vec![0.0; self.cols * batch];
@@ -122,14 +123,13 @@ impl SparsePattern {
                 axpy(w, xi, &mut yt[j * batch..(j + 1) * batch]);
             }
         }
-        transpose_into(&yt, self.cols, batch, y);
+        transposed(&yt, self.cols, batch)
     }
 
-    /// The input gradient `dx = dy · Wᵀ` for `dx` of `[batch, rows]`, from the output
-    /// gradient in batch-major order (`dyt`).
-    pub fn input_grad(&self, dyt: &BatchMajor, values: &[f32], dx: &mut [f32]) {
+    /// The input gradient `dx = dy · Wᵀ` of `[batch, rows]`, from the output gradient in
+    /// batch-major order (`dyt`).
+    pub fn input_grad(&self, dyt: &BatchMajor, values: &[f32]) -> Vec<f32> {
         let batch = self.batch(dyt, self.cols, values);
-        assert_eq!(dx.len(), batch * self.rows, "input gradient size");
         let mut dxt = vec![0.0; self.rows * batch];
         for (i, dxi) in dxt
             .chunks_exact_mut(batch.max(1))
@@ -141,18 +141,27 @@ impl SparsePattern {
                 axpy(w, dyt.row(j as usize), dxi);
             }
         }
-        transpose_into(&dxt, self.rows, batch, dx);
+        transposed(&dxt, self.rows, batch)
     }
 
     /// The weight gradient `xᵀ · dy` at the kept entries only, as a dense `[rows, cols]`
     /// buffer that is zero elsewhere (a pruned weight gets no gradient), from the input
-    /// and the output gradient in batch-major order. Allocated here so the buffer is
-    /// zeroed once (a fresh zeroed allocation), not once more by a fill.
+    /// and the output gradient in batch-major order.
     pub fn weight_grad(&self, xt: &BatchMajor, dyt: &BatchMajor) -> Vec<f32> {
+        let mut dw = vec![0.0; self.rows * self.cols];
+        self.weight_grad_into(xt, dyt, &mut dw);
+        dw
+    }
+
+    /// [`weight_grad`](Self::weight_grad) written over the kept entries of `dw`, a
+    /// `[rows, cols]` buffer, leaving the others as they are: a buffer this pattern wrote
+    /// before is zero outside its entries already, and writing the kept ones alone is what
+    /// makes a step's cost independent of the weight's size.
+    pub fn weight_grad_into(&self, xt: &BatchMajor, dyt: &BatchMajor, dw: &mut [f32]) {
         assert_eq!(xt.width(), self.rows, "input width");
         assert_eq!(dyt.width(), self.cols, "output gradient width");
         assert_eq!(xt.batch(), dyt.batch(), "one output gradient per example");
-        let mut dw = vec![0.0; self.rows * self.cols];
+        assert_eq!(dw.len(), self.rows * self.cols, "weight gradient size");
         for i in 0..self.rows {
             let xi = xt.row(i);
             for &j in &self.columns[self.row(i)] {
@@ -160,7 +169,6 @@ impl SparsePattern {
                 dw[i * self.cols + j] = dot(xi, dyt.row(j));
             }
         }
-        dw
     }
 
     /// The batch size of a batch-major operand of `width` rows, checking the values' count.
@@ -190,12 +198,10 @@ impl BatchMajor {
     pub fn of(m: &[f32], width: usize) -> Self {
         let batch = m.len() / width.max(1);
         assert_eq!(m.len(), batch * width, "operand size");
-        let mut values = vec![0.0; m.len()];
-        transpose_into(m, batch, width, &mut values);
         Self {
             batch,
             width,
-            values,
+            values: transposed(m, batch, width),
         }
     }
 
@@ -242,11 +248,28 @@ fn dot(x: &[f32], y: &[f32]) -> f32 {
     sums.iter().sum::<f32>() + tail
 }
 
-/// `[rows, cols]` into `[cols, rows]`, written to `t`: in blocks of up to 8 × 8 held in
-/// registers, so reads and writes are runs of up to 8 contiguous values (a plain
-/// element-wise transpose writes one value per cache line and was most of a sparse step's
-/// time).
-fn transpose_into(m: &[f32], rows: usize, cols: usize, t: &mut [f32]) {
+/// `m`, of `[rows, cols]`, transposed into a new `[cols, rows]` buffer.
+///
+/// The buffer is not zeroed first: every value is written once by [`transpose_into`],
+/// and zeroing the step's transposed operands was a sizeable share of a sparse step.
+fn transposed(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let n = rows * cols;
+    let mut t = Vec::with_capacity(n);
+    transpose_into(m, rows, cols, &mut t.spare_capacity_mut()[..n]);
+    // SAFETY: `transpose_into` initialised all `n` values (its blocks cover every row and
+    // column), and the capacity is at least `n`.
+    #[allow(unsafe_code)]
+    unsafe {
+        t.set_len(n);
+    }
+    t
+}
+
+/// `[rows, cols]` into `[cols, rows]`, written to `t`, every one of its `rows × cols`
+/// values: in blocks of up to 8 × 8 held in registers, so reads and writes are runs of up
+/// to 8 contiguous values (a plain element-wise transpose writes one value per cache line
+/// and was most of a sparse step's time).
+fn transpose_into(m: &[f32], rows: usize, cols: usize, t: &mut [MaybeUninit<f32>]) {
     const B: usize = 8;
     assert!(
         m.len() >= rows * cols && t.len() >= rows * cols,
@@ -263,7 +286,7 @@ fn transpose_into(m: &[f32], rows: usize, cols: usize, t: &mut [f32]) {
             for c in 0..width {
                 let out = &mut t[(c0 + c) * rows + r0..][..height];
                 for (k, value) in out.iter_mut().enumerate() {
-                    *value = block[k][c];
+                    value.write(block[k][c]);
                 }
             }
         }
@@ -328,21 +351,23 @@ mod tests {
             prop_assert_eq!(values.len(), keep.iter().filter(|k| **k).count());
 
             let (xt, dyt) = (BatchMajor::of(&x, rows), BatchMajor::of(&dy, cols));
-            let mut y = vec![f32::NAN; batch * cols];
-            pattern.forward(&xt, &values, &mut y);
+            let y = pattern.forward(&xt, &values);
             let dense_y: Vec<f32> = (0..batch * cols)
                 .map(|k| (0..rows).map(|i| x[k / cols * rows + i] * masked[i * cols + k % cols]).sum())
                 .collect();
             prop_assert!(close(&y, &dense_y), "{:?} {:?}", y, dense_y);
 
-            let mut dx = vec![f32::NAN; batch * rows];
-            pattern.input_grad(&dyt, &values, &mut dx);
+            let dx = pattern.input_grad(&dyt, &values);
             let dense_dx: Vec<f32> = (0..batch * rows)
                 .map(|k| (0..cols).map(|j| dy[k / rows * cols + j] * masked[k % rows * cols + j]).sum())
                 .collect();
             prop_assert!(close(&dx, &dense_dx), "{:?} {:?}", dx, dense_dx);
 
             let dw = pattern.weight_grad(&xt, &dyt);
+            // Written again over a buffer this pattern wrote before: the same gradient.
+            let mut again = dw.iter().map(|v| v * 3.0).collect::<Vec<_>>();
+            pattern.weight_grad_into(&xt, &dyt, &mut again);
+            prop_assert_eq!(&again, &dw);
             let dense_dw: Vec<f32> = (0..rows * cols)
                 .map(|k| {
                     let g: f32 = (0..batch).map(|b| x[b * rows + k / cols] * dy[b * cols + k % cols]).sum();

@@ -8,16 +8,58 @@
 //! kept entries, and the weight gradient at the kept entries only (a pruned weight gets
 //! none: the masked optimiser would zero it anyway). Every other backend runs the dense
 //! product (the trait's default body), so results agree up to the order of summation.
+//!
+//! The weight gradient is still a dense tensor (Burn's optimisers expect one), so a fresh
+//! one would cost a zeroed buffer of the whole weight at every step. Instead each
+//! [`SparseWeight`] keeps its gradient's buffer from step to step and writes only the
+//! kept entries into it once the step before has let go of it; the rest stays zero.
 
 #![allow(deprecated)] // burn-ndarray and burn-tch are deprecated upstream; Sprig keeps them.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
 use burn::tensor::Tensor;
 
 use crate::sparse::SparsePattern;
+
+/// A pruned weight's pattern, with (on flex) the buffer its gradient is written into,
+/// kept from one step to the next. One per layer and mask: a new mask makes a new one.
+#[derive(Debug)]
+pub struct SparseWeight {
+    pattern: SparsePattern,
+    /// The last gradient handed to Burn, zero outside the pattern's entries. Reused when
+    /// nothing else holds it any more (flex copies a shared buffer before writing to it,
+    /// so no one can have changed it).
+    #[cfg(feature = "flex")]
+    gradient: Mutex<Option<burn_flex::FlexTensor>>,
+}
+
+impl SparseWeight {
+    /// The weight that keeps `pattern`'s entries.
+    pub fn new(pattern: SparsePattern) -> Self {
+        Self {
+            pattern,
+            #[cfg(feature = "flex")]
+            gradient: Mutex::new(None),
+        }
+    }
+
+    /// The kept entries.
+    pub fn pattern(&self) -> &SparsePattern {
+        &self.pattern
+    }
+
+    /// The reusable gradient, even after a panic while it was held (a panic leaves it
+    /// zero outside the pattern: only kept entries are ever written).
+    #[cfg(feature = "flex")]
+    fn gradient(&self) -> MutexGuard<'_, Option<burn_flex::FlexTensor>> {
+        self.gradient
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 /// The sparse product as a Burn backend extension: routed at run time to the backend of
 /// its input.
@@ -29,13 +71,14 @@ use crate::sparse::SparsePattern;
 )]
 pub trait SparseLinearOps: Backend {
     /// `x · W` for `x` of `[batch, inputs]` and `W` of `[inputs, outputs]` that is zero
-    /// outside `pattern`: here the dense product, which the pattern only makes cheaper.
+    /// outside `sparse`'s pattern: here the dense product, which the pattern only makes
+    /// cheaper.
     fn sparse_matmul(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
-        pattern: Arc<SparsePattern>,
+        sparse: Arc<SparseWeight>,
     ) -> FloatTensor<Self> {
-        drop(pattern);
+        drop(sparse);
         Self::float_matmul(x, weight)
     }
 }
@@ -75,7 +118,7 @@ mod flex {
     use burn::tensor::TensorData;
     use burn_flex::FlexTensor;
 
-    use super::SparseLinearOps;
+    use super::{SparseLinearOps, SparseWeight};
     use crate::sparse::{BatchMajor, SparsePattern};
 
     /// The contiguous `f32` values of `tensor` (a copy only if it is a strided view).
@@ -108,9 +151,23 @@ mod flex {
         let mut kept = Vec::with_capacity(pattern.kept());
         pattern.gather(slice(&weight), &mut kept);
         let xt = BatchMajor::of(slice(&x), pattern.rows());
-        let mut y = vec![0.0; xt.batch() * pattern.cols()];
-        pattern.forward(&xt, &kept, &mut y);
+        let y = pattern.forward(&xt, &kept);
         (tensor(y, [xt.batch(), pattern.cols()]), xt, kept)
+    }
+
+    /// The weight gradient at the kept entries, written into the buffer of the last one
+    /// when nothing else holds it, else into a fresh zeroed one that is kept instead.
+    fn weight_gradient(sparse: &SparseWeight, xt: &BatchMajor, dyt: &BatchMajor) -> FlexTensor {
+        let pattern = sparse.pattern();
+        let mut kept = sparse.gradient();
+        match kept.as_mut().and_then(|dw| dw.try_storage_mut::<f32>()) {
+            Some(dw) => pattern.weight_grad_into(xt, dyt, dw),
+            None => {
+                let dw = pattern.weight_grad(xt, dyt);
+                *kept = Some(tensor(dw, [pattern.rows(), pattern.cols()]));
+            }
+        }
+        kept.clone().expect("a gradient was just written")
     }
 
     fn is_f32(tensors: [&FlexTensor; 2]) -> bool {
@@ -123,12 +180,12 @@ mod flex {
         fn sparse_matmul(
             x: FloatTensor<Self>,
             weight: FloatTensor<Self>,
-            pattern: Arc<SparsePattern>,
+            sparse: Arc<SparseWeight>,
         ) -> FloatTensor<Self> {
             if !is_f32([&x, &weight]) {
                 return Self::float_matmul(x, weight);
             }
-            forward(&x, &weight, &pattern).0
+            forward(&x, &weight, sparse.pattern()).0
         }
     }
 
@@ -136,7 +193,7 @@ mod flex {
         fn sparse_matmul(
             x: FloatTensor<Self>,
             weight: FloatTensor<Self>,
-            pattern: Arc<SparsePattern>,
+            sparse: Arc<SparseWeight>,
         ) -> FloatTensor<Self> {
             let nodes = [x.node(), weight.node()];
             match SparseMatmul.prepare::<C>(nodes).compute_bound().stateful() {
@@ -145,30 +202,30 @@ mod flex {
                     if !is_f32([&x, &weight]) {
                         panic!("the sparse product trains f32 weights only");
                     }
-                    let (output, xt, kept) = forward(&x, &weight, &pattern);
+                    let (output, xt, kept) = forward(&x, &weight, sparse.pattern());
                     let state = SparseState {
                         xt: Arc::new(xt),
                         kept: Arc::new(kept),
-                        pattern,
+                        sparse,
                     };
                     prep.finish(state, output)
                 }
                 OpsKind::UnTracked(prep) => prep.finish(Flex::sparse_matmul(
                     x.into_primitive(),
                     weight.into_primitive(),
-                    pattern,
+                    sparse,
                 )),
             }
         }
     }
 
     /// What the backward needs: the input (batch-major, as the forward made it), the kept
-    /// weight values and the pattern.
+    /// weight values and the weight's pattern (with its gradient's buffer).
     #[derive(Debug, Clone)]
     struct SparseState {
         xt: Arc<BatchMajor>,
         kept: Arc<Vec<f32>>,
-        pattern: Arc<SparsePattern>,
+        sparse: Arc<SparseWeight>,
     }
 
     /// The backward step of the sparse product in Burn's graph.
@@ -185,29 +242,29 @@ mod flex {
             _checkpointer: &mut Checkpointer,
         ) {
             let dy = values(&grads.consume::<Flex>(&ops.node));
-            let SparseState { xt, kept, pattern } = ops.state;
+            let SparseState { xt, kept, sparse } = ops.state;
+            let pattern = sparse.pattern();
             // Transposed once, for both gradients.
             let dyt = BatchMajor::of(slice(&dy), pattern.cols());
             let [x_parent, weight_parent] = ops.parents;
             if let Some(node) = x_parent {
-                let mut dx = vec![0.0; xt.batch() * pattern.rows()];
-                pattern.input_grad(&dyt, &kept, &mut dx);
+                let dx = pattern.input_grad(&dyt, &kept);
                 grads.register::<Flex>(node.id, tensor(dx, [xt.batch(), pattern.rows()]));
             }
             if let Some(node) = weight_parent {
-                let dw = pattern.weight_grad(&xt, &dyt);
-                grads.register::<Flex>(node.id, tensor(dw, [pattern.rows(), pattern.cols()]));
+                grads.register::<Flex>(node.id, weight_gradient(&sparse, &xt, &dyt));
             }
         }
     }
 }
 
 /// `x · W` for `x` of `[batch, inputs]` and a weight `W` of `[inputs, outputs]` that is
-/// zero outside `pattern`: sparse on flex, the dense product elsewhere.
+/// zero outside `sparse`'s pattern: sparse on flex, the dense product elsewhere.
 ///
 /// # Panics
 /// When the shapes do not match the pattern (a model built wrongly, not user input).
-pub fn sparse_matmul(x: Tensor<2>, weight: Tensor<2>, pattern: Arc<SparsePattern>) -> Tensor<2> {
+pub fn sparse_matmul(x: Tensor<2>, weight: Tensor<2>, sparse: Arc<SparseWeight>) -> Tensor<2> {
+    let pattern = sparse.pattern();
     let [_, inputs] = x.dims();
     assert!(
         weight.dims() == [pattern.rows(), pattern.cols()] && inputs == pattern.rows(),
@@ -220,7 +277,7 @@ pub fn sparse_matmul(x: Tensor<2>, weight: Tensor<2>, pattern: Arc<SparsePattern
     Tensor::from_dispatch(<Dispatch as SparseLinearOps>::sparse_matmul(
         x.into_dispatch(),
         weight.into_dispatch(),
-        pattern,
+        sparse,
     ))
 }
 
@@ -240,7 +297,7 @@ mod tests {
     }
 
     /// Every third entry kept, the weight zero elsewhere, as a pruned weight is.
-    fn pruned(device: &Device) -> (Tensor<2>, Arc<SparsePattern>) {
+    fn pruned(device: &Device) -> (Tensor<2>, Arc<SparseWeight>) {
         let (rows, cols) = (7, 5);
         let kept: Vec<usize> = (0..rows * cols).filter(|i| i % 3 == 0).collect();
         let mask: Vec<f32> = (0..rows * cols)
@@ -248,42 +305,79 @@ mod tests {
             .collect();
         let mask = Tensor::from_data(TensorData::new(mask, [rows, cols]), device);
         let pattern = SparsePattern::from_kept(rows, cols, kept).expect("a valid pattern");
-        (wavy([rows, cols], 0.3, device) * mask, Arc::new(pattern))
+        let weight = SparseWeight::new(pattern);
+        (wavy([rows, cols], 0.3, device) * mask, Arc::new(weight))
     }
 
-    /// Output and the gradients of x and W for a weighted sum of the output, with the
-    /// weight gradient masked as the optimiser masks it.
-    fn output_and_gradients(sparse: bool, device: &Device) -> Vec<TensorData> {
-        let (w, pattern) = pruned(device);
-        let mask = w.clone().not_equal_elem(0.0).float();
-        let x = wavy([4, 7], 0.1, device).require_grad();
-        let w = w.require_grad();
-        let y = if sparse {
-            sparse_matmul(x.clone(), w.clone(), pattern)
-        } else {
-            x.clone().matmul(w.clone())
+    /// Output and the gradients of x and W for a weighted sum of the output (weighted by
+    /// a wave of `phase`), sparse through `sparse` when given.
+    fn output_and_gradients(
+        w: &Tensor<2>,
+        sparse: Option<&Arc<SparseWeight>>,
+        phase: f32,
+    ) -> [Tensor<2>; 3] {
+        let device = w.device();
+        let x = wavy([4, 7], 0.1, &device).require_grad();
+        let w = w.clone().require_grad();
+        let y = match sparse {
+            Some(sparse) => sparse_matmul(x.clone(), w.clone(), Arc::clone(sparse)),
+            None => x.clone().matmul(w.clone()),
         };
-        let grads = (y.clone() * wavy([4, 5], 0.6, device)).sum().backward();
-        let dw = w.grad(&grads).expect("W is tracked") * mask;
-        vec![
-            y.into_data(),
-            x.grad(&grads).expect("x is tracked").into_data(),
-            dw.into_data(),
-        ]
+        let grads = (y.clone() * wavy([4, 5], phase, &device)).sum().backward();
+        let dx = x.grad(&grads).expect("x is tracked");
+        [y, dx, w.grad(&grads).expect("W is tracked")]
+    }
+
+    /// The same with the weight gradient masked as the optimiser masks it, as data.
+    fn masked_data(w: &Tensor<2>, sparse: Option<&Arc<SparseWeight>>) -> Vec<TensorData> {
+        let mask = w.clone().not_equal_elem(0.0).float();
+        let [y, dx, dw] = output_and_gradients(w, sparse, 0.6);
+        vec![y.into_data(), dx.into_data(), (dw * mask).into_data()]
+    }
+
+    /// W's gradient, masked, as data.
+    fn masked_weight_grad(w: &Tensor<2>, dw: &Tensor<2>) -> TensorData {
+        (dw.clone() * w.clone().not_equal_elem(0.0).float()).into_data()
     }
 
     #[test]
     fn the_sparse_product_equals_the_dense_one_with_gradients_on_every_backend() {
         for backend in compiled_backends() {
             let device = backend.train_device().expect("a compiled backend");
-            let sparse = output_and_gradients(true, &device);
-            let dense = output_and_gradients(false, &device);
+            let (w, weight) = pruned(&device);
+            let sparse = masked_data(&w, Some(&weight));
+            let dense = masked_data(&w, None);
             for (index, (sparse, dense)) in sparse.iter().zip(&dense).enumerate() {
                 sparse.assert_approx_eq::<f32>(dense, Tolerance::rel_abs(1e-5, 1e-6));
                 assert!(
                     dense.iter::<f32>().any(|v| v != 0.0),
                     "{backend}: tensor {index} is all zero: the test compares nothing"
                 );
+            }
+        }
+    }
+
+    /// A weight's gradient buffer is written again only once nothing holds the gradient
+    /// last written into it: a gradient still held keeps its values, each gradient equals
+    /// the dense product's, and (where the product is sparse) is zero outside the pattern.
+    #[test]
+    fn a_held_weight_gradient_is_never_overwritten() {
+        let tolerance = Tolerance::rel_abs(1e-5, 1e-6);
+        for &backend in compiled_backends() {
+            let device = backend.train_device().expect("a compiled backend");
+            let (w, weight) = pruned(&device);
+            let dense = |phase| masked_weight_grad(&w, &output_and_gradients(&w, None, phase)[2]);
+            let [_, _, held] = output_and_gradients(&w, Some(&weight), 0.6);
+            let before = held.clone().into_data();
+            let [_, _, second] = output_and_gradients(&w, Some(&weight), 1.7);
+            held.clone().into_data().assert_eq(&before, true);
+            masked_weight_grad(&w, &second).assert_approx_eq::<f32>(&dense(1.7), tolerance);
+            drop((held, second));
+            let [_, _, third] = output_and_gradients(&w, Some(&weight), 2.9);
+            let masked = masked_weight_grad(&w, &third);
+            masked.assert_approx_eq::<f32>(&dense(2.9), tolerance);
+            if backend == crate::Backend::Flex {
+                third.into_data().assert_eq(&masked, true);
             }
         }
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use burn::module::{Module, Param};
 use burn::nn::LinearConfig;
 use burn::tensor::{Device, Tensor};
+use sprig_backend::SparseWeight;
 use sprig_backend::sparse::SparsePattern;
 use sprig_mask::Mask;
 
@@ -23,9 +24,10 @@ pub struct PrunableLinear {
     pub weight: Param<Tensor<2>>,
     /// `[outputs]`.
     pub bias: Option<Param<Tensor<1>>>,
-    /// The kept entries of `weight`, when few enough to compute sparsely.
+    /// The kept entries of `weight` (and its gradient's buffer), when few enough to
+    /// compute sparsely.
     #[module(skip)]
-    pattern: Option<Arc<SparsePattern>>,
+    pattern: Option<Arc<SparseWeight>>,
 }
 
 impl PrunableLinear {
@@ -61,7 +63,7 @@ impl PrunableLinear {
             .filter(|m| m.len() == rows * cols)
             .filter(|m| m.kept_count() as f64 <= SPARSE_AT_MOST * (rows * cols) as f64)
             .and_then(|m| SparsePattern::from_kept(rows, cols, m.kept_indices()).ok())
-            .map(Arc::new);
+            .map(|pattern| Arc::new(SparseWeight::new(pattern)));
     }
 
     /// Whether the layer computes sparsely.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use sprig_mask::MaskSet;
 
 use crate::PruneError;
@@ -35,7 +35,8 @@ struct MaskTensors {
 #[derive(Debug, Clone)]
 enum HostMask {
     Flags(Vec<f32>),
-    Kept(Vec<u32>),
+    /// The kept indices, on the host and on the device.
+    Kept(Vec<u32>, Box<Tensor<1, Int>>),
 }
 
 /// The share of kept weights at or below which [`MaskedAdam`](crate::MaskedAdam) updates
@@ -50,8 +51,13 @@ pub(crate) enum HostKeep<'a> {
     /// 1.0 for a kept weight, 0.0 for a pruned one, one entry per weight.
     Dense(&'a [f32]),
     /// The flat indices of the kept weights, increasing; pruned weights are zero already
-    /// (the masks were applied) and stay so.
-    Sparse(&'a [u32]),
+    /// (the masks were applied) and stay so. `on_device` holds the same indices, to
+    /// gather the kept gradients on the device (copying a whole gradient to the host for a
+    /// few of its values would cost as much as a dense pass).
+    Sparse {
+        kept: &'a [u32],
+        on_device: &'a Tensor<1, Int>,
+    },
 }
 
 /// The masks of a round on a device, keyed by parameter path.
@@ -82,11 +88,14 @@ impl DeviceMasks {
                 let keep: Vec<f32> = mask.iter().map(|kept| f32::from(u8::from(kept))).collect();
                 let few = mask.kept_count() as f64 <= SPARSE_ADAM_AT_MOST * mask.len() as f64;
                 let host = if few {
-                    HostMask::Kept(
-                        mask.kept_indices()
-                            .map(|i| u32::try_from(i).expect("a parameter has under 2^32 weights"))
-                            .collect(),
-                    )
+                    let kept: Vec<u32> = mask
+                        .kept_indices()
+                        .map(|i| u32::try_from(i).expect("a parameter has under 2^32 weights"))
+                        .collect();
+                    let indices: Vec<i64> = kept.iter().map(|&i| i64::from(i)).collect();
+                    let count = indices.len();
+                    let on_device = Tensor::from_data(TensorData::new(indices, [count]), &plain);
+                    HostMask::Kept(kept, Box::new(on_device))
                 } else {
                     HostMask::Flags(keep.clone())
                 };
@@ -105,7 +114,7 @@ impl DeviceMasks {
     /// when they are few, a 1.0/0.0 entry per weight otherwise.
     pub(crate) fn host_keep(&self, path: &str) -> Option<HostKeep<'_>> {
         self.by_path.get(path).map(|m| match &m.host {
-            HostMask::Kept(kept) => HostKeep::Sparse(kept),
+            HostMask::Kept(kept, on_device) => HostKeep::Sparse { kept, on_device },
             HostMask::Flags(flags) => HostKeep::Dense(flags),
         })
     }

@@ -96,7 +96,16 @@ impl FloatMapper for Step<'_> {
             let plain = tensor.without_autodiff();
             let device = plain.device();
             let mut weights = plain.into_data().convert::<f32>();
-            let gradient = grad.into_data().convert::<f32>();
+            let gradient = match keep {
+                // The kept entries alone: the gradient may share its buffer (the sparse
+                // product keeps it for the next step), and only they are read.
+                Some(HostKeep::Sparse { on_device, .. }) => grad
+                    .flatten::<1>(0, D - 1)
+                    .select(0, on_device.clone())
+                    .into_data(),
+                _ => grad.into_data(),
+            }
+            .convert::<f32>();
             let values = weights
                 .as_mut_slice::<f32>()
                 .expect("converted to f32 above");
@@ -136,7 +145,8 @@ impl AdamRule {
     }
 }
 
-/// The fused update of one parameter under `keep`, when given (see [`HostKeep`]).
+/// The fused update of one parameter under `keep`, when given (see [`HostKeep`]): with
+/// kept indices, `gradient` holds the kept weights' gradients alone, in their order.
 fn adam_pass(
     lr: f64,
     moments: &mut Moments,
@@ -153,16 +163,17 @@ fn adam_pass(
         lr: lr as f32,
     };
     let (first, second) = (&mut moments.first, &mut moments.second);
-    assert_eq!(gradient.len(), values.len(), "one gradient per weight");
     // Baseline x86-64 (SSE2) code: the pass is bound by memory, so AVX-512 (`pulp`'s
     // run-time dispatch) would not make it faster.
     match keep {
         None => {
+            assert_eq!(gradient.len(), values.len(), "one gradient per weight");
             for (((w, &g), m), v) in values.iter_mut().zip(gradient).zip(first).zip(second) {
                 rule.update(w, g, m, v);
             }
         }
         Some(HostKeep::Dense(keep)) => {
+            assert_eq!(gradient.len(), values.len(), "one gradient per weight");
             assert_eq!(
                 keep.len(),
                 values.len(),
@@ -183,7 +194,8 @@ fn adam_pass(
         }
         // A pruned weight is zero and its moments never matter (a mask only shrinks), so
         // the dense pass's work on it is skipped: the kept weights get the same arithmetic.
-        Some(HostKeep::Sparse(kept)) => {
+        Some(HostKeep::Sparse { kept, .. }) => {
+            assert_eq!(gradient.len(), kept.len(), "one gradient per kept weight");
             if let Some(&last) = kept.last() {
                 assert!(
                     (last as usize) < values.len(),
@@ -191,9 +203,9 @@ fn adam_pass(
                     values.len()
                 );
             }
-            for &i in kept {
+            for (&i, &g) in kept.iter().zip(gradient) {
                 let i = i as usize;
-                rule.update(&mut values[i], gradient[i], &mut first[i], &mut second[i]);
+                rule.update(&mut values[i], g, &mut first[i], &mut second[i]);
             }
         }
     }
