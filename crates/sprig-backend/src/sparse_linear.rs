@@ -16,7 +16,7 @@
 
 #![allow(deprecated)] // burn-ndarray and burn-tch are deprecated upstream; Sprig keeps them.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, backend_extension};
@@ -33,7 +33,7 @@ pub struct SparseWeight {
     /// nothing else holds it any more (flex copies a shared buffer before writing to it,
     /// so no one can have changed it).
     #[cfg(feature = "flex")]
-    gradient: Mutex<Option<burn_flex::FlexTensor>>,
+    gradient: std::sync::Mutex<Option<burn_flex::FlexTensor>>,
 }
 
 impl SparseWeight {
@@ -42,7 +42,7 @@ impl SparseWeight {
         Self {
             pattern,
             #[cfg(feature = "flex")]
-            gradient: Mutex::new(None),
+            gradient: std::sync::Mutex::new(None),
         }
     }
 
@@ -54,7 +54,7 @@ impl SparseWeight {
     /// The reusable gradient, even after a panic while it was held (a panic leaves it
     /// zero outside the pattern: only kept entries are ever written).
     #[cfg(feature = "flex")]
-    fn gradient(&self) -> MutexGuard<'_, Option<burn_flex::FlexTensor>> {
+    fn gradient(&self) -> std::sync::MutexGuard<'_, Option<burn_flex::FlexTensor>> {
         self.gradient
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -27,7 +27,7 @@ pub struct PrunableLinear {
     /// The kept entries of `weight` (and its gradient's buffer), when few enough to
     /// compute sparsely.
     #[module(skip)]
-    pattern: Option<Arc<SparseWeight>>,
+    sparse: Option<Arc<SparseWeight>>,
 }
 
 impl PrunableLinear {
@@ -38,15 +38,15 @@ impl PrunableLinear {
         Self {
             weight: linear.weight,
             bias: linear.bias,
-            pattern: None,
+            sparse: None,
         }
     }
 
     /// `x · W + b` for `x` of `[batch, inputs]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let weight = self.weight.val();
-        let y = match &self.pattern {
-            Some(pattern) => sprig_backend::sparse_matmul(x, weight, Arc::clone(pattern)),
+        let y = match &self.sparse {
+            Some(sparse) => sprig_backend::sparse_matmul(x, weight, Arc::clone(sparse)),
             None => x.matmul(weight),
         };
         match &self.bias {
@@ -59,7 +59,7 @@ impl PrunableLinear {
     /// [`SPARSE_AT_MOST`] of it, densely otherwise (or without a mask).
     pub fn use_mask(&mut self, mask: Option<&Mask>) {
         let [rows, cols] = self.weight.dims();
-        self.pattern = mask
+        self.sparse = mask
             .filter(|m| m.len() == rows * cols)
             .filter(|m| m.kept_count() as f64 <= SPARSE_AT_MOST * (rows * cols) as f64)
             .and_then(|m| SparsePattern::from_kept(rows, cols, m.kept_indices()).ok())
@@ -68,6 +68,6 @@ impl PrunableLinear {
 
     /// Whether the layer computes sparsely.
     pub fn is_sparse(&self) -> bool {
-        self.pattern.is_some()
+        self.sparse.is_some()
     }
 }
