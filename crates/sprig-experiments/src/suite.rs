@@ -567,6 +567,14 @@ fn section(s: &Section, backend: Backend) -> Vec<Experiment> {
                 train,
                 ..base.clone()
             });
+            // Cheaper late rounds let the planner add rounds up to the 10 % cap, each
+            // with a shorter ranking (the mask settles sooner between gentler prunes);
+            // up to 20 % keeps about as many rounds as the dense products allowed.
+            runs.push(Experiment {
+                train,
+                policy: Some(capped(resumed_ranking(0.2, 0.9), 2.0)),
+                ..base.clone()
+            });
         }
         // The learning-rate schedule comparison, at the largest budget.
         if s.controls == Controls::All {
