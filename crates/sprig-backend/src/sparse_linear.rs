@@ -159,15 +159,15 @@ mod flex {
     /// when nothing else holds it, else into a fresh zeroed one that is kept instead.
     fn weight_gradient(sparse: &SparseWeight, xt: &BatchMajor, dyt: &BatchMajor) -> FlexTensor {
         let pattern = sparse.pattern();
-        let mut kept = sparse.gradient();
-        match kept.as_mut().and_then(|dw| dw.try_storage_mut::<f32>()) {
+        let mut last = sparse.gradient();
+        match last.as_mut().and_then(|dw| dw.try_storage_mut::<f32>()) {
             Some(dw) => pattern.weight_grad_into(xt, dyt, dw),
             None => {
                 let dw = pattern.weight_grad(xt, dyt);
-                *kept = Some(tensor(dw, [pattern.rows(), pattern.cols()]));
+                *last = Some(tensor(dw, [pattern.rows(), pattern.cols()]));
             }
         }
-        kept.clone().expect("a gradient was just written")
+        last.clone().expect("a gradient was just written")
     }
 
     fn is_f32(tensors: [&FlexTensor; 2]) -> bool {
