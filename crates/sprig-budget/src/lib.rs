@@ -106,7 +106,7 @@ pub use plan::{
 pub use plateau::PlateauDetector;
 pub use policy::{
     BuiltinPolicy, ConvergencePolicy, EXPLORE_ROUNDS, FixedRounds, MaxRounds, PlanContext,
-    RoundPolicy, largest_where,
+    RankingStop, RoundPolicy, largest_where,
 };
 pub use profile::{Estimator, IterationProfiler, ProfilerConfig};
 pub use replan::{PlanRecord, Progress, Replanner, RunConfig};

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sprig_budget::{
     BuiltinPolicy, Clock, Deadline, EvalSchedule, IterationProfiler, Plan, PlanRecord,
-    PlateauDetector, ProfilerConfig, Replanner, RunConfig,
+    PlateauDetector, ProfilerConfig, RankingStop, Replanner, RunConfig,
 };
 use sprig_mask::{LayerRates, MaskSet, Scope, Scores, Snapshot, prune_to_sparsity};
 
@@ -76,7 +76,7 @@ struct Selected {
 
 /// The early stop of a ranking training: the mask of the previous check and its target.
 struct RankingCheck {
-    overlap: f64,
+    stop: RankingStop,
     previous: Option<(MaskSet, f64)>,
 }
 
@@ -501,10 +501,10 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
         // A ranking training (neither the dense one nor the last) may stop once the mask
         // the next prune would give has settled.
         let mut ranking = (self.round > 0)
-            .then(|| self.config.policy.ranking_overlap())
+            .then(|| self.config.policy.ranking_stop())
             .flatten()
-            .map(|overlap| RankingCheck {
-                overlap,
+            .map(|stop| RankingCheck {
+                stop,
                 previous: None,
             });
         let mut end = self.iterations + plan.trainings[0];
@@ -658,8 +658,8 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
         Ok(false)
     }
 
-    /// Whether the mask a prune to `target` would give from the current weights keeps at
-    /// least `check.overlap` of the survivors of the previous check's.
+    /// Whether the mask a prune to `target` would give from the current weights agrees
+    /// with the previous check's as much as `check.stop` asks.
     fn mask_settled(&mut self, check: &mut RankingCheck, target: f64) -> Result<bool, PruneError> {
         let mut candidate = self.masks.clone();
         let c = self.config;
@@ -667,17 +667,23 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
         prune_to_sparsity(&mut candidate, &scores, c.scope, &c.rates, target)?;
         // Re-planning may change the next target between checks: masks of different
         // targets are not compared.
-        let overlap = match &check.previous {
-            Some((previous, at)) if *at == target => candidate.kept_in_common(previous)?,
-            _ => 0.0,
+        let (agreement, threshold) = match (&check.previous, check.stop) {
+            (Some((previous, at)), RankingStop::Survivors(threshold)) if *at == target => {
+                (candidate.kept_in_common(previous)?, threshold)
+            }
+            (Some((previous, at)), RankingStop::Removals(threshold)) if *at == target => (
+                candidate.removed_in_common(previous, &self.masks)?,
+                threshold,
+            ),
+            _ => (0.0, 1.0),
         };
         tracing::debug!(
             round = self.round,
             iteration = self.iterations,
-            overlap,
-            "mask overlap with the previous check"
+            agreement,
+            "mask agreement with the previous check"
         );
-        let settled = overlap >= check.overlap;
+        let settled = agreement >= threshold;
         check.previous = Some((candidate, target));
         Ok(settled)
     }

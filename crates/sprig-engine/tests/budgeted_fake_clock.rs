@@ -213,13 +213,21 @@ fn a_budget_too_small_names_the_smallest_workable_one() {
 
 #[test]
 fn ranking_trainings_resume_and_stop_early_and_the_final_one_rewinds() {
+    let base = ConvergencePolicy::default()
+        .with_final_share(0.2)
+        .with_ranking_resumes();
+    for policy in [
+        base.with_ranking_overlap(1.0),
+        base.with_ranking_agreement(1.0),
+    ] {
+        resume_and_stop_early(policy);
+    }
+}
+
+fn resume_and_stop_early(policy: ConvergencePolicy) {
     let clock = FakeClock::new();
     let mut trainee = FakeTrainee::new(clock.clone());
     let theta0 = trainee.weights.clone();
-    let policy = ConvergencePolicy::default()
-        .with_final_share(0.2)
-        .with_ranking_overlap(1.0)
-        .with_ranking_resumes();
     let config = BudgetedConfig {
         policy: BuiltinPolicy::Convergence(policy),
         ..config(30)

@@ -94,6 +94,10 @@ pub enum MaskError {
         /// What is wrong, including what was expected.
         reason: String,
     },
+    /// Two masks said to be prunes of a third keep weights it does not (or mask other
+    /// tensors).
+    #[error("a mask keeps weights the mask it was said to be pruned from does not")]
+    NotAPrune,
     /// A numeric argument (rate, fraction, target sparsity) is out of range.
     #[error("{name} = {value} is invalid: expected {expected}")]
     InvalidValue {
@@ -158,7 +162,8 @@ impl MaskError {
             | Self::InvalidMultiplier { .. }
             | Self::InvalidRounds { .. }
             | Self::Unreachable { .. }
-            | Self::UnknownScope { .. } => {}
+            | Self::UnknownScope { .. }
+            | Self::NotAPrune => {}
         }
         self
     }

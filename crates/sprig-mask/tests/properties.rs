@@ -2,8 +2,8 @@
 
 use proptest::prelude::*;
 use sprig_mask::{
-    LayerRates, Mask, MaskSet, Scope, Scores, Snapshot, base_rate_for_target, per_round_rate,
-    prune, prune_to_round, prune_to_sparsity,
+    LayerRates, Mask, MaskError, MaskSet, Scope, Scores, Snapshot, base_rate_for_target,
+    per_round_rate, prune, prune_to_round, prune_to_sparsity,
 };
 
 const KINDS: [&str; 4] = ["linear", "conv", "output", "embedding"];
@@ -209,6 +209,37 @@ proptest! {
         let elsewhere = MaskSet::dense([("elsewhere.weight", "linear", &[2][..])]).unwrap();
         prop_assert!(elsewhere.kept_in_common(&a).is_err());
         prop_assert!(a.kept_in_common(&elsewhere).is_err());
+    }
+
+    /// (d'') Two prunes of the same mask: the share of their removals in common is
+    /// symmetric, 1 for a prune with itself, and counts the weights the first mask kept
+    /// and both removed; masks that are not prunes of it are an error.
+    #[test]
+    fn removed_in_common_counts_shared_removals(layout in layout(), seed in any::<u64>(), global in any::<bool>()) {
+        let pruned = |masks: &MaskSet, seed: u64, rate: f64| {
+            let mut masks = masks.clone();
+            let scores = Scores::random(&masks, seed);
+            prune(&mut masks, &scores, scope(global), &LayerRates::uniform(), rate).unwrap();
+            masks
+        };
+        let before = pruned(&dense(&layout), seed, 0.3);
+        let (a, b) = (pruned(&before, seed.wrapping_add(1), 0.1), pruned(&before, seed.wrapping_add(2), 0.2));
+        prop_assert_eq!(a.removed_in_common(&a, &before).unwrap(), 1.0);
+        let ab = a.removed_in_common(&b, &before).unwrap();
+        prop_assert_eq!(ab, b.removed_in_common(&a, &before).unwrap());
+        let kept = |m: &MaskSet| -> Vec<bool> { m.iter().flat_map(|(_, e)| e.mask().iter().collect::<Vec<_>>()).collect() };
+        let (k0, ka, kb) = (kept(&before), kept(&a), kept(&b));
+        let both = (0..k0.len()).filter(|&i| k0[i] && !ka[i] && !kb[i]).count();
+        let removed = |k: &[bool]| (0..k0.len()).filter(|&i| k0[i] && !k[i]).count();
+        let larger = removed(&ka).max(removed(&kb));
+        let expected = if larger == 0 { 1.0 } else { both as f64 / larger as f64 };
+        prop_assert_eq!(ab, expected);
+        if a.kept() > 0 && a != before {
+            prop_assert_eq!(before.removed_in_common(&a, &a), Err(MaskError::NotAPrune));
+        }
+        let elsewhere = MaskSet::dense([("elsewhere.weight", "linear", &[2][..])]).unwrap();
+        prop_assert!(a.removed_in_common(&b, &elsewhere).is_err());
+        prop_assert!(elsewhere.removed_in_common(&a, &before).is_err());
     }
 
     /// (e) JSON round trip is the identity, for sets and single masks.

@@ -503,6 +503,9 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
             if let Some(overlap) = c.ranking_overlap {
                 label.push_str(&format!(", early-bird {overlap}"));
             }
+            if let Some(agreement) = c.ranking_agreement {
+                label.push_str(&format!(", early-bird {agreement} of the removals"));
+            }
             let ranking = if c.ranking_resumes {
                 ", resumed ranking"
             } else {
@@ -649,6 +652,13 @@ mod tests {
             Some("of the default ticket"),
         );
         check(&|e| e.train.sparse_products = true, Some("sparse products"));
+        check(
+            &|e| e.policy = Some(crate::defaults::resumed_ranking_by_removals(0.1, 0.9)),
+            Some(
+                "final-heavy 0.5, early-bird 0.9 of the removals, resumed ranking 0.25 j*, \
+                 rounds up to 0.1 per round",
+            ),
+        );
         check(
             &|e| {
                 e.method = Method::RandomReinit;

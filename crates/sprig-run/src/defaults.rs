@@ -137,6 +137,19 @@ pub fn resumed_ranking(gentle_rate: f64, overlap: f64) -> BuiltinPolicy {
     )
 }
 
+/// [`resumed_ranking`] with the ranking stopped once successive checks' prunes remove
+/// `agreement` of the same weights, whatever the per-round rate (see
+/// [`ConvergencePolicy::ranking_agreement`]).
+pub fn resumed_ranking_by_removals(gentle_rate: f64, agreement: f64) -> BuiltinPolicy {
+    BuiltinPolicy::Convergence(
+        ConvergencePolicy::new(gentle_rate)
+            .with_final_share(0.5)
+            .with_ranking_agreement(agreement)
+            .with_ranking_resumes()
+            .with_ranking_share(0.25),
+    )
+}
+
 /// `policy` with its final training capped at `cap` × j*.
 pub fn capped(policy: BuiltinPolicy, cap: f64) -> BuiltinPolicy {
     match policy {

@@ -24,11 +24,15 @@ impl Default for BuiltinPolicy {
 }
 
 impl BuiltinPolicy {
-    /// The mask overlap at which a ranking training may stop early, if the policy says
-    /// so (see [`ConvergencePolicy::ranking_overlap`]).
-    pub fn ranking_overlap(&self) -> Option<f64> {
+    /// When a ranking training may stop early, if the policy says so (see
+    /// [`ConvergencePolicy::ranking_overlap`] and
+    /// [`ConvergencePolicy::ranking_agreement`]).
+    pub fn ranking_stop(&self) -> Option<RankingStop> {
         match self {
-            BuiltinPolicy::Convergence(p) => p.ranking_overlap,
+            BuiltinPolicy::Convergence(p) => p
+                .ranking_overlap
+                .map(RankingStop::Survivors)
+                .or(p.ranking_agreement.map(RankingStop::Removals)),
             BuiltinPolicy::Fixed(_) | BuiltinPolicy::Max(_) => None,
         }
     }
@@ -41,6 +45,16 @@ impl BuiltinPolicy {
             BuiltinPolicy::Fixed(_) | BuiltinPolicy::Max(_) => false,
         }
     }
+}
+
+/// The test that stops a ranking training once the mask the next prune would give has
+/// settled between two checks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RankingStop {
+    /// The two masks keep at least this share of their survivors in common.
+    Survivors(f64),
+    /// The two prunes remove at least this share of the same weights.
+    Removals(f64),
 }
 
 impl RoundPolicy for BuiltinPolicy {

@@ -69,6 +69,16 @@ pub struct ConvergencePolicy {
     /// weights; the planner still budgets j* for each.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ranking_overlap: Option<f64>,
+    /// Early stop of the ranking trainings measured on what the next prune removes: stop
+    /// once at least this share of the weights it would remove are ones the previous
+    /// check's prune would remove too. The survivors' overlap
+    /// ([`ranking_overlap`](Self::ranking_overlap)) depends on the per-round rate: two
+    /// prunes of 10 % share at least 8/9 of their survivors however differently they
+    /// rank, so an overlap of 0.9 stops a ranking at its second check. Early-Bird's
+    /// threshold (a mask distance of 0.1 for channel prunes of 30–70 %) is about this
+    /// share at 0.9. Not with `ranking_overlap`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking_agreement: Option<f64>,
     /// Ranking trainings resume from the last trained weights, pruned, instead of
     /// rewinding (with a fresh learning-rate schedule: "learning-rate rewinding", Renda
     /// et al., ICLR 2020); only the final training rewinds, so the ticket is still the
@@ -113,6 +123,7 @@ impl ConvergencePolicy {
             gentle_rate,
             final_share: 0.0,
             ranking_overlap: None,
+            ranking_agreement: None,
             ranking_resumes: false,
             ranking_share: None,
             final_cap: None,
@@ -133,6 +144,15 @@ impl ConvergencePolicy {
     pub fn with_ranking_overlap(self, overlap: f64) -> Self {
         Self {
             ranking_overlap: Some(overlap),
+            ..self
+        }
+    }
+
+    /// The same policy with ranking trainings stopped once the prunes of successive checks
+    /// remove `agreement` of the same weights (validated when planning: in `(0, 1]`).
+    pub fn with_ranking_agreement(self, agreement: f64) -> Self {
+        Self {
+            ranking_agreement: Some(agreement),
             ..self
         }
     }
@@ -218,6 +238,20 @@ impl RoundPolicy for ConvergencePolicy {
             return Err(BudgetError::InvalidPolicy(format!(
                 "the ranking overlap must be in (0, 1], not {overlap}"
             )));
+        }
+        if let Some(agreement) = self.ranking_agreement
+            && !(agreement > 0.0 && agreement <= 1.0)
+        {
+            return Err(BudgetError::InvalidPolicy(format!(
+                "the ranking agreement must be in (0, 1], not {agreement}"
+            )));
+        }
+        if self.ranking_overlap.is_some() && self.ranking_agreement.is_some() {
+            return Err(BudgetError::InvalidPolicy(
+                "a ranking training stops at a mask overlap or at an agreement of the removals, \
+                 not both"
+                    .into(),
+            ));
         }
         if let Some(share) = self.ranking_share
             && !(share > 0.0 && share <= 1.0)

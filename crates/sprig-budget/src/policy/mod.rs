@@ -14,7 +14,7 @@ mod max;
 
 use std::fmt;
 
-pub use builtin::BuiltinPolicy;
+pub use builtin::{BuiltinPolicy, RankingStop};
 pub use context::PlanContext;
 pub use convergence::{ConvergencePolicy, EXPLORE_ROUNDS};
 pub use fixed::FixedRounds;
