@@ -533,3 +533,46 @@ fn a_capped_final_training_gives_its_time_to_the_rankings() {
         ));
     }
 }
+
+#[test]
+fn a_dense_cooldown_lengthens_only_the_dense_training() {
+    // The dense training has just plateaued at j* = 3000: without a cool-down it stops
+    // there; with 0.5 it trains on to 4500 (its learning rate decaying over the 1500),
+    // and the later trainings, planned from j*, keep their lengths as far as time allows.
+    let input = dense_converged(120);
+    let policy = ConvergencePolicy::default()
+        .with_final_share(0.5)
+        .with_ranking_share(0.25)
+        .with_final_cap(2.0);
+    let plain = plan_with(&input, &policy).unwrap();
+    let cooled = plan_with(&input, &policy.with_dense_cooldown(0.5)).unwrap();
+    assert_eq!(plain.trainings[0], 0, "{:?}", plain.trainings);
+    assert_eq!(cooled.trainings[0], 1500, "{:?}", cooled.trainings);
+    assert_eq!(
+        cooled.trainings.last(),
+        Some(&6000),
+        "{:?}",
+        cooled.trainings
+    );
+    assert_eq!(cooled.rounds, plain.rounds);
+    assert!(cooled.expected_finish <= cooled.cutoff);
+    // After the first prune there is no dense training left to cool down.
+    let later = PlanInput {
+        current_sparsity: 0.2,
+        rounds_done: 1,
+        iterations_done: 100,
+        ..dense_converged(120)
+    };
+    assert_eq!(
+        plan_with(&later, &policy.with_dense_cooldown(0.5))
+            .unwrap()
+            .trainings,
+        plan_with(&later, &policy).unwrap().trainings
+    );
+    for bad in [-0.1, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            plan_with(&input, &policy.with_dense_cooldown(bad)),
+            Err(BudgetError::InvalidPolicy(_))
+        ));
+    }
+}

@@ -39,11 +39,13 @@ fn policy() -> impl Strategy<Value = BuiltinPolicy> {
             prop_oneof![Just(0.0), 0.0f64..0.95],
             prop::option::of(0.01f64..=1.0),
             prop::option::of(1.0f64..5.0),
+            prop::option::of(0.0f64..2.0),
         )
-            .prop_map(|(r, share, ranking, cap)| {
+            .prop_map(|(r, share, ranking, cap, cooldown)| {
                 let mut p = ConvergencePolicy::new(r).with_final_share(share);
                 p.ranking_share = ranking;
                 p.final_cap = cap;
+                p.dense_cooldown = cooldown;
                 BuiltinPolicy::Convergence(p)
             }),
         (1u32..30).prop_map(|r| BuiltinPolicy::Fixed(FixedRounds(r))),

@@ -8,7 +8,7 @@ use sprig_models::Architecture;
 use sprig_prune::classifier::{LrSchedule, TrainConfig};
 use sprig_run::config::{AudioSettings, Dataset, Domain, Experiment, ImpSchedule, Method};
 use sprig_run::defaults::{
-    budgeted_policy, capped, lth_pruning, resumed_ranking, resumed_ranking_by_removals,
+    budgeted_policy, capped, cooled, lth_pruning, resumed_ranking, resumed_ranking_by_removals,
     taking_rest, text_pruning, text_settings, truncated_imp,
 };
 
@@ -573,6 +573,15 @@ fn section(s: &Section, backend: Backend) -> Vec<Experiment> {
             runs.push(Experiment {
                 train,
                 policy: Some(capped(resumed_ranking(0.2, 0.9), 2.0)),
+                ..base.clone()
+            });
+            // The dense training decaying its learning rate after its plateau: before
+            // j* is known its planned end (where the rate reaches zero) is a third of the
+            // budget away, further the faster the late rounds, so it stops at its plateau
+            // at nearly the full rate.
+            runs.push(Experiment {
+                train,
+                policy: Some(capped(cooled(resumed_ranking(0.1, 0.9), 0.5), 2.0)),
                 ..base.clone()
             });
             // At 10 % per round two prunes share 8/9 of their survivors whatever the

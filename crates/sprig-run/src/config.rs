@@ -516,6 +516,9 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
                 None if c.ranking_resumes => label.push_str(ranking),
                 None => {}
             }
+            if let Some(share) = c.dense_cooldown {
+                label.push_str(&format!(", dense cool-down {share} j*"));
+            }
             if let Some(cap) = c.final_cap {
                 label.push_str(&format!(", final at most {cap} j*"));
                 if c.final_takes_rest {
@@ -652,6 +655,18 @@ mod tests {
             Some("of the default ticket"),
         );
         check(&|e| e.train.sparse_products = true, Some("sparse products"));
+        check(
+            &|e| {
+                e.policy = Some(crate::defaults::cooled(
+                    crate::defaults::resumed_ranking(0.1, 0.9),
+                    0.5,
+                ))
+            },
+            Some(
+                "final-heavy 0.5, early-bird 0.9, resumed ranking 0.25 j*, dense cool-down 0.5 \
+                 j*, rounds up to 0.1 per round",
+            ),
+        );
         check(
             &|e| e.policy = Some(crate::defaults::resumed_ranking_by_removals(0.1, 0.9)),
             Some(

@@ -158,6 +158,15 @@ pub fn capped(policy: BuiltinPolicy, cap: f64) -> BuiltinPolicy {
     }
 }
 
+/// `policy` with its dense training going on for `share` × j* once its plateau j* is
+/// known, so that its learning rate decays before the first prune ranks its weights.
+pub fn cooled(policy: BuiltinPolicy, share: f64) -> BuiltinPolicy {
+    match policy {
+        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_dense_cooldown(share)),
+        other => other,
+    }
+}
+
 /// `policy` with its final training taking all the time left once it starts (the cap
 /// then only shapes the plans while rounds remain).
 pub fn taking_rest(policy: BuiltinPolicy) -> BuiltinPolicy {

@@ -106,6 +106,15 @@ pub struct ConvergencePolicy {
     /// machine would give it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub final_takes_rest: bool,
+    /// With a final share: once the dense training's convergence j* is known, it trains
+    /// on for this share of j* more (`None`: it stops at j*). Its learning rate decays
+    /// to zero at the planned end, and before j* is known that end is a third of the
+    /// budget away: without a cool-down the dense training stops at its plateau at
+    /// nearly the full rate, and the faster the machine (or the sparser the later
+    /// rounds), the further away that end and the worse the weights every later prune
+    /// ranks. j* itself (ranking lengths, the final cap) stays the plateau.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense_cooldown: Option<f64>,
 }
 
 /// Rounds assumed while the dense convergence is unknown: the dense training
@@ -128,6 +137,7 @@ impl ConvergencePolicy {
             ranking_share: None,
             final_cap: None,
             final_takes_rest: false,
+            dense_cooldown: None,
         }
     }
 
@@ -178,6 +188,15 @@ impl ConvergencePolicy {
     pub fn with_final_taking_rest(self) -> Self {
         Self {
             final_takes_rest: true,
+            ..self
+        }
+    }
+
+    /// The same policy with the dense training going on for `share` × j* once j* is known
+    /// (validated when planning: finite, ≥ 0).
+    pub fn with_dense_cooldown(self, share: f64) -> Self {
+        Self {
+            dense_cooldown: Some(share),
             ..self
         }
     }
@@ -260,7 +279,23 @@ impl RoundPolicy for ConvergencePolicy {
                 "the ranking share must be in (0, 1], not {share}"
             )));
         }
+        if let Some(share) = self.dense_cooldown
+            && !(share >= 0.0 && share.is_finite())
+        {
+            return Err(BudgetError::InvalidPolicy(format!(
+                "the dense training's cool-down must be a finite share of j* ≥ 0, not {share}"
+            )));
+        }
         if self.final_share > 0.0 {
+            let input = ctx.input();
+            // The dense training's length: j* (its plateau, or the exploring share while
+            // the plateau is unknown), plus the cool-down once j* is known.
+            let dense = match (input.dense_convergence, self.dense_cooldown) {
+                (Some(_), Some(share)) if input.rounds_done == 0 => {
+                    j_star.saturating_add((share * j_star as f64) as u64)
+                }
+                _ => j_star,
+            };
             let ranking = ((self.ranking_share.unwrap_or(1.0) * j_star as f64) as u64).clamp(
                 ctx.input().min_iterations,
                 j_star.max(ctx.input().min_iterations),
@@ -269,6 +304,7 @@ impl RoundPolicy for ConvergencePolicy {
             return Ok(final_heavy(
                 ctx,
                 shape,
+                dense,
                 ranking,
                 gentle,
                 self.final_share,
@@ -304,6 +340,7 @@ fn capped(j_star: u64, cap: f64) -> u64 {
 fn final_heavy(
     ctx: &PlanContext<'_>,
     shape: Shape,
+    dense: u64,
     ranking: u64,
     gentle: u32,
     share: f64,
@@ -314,13 +351,14 @@ fn final_heavy(
     let ceiling = cap.unwrap_or(u64::MAX).min(ctx.training_cap()).max(j_star);
     let reserved = ((share * bound as f64) as u64).max(j_star).min(ceiling);
     let schedule = |rounds: u32, ranking: u64, last: u64| {
-        // The dense training is never a ranking training: it runs to its plateau.
-        let current = if ctx.input().rounds_done == 0 {
-            j_star
+        // The dense training is never a ranking training: it runs to its plateau (and
+        // its cool-down).
+        let first = if ctx.input().rounds_done == 0 {
+            ctx.more_to_reach(dense)
         } else {
-            ranking
+            shape.first(ctx, ranking)
         };
-        let mut v = PlanContext::uniform(shape.first(ctx, current), rounds - 1, ranking);
+        let mut v = PlanContext::uniform(first, rounds - 1, ranking);
         v.push(last);
         v
     };
