@@ -583,6 +583,17 @@ fn section(s: &Section, backend: Backend) -> Vec<Experiment> {
                 policy: Some(capped(resumed_ranking(0.14, 0.9), 2.0)),
                 ..base.clone()
             });
+            // Longer final trainings: the faster the step, the earlier the dense
+            // training's validation loss plateaus (its rate decays towards an end a third
+            // of the budget away), so 2 j* gives the ticket fewer iterations on a fast
+            // machine than on a slow one.
+            for cap in [3.0, 4.0] {
+                runs.push(Experiment {
+                    train,
+                    policy: Some(capped(resumed_ranking(0.1, 0.9), cap)),
+                    ..base.clone()
+                });
+            }
             // The dense training decaying its learning rate after its plateau: before
             // j* is known its planned end (where the rate reaches zero) is a third of the
             // budget away, further the faster the late rounds, so it stops at its plateau
