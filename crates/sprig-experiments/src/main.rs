@@ -438,8 +438,13 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              round`, rounds stop at 20% per round; `early-bird 0.95` stops the rankings \
              later; without `final at most 2 j*`, the final training gets all the time left; \
              with `in the plans, then all the time left`, the cap shapes the plans while \
-             rounds remain and the final training, once it starts, takes all the time left. \
-             The random controls use the budgeted run's ticket.",
+             rounds remain and the final training, once it starts, takes all the time left; \
+             `early-bird 0.9 of the removals` stops a ranking once 90% of the weights its \
+             prune would remove are ones the previous check's would remove too (at 10% per \
+             round two prunes always share 8/9 of their survivors, so the survivors' test \
+             stops every ranking at its second check); `dense cool-down 0.5 j*` trains the \
+             dense training on for half of j* after its plateau, its learning rate decaying \
+             to zero. The random controls use the budgeted run's ticket.",
             sprig_run::config::policy_label(&sprig_run::defaults::budgeted_policy())
         ),
     ];
