@@ -214,8 +214,9 @@ impl MaskSet {
     /// differently they rank, but may remove entirely different weights.
     ///
     /// # Errors
-    /// As [`kept_in_common`](Self::kept_in_common), for any of the three sets;
-    /// [`MaskError::NotAPrune`] if `self` or `other` keeps a weight `before` does not.
+    /// As [`kept_in_common`](Self::kept_in_common) between `self` and `other`;
+    /// [`MaskError::NotAPrune`] if `self` or `other` keeps a weight `before` does not or
+    /// `before` masks other tensors.
     pub fn removed_in_common(&self, other: &Self, before: &Self) -> Result<f64> {
         let common_kept = self.kept_by_both(other)?;
         if !self.is_subset_of(before) || !other.is_subset_of(before) {

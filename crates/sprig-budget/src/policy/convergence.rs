@@ -110,9 +110,9 @@ pub struct ConvergencePolicy {
     /// on for this share of j* more (`None`: it stops at j*). Its learning rate decays
     /// to zero at the planned end, and before j* is known that end is a third of the
     /// budget away: without a cool-down the dense training stops at its plateau at
-    /// nearly the full rate, and the faster the machine (or the sparser the later
-    /// rounds), the further away that end and the worse the weights every later prune
-    /// ranks. j* itself (ranking lengths, the final cap) stays the plateau.
+    /// nearly the full rate, and the faster the step, the further away that end and the
+    /// less trained the weights the first prune ranks. j* itself (ranking lengths, the
+    /// final cap) stays the plateau.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dense_cooldown: Option<f64>,
 }
