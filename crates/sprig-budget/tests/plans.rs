@@ -475,6 +475,15 @@ fn a_share_that_cannot_fit_still_gives_one_round_with_the_rest() {
     assert!(p.expected_finish <= p.cutoff);
 }
 
+/// Half of the time left for the final training but at most 2 j*, rankings planned at a
+/// quarter of j*.
+fn capped_final_heavy() -> ConvergencePolicy {
+    ConvergencePolicy::default()
+        .with_final_share(0.5)
+        .with_ranking_share(0.25)
+        .with_final_cap(2.0)
+}
+
 #[test]
 fn a_capped_final_training_gives_its_time_to_the_rankings() {
     // As in the final-share test (j* = 3000, 114 700 ms left), with the final training at
@@ -482,10 +491,7 @@ fn a_capped_final_training_gives_its_time_to_the_rankings() {
     // cap) of full-length rankings take 9 × (70 + 4200) + 70 + 6000 × 1.4 = 46 900 ms, so
     // the rankings grow to j* and the rest of the time is left unspent.
     let input = dense_converged(120);
-    let policy = ConvergencePolicy::default()
-        .with_final_share(0.5)
-        .with_ranking_share(0.25)
-        .with_final_cap(2.0);
+    let policy = capped_final_heavy();
     let p = plan_with(&input, &policy).unwrap();
     let (last, middle) = p.trainings[1..].split_last().unwrap();
     assert_eq!(p.rounds, 10);
@@ -540,10 +546,7 @@ fn a_dense_cooldown_lengthens_only_the_dense_training() {
     // there; with 0.5 it trains on to 4500 (its learning rate decaying over the 1500),
     // and the later trainings, planned from j*, keep their lengths as far as time allows.
     let input = dense_converged(120);
-    let policy = ConvergencePolicy::default()
-        .with_final_share(0.5)
-        .with_ranking_share(0.25)
-        .with_final_cap(2.0);
+    let policy = capped_final_heavy();
     let plain = plan_with(&input, &policy).unwrap();
     let cooled = plan_with(&input, &policy.with_dense_cooldown(0.5)).unwrap();
     assert_eq!(plain.trainings[0], 0, "{:?}", plain.trainings);
