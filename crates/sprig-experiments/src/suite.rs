@@ -594,6 +594,13 @@ fn section(s: &Section, backend: Backend) -> Vec<Experiment> {
                     ..base.clone()
                 });
             }
+            // The cap shaping the plans and the final training then taking all the time
+            // left: the whole budget trained.
+            runs.push(Experiment {
+                train,
+                policy: Some(taking_rest(capped(resumed_ranking(0.1, 0.9), 2.0))),
+                ..base.clone()
+            });
             // The dense training decaying its learning rate after its plateau: before
             // j* is known its planned end (where the rate reaches zero) is a third of the
             // budget away, further the faster the step, so it stops at its plateau at
