@@ -579,3 +579,25 @@ fn a_dense_cooldown_lengthens_only_the_dense_training() {
         ));
     }
 }
+
+#[test]
+fn a_ranking_stops_at_one_valid_test() {
+    let input = dense_converged(120);
+    let policy = capped_final_heavy();
+    assert!(plan_with(&input, &policy.with_ranking_agreement(0.9)).is_ok());
+    let bad = [
+        policy.with_ranking_agreement(0.0),
+        policy.with_ranking_agreement(1.5),
+        policy.with_ranking_agreement(f64::NAN),
+        policy.with_ranking_overlap(0.9).with_ranking_agreement(0.9),
+    ];
+    for policy in bad {
+        assert!(
+            matches!(
+                plan_with(&input, &policy),
+                Err(BudgetError::InvalidPolicy(_))
+            ),
+            "{policy:?}"
+        );
+    }
+}
