@@ -532,12 +532,10 @@ fn a_capped_final_training_gives_its_time_to_the_rankings() {
     assert!(all_left[0] > 5000, "{all_left:?}");
     assert_eq!(plan_with(&last_round, &rest).unwrap().trainings, all_left);
     // Below 1 × j* (or not a number) is an error.
-    for bad in [0.5, f64::NAN] {
-        assert!(matches!(
-            plan_with(&input, &policy.with_final_cap(bad)),
-            Err(BudgetError::InvalidPolicy(_))
-        ));
-    }
+    refused(
+        &input,
+        [0.5, f64::NAN].map(|bad| policy.with_final_cap(bad)),
+    );
 }
 
 #[test]
@@ -572,12 +570,10 @@ fn a_dense_cooldown_lengthens_only_the_dense_training() {
             .trainings,
         plan_with(&later, &policy).unwrap().trainings
     );
-    for bad in [-0.1, f64::NAN, f64::INFINITY] {
-        assert!(matches!(
-            plan_with(&input, &policy.with_dense_cooldown(bad)),
-            Err(BudgetError::InvalidPolicy(_))
-        ));
-    }
+    refused(
+        &input,
+        [-0.1, f64::NAN, f64::INFINITY].map(|bad| policy.with_dense_cooldown(bad)),
+    );
 }
 
 #[test]
@@ -585,16 +581,23 @@ fn a_ranking_stops_at_one_valid_test() {
     let input = dense_converged(120);
     let policy = capped_final_heavy();
     assert!(plan_with(&input, &policy.with_ranking_agreement(0.9)).is_ok());
-    let bad = [
-        policy.with_ranking_agreement(0.0),
-        policy.with_ranking_agreement(1.5),
-        policy.with_ranking_agreement(f64::NAN),
-        policy.with_ranking_overlap(0.9).with_ranking_agreement(0.9),
-    ];
-    for policy in bad {
+    refused(
+        &input,
+        [
+            policy.with_ranking_agreement(0.0),
+            policy.with_ranking_agreement(1.5),
+            policy.with_ranking_agreement(f64::NAN),
+            policy.with_ranking_overlap(0.9).with_ranking_agreement(0.9),
+        ],
+    );
+}
+
+/// Each of `policies` is refused as invalid when planning `input`.
+fn refused(input: &PlanInput, policies: impl IntoIterator<Item = ConvergencePolicy>) {
+    for policy in policies {
         assert!(
             matches!(
-                plan_with(&input, &policy),
+                plan_with(input, &policy),
                 Err(BudgetError::InvalidPolicy(_))
             ),
             "{policy:?}"
