@@ -443,6 +443,40 @@ pub fn high_sparsity_ablations() -> Vec<BuiltinPolicy> {
     .collect()
 }
 
+/// The default policy's variants the high-sparsity sections run with the sparse products,
+/// where a cheap step leaves time the default's limits (counted in iterations) do not
+/// spend.
+pub fn sparse_product_ablations() -> Vec<BuiltinPolicy> {
+    vec![
+        // Cheaper late rounds let the planner add rounds up to the 10 % cap, each with a
+        // shorter ranking (the mask settles sooner between gentler prunes); up to 20 %
+        // keeps about as many rounds as the dense products allowed.
+        capped(resumed_ranking(0.2, 0.9), 2.0),
+        // Fewer, larger prunes (about 27 rounds at 0.982): with a cheap step the planner
+        // always reaches the 10 % cap (38 rounds), where a slower step left room for fewer.
+        capped(resumed_ranking(0.14, 0.9), 2.0),
+        // Longer final trainings: the faster the step, the earlier the dense training's
+        // validation loss plateaus (its rate decays towards an end a third of the budget
+        // away), so 2 j* gives the ticket fewer iterations on a fast machine than on a
+        // slow one.
+        capped(resumed_ranking(0.1, 0.9), 3.0),
+        capped(resumed_ranking(0.1, 0.9), 4.0),
+        // The cap shaping the plans and the final training then taking all the time left:
+        // the whole budget trained.
+        taking_rest(capped(resumed_ranking(0.1, 0.9), 2.0)),
+        // The dense training decaying its learning rate after its plateau: before j* is
+        // known its planned end (where the rate reaches zero) is a third of the budget
+        // away, further the faster the step, so it stops at its plateau at nearly the full
+        // rate.
+        capped(cooled(resumed_ranking(0.1, 0.9), 0.5), 2.0),
+        // At 10 % per round two prunes share 8/9 of their survivors whatever the ranking,
+        // so an overlap of 0.9 stops every ranking at its second check; the agreement of
+        // the removals does not depend on the rate, and the rankings run into the time the
+        // sparse products free.
+        capped(resumed_ranking_by_removals(0.1, 0.9), 2.0),
+    ]
+}
+
 /// The default policy's variants a section runs where the default ties the alternatives
 /// (on TREC at 0.95 random re-initialisation of the ticket's mask does as well as the
 /// ticket, and its final training gets about a quarter of the run's iterations while GMP
@@ -567,58 +601,15 @@ fn section(s: &Section, backend: Backend) -> Vec<Experiment> {
                 train,
                 ..base.clone()
             });
-            // Cheaper late rounds let the planner add rounds up to the 10 % cap, each
-            // with a shorter ranking (the mask settles sooner between gentler prunes);
-            // up to 20 % keeps about as many rounds as the dense products allowed.
-            runs.push(Experiment {
-                train,
-                policy: Some(capped(resumed_ranking(0.2, 0.9), 2.0)),
-                ..base.clone()
-            });
-            // Fewer, larger prunes (about 27 rounds at 0.982): with a cheap step the
-            // planner always reaches the 10 % cap (38 rounds), where a slower step left
-            // room for fewer.
-            runs.push(Experiment {
-                train,
-                policy: Some(capped(resumed_ranking(0.14, 0.9), 2.0)),
-                ..base.clone()
-            });
-            // Longer final trainings: the faster the step, the earlier the dense
-            // training's validation loss plateaus (its rate decays towards an end a third
-            // of the budget away), so 2 j* gives the ticket fewer iterations on a fast
-            // machine than on a slow one.
-            for cap in [3.0, 4.0] {
-                runs.push(Experiment {
-                    train,
-                    policy: Some(capped(resumed_ranking(0.1, 0.9), cap)),
-                    ..base.clone()
-                });
-            }
-            // The cap shaping the plans and the final training then taking all the time
-            // left: the whole budget trained.
-            runs.push(Experiment {
-                train,
-                policy: Some(taking_rest(capped(resumed_ranking(0.1, 0.9), 2.0))),
-                ..base.clone()
-            });
-            // The dense training decaying its learning rate after its plateau: before
-            // j* is known its planned end (where the rate reaches zero) is a third of the
-            // budget away, further the faster the step, so it stops at its plateau at
-            // nearly the full rate.
-            runs.push(Experiment {
-                train,
-                policy: Some(capped(cooled(resumed_ranking(0.1, 0.9), 0.5), 2.0)),
-                ..base.clone()
-            });
-            // At 10 % per round two prunes share 8/9 of their survivors whatever the
-            // ranking, so an overlap of 0.9 stops every ranking at its second check; the
-            // agreement of the removals does not depend on the rate, and the rankings
-            // run into the time the sparse products free.
-            runs.push(Experiment {
-                train,
-                policy: Some(capped(resumed_ranking_by_removals(0.1, 0.9), 2.0)),
-                ..base.clone()
-            });
+            runs.extend(
+                sparse_product_ablations()
+                    .into_iter()
+                    .map(|policy| Experiment {
+                        train,
+                        policy: Some(policy),
+                        ..base.clone()
+                    }),
+            );
         }
         // The learning-rate schedule comparison, at the largest budget.
         if s.controls == Controls::All {
