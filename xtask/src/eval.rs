@@ -21,8 +21,8 @@ pub struct EvalArgs {
     /// Every architecture and more budgets (hours on a CPU; writes `DOMAIN-full.*`).
     #[arg(long)]
     full: bool,
-    /// Backend for every run (`flex`, `ndarray`, `tch-cpu`); default: the domain's
-    /// (`suite::default_backend` says which and why).
+    /// Backend for every run (`flex`, `ndarray`, `tch-cpu`); default `auto`: each run
+    /// trains on the fastest compiled backend for its model, timed when it starts.
     #[arg(long)]
     backend: Option<String>,
     /// Data folder (default: $SPRIG_DATA, then ./data).

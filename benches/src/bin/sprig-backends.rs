@@ -334,13 +334,14 @@ fn plan_rounds(args: &Args, rows: &mut [Row]) -> Result<()> {
             Architecture::Lenet300100,
             Method::Budgeted,
             0,
-            row.backend.parse()?,
+            row.backend.parse::<sprig_backend::Backend>()?,
             args.budget,
             0.9,
         )?;
         eprintln!("planning {} s on {}", args.budget, row.backend);
-        let (record, _) = runner
+        let record = runner
             .plan(&experiment)
+            .map(|planned| planned.record)
             .with_context(|| format!("planning LeNet-300-100 on MNIST with {}", row.backend))?;
         row.planned_prunes = Some(record.plan.rounds);
         row.planned_iterations = Some(record.plan.trainings.iter().sum());

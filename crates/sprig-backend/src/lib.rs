@@ -21,7 +21,11 @@
 //! | `ndarray` | burn-ndarray | pure Rust; fine for MLPs, pathologically slow convolution backward (seconds per Conv-2 step: `docs/results/backends.md`) |
 //! | `tch-cpu` | burn-tch | LibTorch on the CPU; needs `cargo xtask setup-libtorch` |
 //! | `tch-cuda[:N]` | burn-tch | LibTorch on CUDA device N (default 0) when a CUDA LibTorch and GPU are present |
+//!
+//! A run may also ask for `auto` ([`BackendChoice`]): the fastest compiled CPU backend on
+//! its own model, timed when it starts.
 
+mod choice;
 mod conv_stage;
 mod denormals;
 #[cfg(feature = "tch")]
@@ -35,6 +39,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use burn::tensor::Device;
+pub use choice::BackendChoice;
 pub use conv_stage::{ConvStageOps, StageConv, conv_stage};
 pub use denormals::{denormals_flushed, flush_denormals_to_zero};
 pub use names::{BACKEND_NAMES, compiled_backends};

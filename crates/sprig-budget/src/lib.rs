@@ -24,6 +24,8 @@
 //!   end by T − reserve, so a run ends at most one iteration past T.
 //! * [`minimum_budget`] names the smallest workable budget;
 //!   [`PlateauDetector`] finds the dense training's convergence.
+//! * [`Race`] times a few steps on each candidate backend and names the
+//!   fastest (`--backend auto`).
 //! * [`Clock`] abstracts time: [`RealClock`] in production, [`FakeClock`]
 //!   in tests and simulations.
 //!
@@ -93,6 +95,7 @@ mod plan;
 mod plateau;
 mod policy;
 mod profile;
+mod race;
 mod replan;
 mod stop;
 
@@ -109,5 +112,6 @@ pub use policy::{
     RankingStop, RoundPolicy, largest_where,
 };
 pub use profile::{Estimator, IterationProfiler, ProfilerConfig};
+pub use race::{Lap, Race, RaceConfig, RaceResult};
 pub use replan::{PlanRecord, Progress, Replanner, RunConfig};
 pub use stop::StopReason;

@@ -330,7 +330,8 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
     let resolved = options.over(file).resolve_with(&mut fit_size)?;
     let e = &resolved.experiment;
     let mut runner = Runner::new(resolved.data_dir.clone(), resolved.out.clone());
-    let (record, masks) = runner.plan(e)?;
+    let planned = runner.plan(e)?;
+    let (record, masks) = (&planned.record, &planned.masks);
     let budget_s = e.budget_s.unwrap_or_default();
     let advice = sprig_run::advice::advise(e.dataset, e.model, budget_s, e.target_sparsity);
     if display == progress::Mode::Json {
@@ -343,13 +344,15 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
             serde_json::json!({
                 "event": "plan",
                 "plan": record,
+                "backend": planned.backend.to_string(),
+                "backend_race": planned.race,
                 "tensors": tensors,
                 "advice": { "method": advice.method.name(), "text": advice.to_string() },
             })
         );
         return Ok(());
     }
-    print!("{}", plan_page::plan_page(e, &record, &masks, &advice));
+    print!("{}", plan_page::plan_page(e, &planned, &advice));
     Ok(())
 }
 

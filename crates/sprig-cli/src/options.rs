@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_with::{As, DisplayFromStr};
-use sprig_backend::{Backend, StepThreads};
+use sprig_backend::{BackendChoice, StepThreads};
 use sprig_data::FolderSplit;
 use sprig_export::ExportFormat;
 use sprig_mask::{LayerRates, Scope};
@@ -105,14 +105,15 @@ pub struct PruneOptions {
         skip_serializing_if = "Option::is_none"
     )]
     pub method: Option<MethodChoice>,
-    /// `flex` (default), `ndarray` or `tch-cpu`.
+    /// `auto` (default: the fastest backend compiled in, chosen by timing a few of this
+    /// run's steps on each; the time counts in the budget), `flex`, `ndarray` or `tch-cpu`.
     #[arg(long)]
     #[serde(
         default,
         with = "As::<Option<DisplayFromStr>>",
         skip_serializing_if = "Option::is_none"
     )]
-    pub backend: Option<Backend>,
+    pub backend: Option<BackendChoice>,
     /// The threads a training step uses on flex and ndarray: `auto` (default: one thread
     /// when the first steps on all take under 10 ms: a small model is faster on one), `all` or `one`. Changes speed, never results; LibTorch keeps its
     /// own threads.
@@ -387,7 +388,7 @@ impl PruneOptions {
             None if size.is_some() => Method::Budgeted,
             None => advice::advise(dataset, model, budget.0.as_secs_f64(), sparsity).method,
         };
-        let backend = self.backend.unwrap_or(Backend::Flex);
+        let backend = self.backend.unwrap_or_default();
         let seed = self.seed.unwrap_or(0);
         let mut experiment = defaults::single(
             dataset,

@@ -4,14 +4,14 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use sprig_budget::PlanRecord;
-use sprig_mask::MaskSet;
 use sprig_run::Experiment;
 use sprig_run::advice::Advice;
+use sprig_run::probe::Planned;
 
-/// The page `sprig plan` prints for `e`, planned as `record` over the tensors of `masks`.
-pub fn plan_page(e: &Experiment, record: &PlanRecord, masks: &MaskSet, advice: &Advice) -> String {
-    let (input, plan) = (&record.input, &record.plan);
+/// The page `sprig plan` prints for `e`, planned as `planned` says.
+pub fn plan_page(e: &Experiment, planned: &Planned, advice: &Advice) -> String {
+    let (input, plan) = (&planned.record.input, &planned.record.plan);
+    let masks = &planned.masks;
     let ms = |d: Duration| 1e3 * d.as_secs_f64();
     let mut page = String::new();
     let mut line = |text: String| {
@@ -25,9 +25,29 @@ pub fn plan_page(e: &Experiment, record: &PlanRecord, masks: &MaskSet, advice: &
         e.method,
         input.budget.as_secs_f64(),
         input.target_sparsity,
-        e.backend,
+        planned.backend,
         e.seed
     ));
+    if let Some(laps) = &planned.race {
+        line(
+            "backend chosen by timing this run's steps on each compiled backend (--backend auto):"
+                .into(),
+        );
+        for l in laps {
+            line(match (l.step_ms, &l.left) {
+                (Some(ms), _) => format!(
+                    "  {}: {ms:.3} ms per step ({} steps, {:.2} s)",
+                    l.candidate, l.steps, l.spent_s
+                ),
+                (None, why) => format!(
+                    "  {}: {} ({:.2} s)",
+                    l.candidate,
+                    why.as_deref().unwrap_or("not timed"),
+                    l.spent_s
+                ),
+            });
+        }
+    }
     line(format!(
         "profiled: {:.2} ms per iteration, {:.0} ms per validation, {:.1} ms per prune + rewind \
          ({:.1} s spent profiling; {:.1} s kept in reserve for the last evaluation and the save)",
@@ -84,7 +104,8 @@ pub fn plan_page(e: &Experiment, record: &PlanRecord, masks: &MaskSet, advice: &
 #[cfg(test)]
 mod tests {
     use sprig_backend::Backend;
-    use sprig_budget::{CostModel, PlanInput, plan_with};
+    use sprig_budget::{CostModel, Lap, PlanInput, PlanRecord, plan_with};
+    use sprig_mask::MaskSet;
     use sprig_models::Architecture;
     use sprig_run::advice::Regime;
     use sprig_run::{Dataset, Method, defaults};
@@ -138,9 +159,34 @@ mod tests {
                 verdict: Some("beats gmp (+0.25 points, pooled std 0.12)".into()),
             }),
         };
-        let page = plan_page(&e, &PlanRecord { input, plan }, &masks, &advice);
+        let race = vec![
+            Lap {
+                candidate: "flex".to_string(),
+                step_ms: Some(1.054),
+                steps: 10,
+                spent_s: 0.02,
+                left: None,
+            },
+            Lap {
+                candidate: "tch-cpu".to_string(),
+                step_ms: None,
+                steps: 0,
+                spent_s: 0.0,
+                left: Some("unavailable: no LibTorch".into()),
+            },
+        ];
+        let planned = Planned {
+            record: PlanRecord { input, plan },
+            masks,
+            backend: Backend::Flex,
+            race: Some(race),
+        };
+        let page = plan_page(&e, &planned, &advice);
         expect_test::expect![[r#"
             lenet-300-100 on mnist, budgeted for 120 s to sparsity 0.982 on flex (seed 0)
+            backend chosen by timing this run's steps on each compiled backend (--backend auto):
+              flex: 1.054 ms per step (10 steps, 0.02 s)
+              tch-cpu: unavailable: no LibTorch (0.00 s)
             profiled: 1.40 ms per iteration, 50 ms per validation, 20.0 ms per prune + rewind (0.1 s spent profiling; 1.0 s kept in reserve for the last evaluation and the save)
             plan (Regular): 2 prune(s) at a rate of 86.6% per round, reaching sparsity 0.9820
               training 0: 28256 iterations at sparsity 0.0000 (dense (profiled iterations included))

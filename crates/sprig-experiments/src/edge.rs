@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
-use sprig_backend::Backend;
+use sprig_backend::BackendChoice;
 use sprig_data::ImageSet;
 use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, write_file};
 use sprig_models::{Architecture, Classifier, WithModel, build_model};
@@ -23,7 +23,7 @@ use sprig_run::runner::Runner;
 use sprig_run::ticket::{self, files};
 use sprig_run::{Dataset, Domain, Experiment, Method};
 
-use crate::suite::Mode;
+use crate::suite::{self, Mode};
 use crate::timing::{Interleaved, Work};
 
 /// One model, sparsity and format: the objects of `docs/results/edge.json`.
@@ -68,16 +68,10 @@ pub struct EdgeRow {
 
 /// The tickets the edge table needs: for each model, one budgeted ticket per sparsity and
 /// a dense model, seed 0, on `backend`.
-pub fn suite(mode: Mode, backend: Backend) -> Vec<Experiment> {
-    let (lenet_targets, lenet_budget, conv) = match mode {
-        Mode::Quick => (vec![0.9, 0.964], 15.0, None),
-        Mode::Standard | Mode::Full => (
-            vec![0.5, 0.7, 0.9, 0.964, 0.98],
-            60.0,
-            // Conv-2's smallest workable budget is close to the vision table's 240 s: the edge
-            // table measures those tickets instead of running its own.
-            Some((vec![0.9], 240.0)),
-        ),
+pub fn suite(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
+    let (lenet_targets, lenet_budget) = match mode {
+        Mode::Quick => (vec![0.9, 0.964], 15.0),
+        Mode::Standard | Mode::Full => (vec![0.5, 0.7, 0.9, 0.964, 0.98], 60.0),
     };
     let make = |dataset, model, train: TrainConfig, eval_every, budget, target| Experiment {
         domain: Domain::Edge,
@@ -117,19 +111,18 @@ pub fn suite(mode: Mode, backend: Backend) -> Vec<Experiment> {
             )
         })
         .collect();
-    if let Some((targets, budget)) = conv {
-        runs.extend(std::iter::once(0.0).chain(targets).map(|t| Experiment {
-            // The same configuration as the vision suite's, so its ticket is reused.
-            domain: Domain::Vision,
-            ..make(
-                Dataset::Cifar10,
-                Architecture::Conv2,
-                TrainConfig::conv2(0),
-                100,
-                budget,
-                t,
-            )
-        }));
+    if mode != Mode::Quick {
+        // Conv-2 trains for many minutes: the edge table measures the vision table's
+        // tickets (seed 0: dense and the default budgeted ones) instead of running its own.
+        runs.extend(
+            suite::vision(Mode::Standard, backend)
+                .into_iter()
+                .filter(|e| {
+                    e.model == Architecture::Conv2
+                        && e.seed == 0
+                        && (e.method == Method::Dense || e.is_default())
+                }),
+        );
     }
     runs
 }
@@ -168,9 +161,9 @@ impl EdgeBench {
         experiment: &Experiment,
         result: &RunResult,
     ) -> Result<Vec<EdgeRow>> {
-        let dir = runner.runs_root().join(experiment.run_dir());
+        let dir = runner.run_dir_of(experiment);
         let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
-        let device = experiment.backend.device()?;
+        let device = experiment.backend.or_default().device()?;
         let (data, norm) = runner.data(experiment.dataset, experiment.seed)?;
         let shape = data.test.shape();
         let input = [shape.channels, shape.height, shape.width];
@@ -450,7 +443,7 @@ mod tests {
     #[test]
     fn the_suite_has_the_lth_smallest_ticket_and_unique_folders() {
         for mode in [Mode::Quick, Mode::Standard] {
-            let runs = suite(mode, Backend::Flex);
+            let runs = suite(mode, BackendChoice::Auto);
             let mut dirs = std::collections::BTreeSet::new();
             assert!(runs.iter().all(|r| dirs.insert(r.run_dir())), "{mode:?}");
             assert!(runs.iter().any(|r| r.model == Architecture::Lenet300100

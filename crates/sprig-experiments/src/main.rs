@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use sprig_backend::BackendChoice;
 use sprig_experiments::{Mode, edge, machine, suite};
 use sprig_report::{
     Provenance, Rows, RunResult, markdown_report, plot_accuracy_vs_budget,
@@ -38,7 +39,8 @@ struct EvalArgs {
     /// How much of it.
     #[arg(long, value_enum, default_value = "standard")]
     mode: Mode,
-    /// Backend for every run (default: the domain's, see `suite::default_backend`).
+    /// Backend for every run: `auto` (default: each run trains on the fastest compiled
+    /// backend for its model, timed when it starts), `flex`, `ndarray` or `tch-cpu`.
     #[arg(long)]
     backend: Option<String>,
     /// Where the data sets are (default: $SPRIG_DATA, then ./data).
@@ -125,24 +127,17 @@ fn eval(args: EvalArgs) -> Result<()> {
         index,
         finished_only,
     } = args;
-    let defaulted = backend.is_none();
     // A bad backend name fails every run the same way: say so once, up front.
-    let chosen: sprig_backend::Backend = match &backend {
+    let chosen: BackendChoice = match &backend {
         Some(name) => name.parse().with_context(|| format!("--backend {name}"))?,
-        None => suite::default_backend(domain),
+        None => BackendChoice::Auto,
     };
     let backend = chosen.to_string();
-    chosen.train_device().with_context(|| {
-        if defaulted {
-            format!(
-                "the {} table runs on {backend} by default (where its run folders were \
-                 measured); pass --backend flex to run it without LibTorch",
-                domain.name()
-            )
-        } else {
-            format!("--backend {backend}")
-        }
-    })?;
+    if let Some(named) = chosen.named() {
+        named
+            .train_device()
+            .with_context(|| format!("--backend {backend}"))?;
+    }
     let data_dir = sprig_data::data_dir(data_dir);
     let experiments = match domain {
         Domain::Vision => suite::vision(mode, chosen),
@@ -180,7 +175,10 @@ fn eval(args: EvalArgs) -> Result<()> {
                 experiments.len()
             )
         })?;
-        return run_one(&mut runner, experiment);
+        eprintln!("running {}", runner.run_dir_of(experiment).display());
+        let result = run_resuming(&mut runner, experiment)?;
+        eprintln!("{}", outcome(&result));
+        return Ok(());
     }
     let mut done = Vec::new();
     let mut finished = Vec::new();
@@ -200,7 +198,7 @@ fn eval(args: EvalArgs) -> Result<()> {
         }
         let label = experiment.run_dir().display().to_string();
         eprintln!("[{}/{}] {label}", i + 1, experiments.len());
-        match runner.run(experiment) {
+        match run_resuming(&mut runner, experiment) {
             Ok(result) => {
                 eprintln!("{}", outcome(&result));
                 done.push(result);
@@ -264,24 +262,21 @@ fn eval(args: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-/// Runs one experiment (`--index`) in its run folder, with checkpoints, resuming from one
-/// when the folder holds it.
-fn run_one(runner: &mut Runner, experiment: &Experiment) -> Result<()> {
-    let dir = runner.runs_root().join(experiment.run_dir());
+/// Runs one experiment in its run folder with checkpoints, resuming from the folder's
+/// checkpoint when an earlier attempt was killed, so a long table can be completed
+/// across sittings without losing the runs it was in the middle of.
+fn run_resuming(runner: &mut Runner, experiment: &Experiment) -> Result<RunResult> {
+    let dir = runner.run_dir_of(experiment);
     let resume = experiment.method.resumable() && checkpoint::exists(&dir);
-    eprintln!(
-        "{} {}",
-        if resume { "resuming" } else { "running" },
-        dir.display()
-    );
+    if resume {
+        eprintln!("        resuming from the checkpoint in {}", dir.display());
+    }
     let hooks = Hooks {
         observer: None,
         checkpoints: true,
         resume,
     };
-    let result = runner.run_with(experiment, &dir, hooks)?;
-    eprintln!("{}", outcome(&result));
-    Ok(())
+    runner.run_with(experiment, &dir, hooks)
 }
 
 /// A finished run's line in the log: accuracy, sparsity, time used of the budget.

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use sprig_budget::Lap;
+
 use crate::{ReportError, StopReason};
 
 /// One run: one object in `docs/results/DOMAIN.json` (the fields up to `rounds` are
@@ -18,8 +20,12 @@ pub struct RunResult {
     pub method: String,
     /// The seed that drove every random choice.
     pub seed: u64,
-    /// Backend name.
+    /// The backend it trained on.
     pub backend: String,
+    /// How `--backend auto` chose `backend`: each candidate's step time on this run's
+    /// model, in the order they were timed (`None` when the run named its backend).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_race: Option<Vec<Lap<String>>>,
     /// Wall-clock budget in seconds; `null` when unbudgeted.
     pub budget_s: Option<f64>,
     /// Wall time used, end to end, in seconds.

@@ -7,6 +7,8 @@ use std::path::Path;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use sprig_budget::Lap;
+
 use crate::{ReportError, RunResult, StopReason};
 
 /// File names of the report in a ticket folder.
@@ -90,6 +92,9 @@ impl RunReport {
             100.0 * r.test_accuracy,
             r.stop_reason.map_or("—", StopReason::name),
         );
+        if let Some(laps) = &r.backend_race {
+            page.push_str(&race_section(laps));
+        }
         page.push_str(
             "## Trainings\n\n| training | sparsity | iterations | validation accuracy | ended at (s) |\n|---|---|---|---|---|\n",
         );
@@ -226,6 +231,27 @@ impl RunReport {
     }
 }
 
+/// How `--backend auto` chose: every candidate's step time, or why it has none.
+fn race_section(laps: &[Lap<String>]) -> String {
+    let mut section = String::from(
+        "## Backend\n\nChosen by timing the run's own training steps on each compiled backend \
+         (`--backend auto`; the time is part of the budget).\n\n\
+         | backend | ms per step (median) | steps | seconds | |\n|---|---|---|---|---|\n",
+    );
+    for l in laps {
+        section.push_str(&format!(
+            "| {} | {} | {} | {:.2} | {} |\n",
+            l.candidate,
+            l.step_ms.map_or("—".into(), |ms| format!("{ms:.3}")),
+            l.steps,
+            l.spent_s,
+            l.left.as_deref().unwrap_or("")
+        ));
+    }
+    section.push('\n');
+    section
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +314,34 @@ mod tests {
         assert_eq!(back, report);
         let svg = std::fs::read_to_string(dir.join(REPORT_SVG)).unwrap();
         assert!(svg.contains("budget") && svg.contains("sparsity"));
+        assert!(
+            !page.contains("## Backend"),
+            "a named backend has no race: {page}"
+        );
+    }
+
+    #[test]
+    fn an_auto_run_shows_every_candidate_of_its_race() {
+        let mut report = report();
+        let lap = |candidate: &str, step_ms, left: Option<&str>| Lap {
+            candidate: candidate.to_string(),
+            step_ms,
+            steps: if step_ms.is_some() { 10 } else { 1 },
+            spent_s: 1.5,
+            left: left.map(str::to_string),
+        };
+        report.result.backend_race = Some(vec![
+            lap("flex", Some(243.2), None),
+            lap("ndarray", None, Some("left after 1 step(s)")),
+            lap("tch-cpu", Some(109.9), None),
+        ]);
+        let page = report.markdown();
+        for row in [
+            "| flex | 243.200 | 10 | 1.50 |  |",
+            "| ndarray | — | 1 | 1.50 | left after 1 step(s) |",
+            "| tch-cpu | 109.900 | 10 | 1.50 |  |",
+        ] {
+            assert!(page.contains(row), "{row} in {page}");
+        }
     }
 }

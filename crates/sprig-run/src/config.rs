@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sprig_backend::Backend;
+use sprig_backend::BackendChoice;
 use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
 use sprig_data::FolderSplit;
 use sprig_data::audio::{FeatureConfig, FsddSplit};
@@ -247,8 +247,10 @@ pub struct Experiment {
     pub method: Method,
     /// Drives every random choice: θ0, the validation split, batch order, random masks.
     pub seed: u64,
-    /// The backend it trains on (named `flex`, `ndarray`, `tch-cpu`, … in its JSON).
-    pub backend: Backend,
+    /// The backend it trains on (named `flex`, `ndarray`, `tch-cpu`, … in its JSON), or
+    /// `auto`: the fastest compiled one, timed on this model when the run starts (the
+    /// result row names the one used and every candidate's time).
+    pub backend: BackendChoice,
     /// Wall-clock budget in seconds, end to end; `None` for unconstrained IMP.
     pub budget_s: Option<f64>,
     /// Target sparsity over the prunable weights (0 for dense).
@@ -538,6 +540,7 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sprig_backend::Backend;
     use sprig_prune::classifier::LrSchedule;
 
     fn lenet() -> Experiment {
@@ -547,7 +550,7 @@ mod tests {
             model: Architecture::Lenet300100,
             method: Method::Budgeted,
             seed: 1,
-            backend: Backend::Flex,
+            backend: Backend::Flex.into(),
             budget_s: Some(120.0),
             target_sparsity: 0.9,
             train: TrainConfig::lenet(1),

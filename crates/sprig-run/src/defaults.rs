@@ -1,7 +1,7 @@
 //! The settings an experiment gets unless it says otherwise: what `sprig prune` runs and
 //! what every evaluation table's budgeted, text and IMP rows share.
 
-use sprig_backend::Backend;
+use sprig_backend::BackendChoice;
 use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
 use sprig_data::audio::{FeatureConfig, FsddSplit};
 use sprig_data::text::VocabConfig;
@@ -22,7 +22,7 @@ pub fn single(
     model: Architecture,
     method: Method,
     seed: u64,
-    backend: Backend,
+    backend: impl Into<BackendChoice>,
     budget_s: f64,
     target_sparsity: f64,
 ) -> anyhow::Result<Experiment> {
@@ -42,7 +42,7 @@ pub fn single(
     }
     let (domain, train, eval_every): (Domain, fn(u64) -> TrainConfig, u64) = match model {
         Architecture::Lenet300100 => (Domain::Vision, TrainConfig::lenet, 500),
-        _ if modality == Modality::Image => (Domain::Vision, TrainConfig::conv2, 100),
+        _ if modality == Modality::Image => (Domain::Vision, TrainConfig::conv2, 250),
         _ if modality == Modality::Text => (Domain::Text, TrainConfig::text, 100),
         _ => (Domain::Audio, TrainConfig::audio, 50),
     };
@@ -53,7 +53,7 @@ pub fn single(
         model,
         method,
         seed,
-        backend,
+        backend: backend.into(),
         budget_s: Some(budget_s),
         target_sparsity: if prunes { target_sparsity } else { 0.0 },
         train: TrainConfig {
@@ -70,7 +70,12 @@ pub fn single(
             split: FsddSplit::Official,
             features: FeatureConfig::spoken_digits(),
         }),
-        pruning: (prunes && modality == Modality::Text).then(text_pruning),
+        pruning: match modality {
+            _ if !prunes => None,
+            Modality::Text => Some(text_pruning()),
+            Modality::Image => conv_pruning(model),
+            Modality::Audio => None,
+        },
         rewind_iteration: None,
         folder: None,
         rules: None,
@@ -187,6 +192,23 @@ pub fn truncated_imp(base: &Experiment) -> Experiment {
     };
     e.policy = crate::runner::truncated_imp_policy(&e).ok();
     e
+}
+
+/// How the image conv nets rank weights: the LTH paper's per-kind rates for the VGG-style
+/// nets (each tensor on its own; Conv-2 and Conv-4 prune convolutions at 10 % a round where
+/// fully connected layers lose 20 % and the output 10 %; Conv-6's convolutions 15 %);
+/// `None` (one global pool, as the paper's ResNets) otherwise.
+pub fn conv_pruning(model: Architecture) -> Option<Pruning> {
+    match model {
+        Architecture::Conv2 | Architecture::Conv4 => Some(lth_pruning()),
+        Architecture::Conv6 => Some(Pruning {
+            scope: Scope::Layerwise,
+            rates: LayerRates::lth()
+                .with(LayerRates::CONV, 0.75)
+                .expect("0.75 is a valid multiplier"),
+        }),
+        _ => None,
+    }
 }
 
 /// The LTH paper's pruning: each tensor ranked on its own; convolutions and the output

@@ -2,10 +2,12 @@
 //! ticket evaluated on a split (`sprig eval`).
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
-use sprig_budget::{PlanRecord, RealClock};
+use sprig_backend::Backend;
+use sprig_budget::{Lap, PlanRecord, RealClock};
 use sprig_mask::MaskSet;
 use sprig_models::{Classifier, initial_weights};
 use sprig_prune::classifier::{ClassifierTrainee, LabelledData};
@@ -36,15 +38,26 @@ impl Runner {
     /// # Errors
     /// A method that is not budgeted or one-shot; missing data; a budget too small (the
     /// message names the smallest workable one).
-    pub fn plan(&mut self, experiment: &Experiment) -> Result<(PlanRecord, MaskSet)> {
+    pub fn plan(&mut self, experiment: &Experiment) -> Result<Planned> {
         if budgeted_policy(experiment).is_none() {
             bail!(
                 "only budgeted and one-shot runs have a plan, not {}",
                 experiment.method
             );
         }
-        let device = train_device(experiment)?;
-        self.dispatch(experiment, &device, PlanJob { experiment })
+        let chosen = self.choose_backend(experiment, None)?;
+        let device = train_device(chosen.backend)?;
+        let job = PlanJob {
+            experiment,
+            charged: chosen.spent,
+        };
+        let (record, masks) = self.dispatch(experiment, &device, job)?;
+        Ok(Planned {
+            record,
+            masks,
+            backend: chosen.backend,
+            race: chosen.laps,
+        })
     }
 
     /// Evaluates the trained ticket in `dir` (a run folder of `experiment`) on `split`.
@@ -57,7 +70,7 @@ impl Runner {
         dir: &Path,
         split: Split,
     ) -> Result<Evaluation> {
-        let device = train_device(experiment)?;
+        let device = train_device(experiment.backend.or_default())?;
         self.dispatch(
             experiment,
             &device,
@@ -70,16 +83,31 @@ impl Runner {
     }
 }
 
-fn train_device(experiment: &Experiment) -> Result<Device> {
-    experiment
-        .backend
+/// What `sprig plan` shows: the first plan, the tensors it prunes and the backend it
+/// would train on.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The plan and what it was made from (the profiled costs, the time already spent).
+    pub record: PlanRecord,
+    /// The prunable tensors, dense.
+    pub masks: MaskSet,
+    /// The backend profiled and planned on.
+    pub backend: Backend,
+    /// For `--backend auto`, every candidate's lap (`None` when the backend was named).
+    pub race: Option<Vec<Lap<String>>>,
+}
+
+fn train_device(backend: Backend) -> Result<Device> {
+    backend
         .train_device()
-        .with_context(|| format!("backend `{}`", experiment.backend))
+        .with_context(|| format!("backend `{backend}`"))
 }
 
 /// Profiles and plans.
 struct PlanJob<'a> {
     experiment: &'a Experiment,
+    /// Time spent before (choosing the backend), part of the budget.
+    charged: Duration,
 }
 
 impl Job for PlanJob<'_> {
@@ -93,7 +121,11 @@ impl Job for PlanJob<'_> {
         _preprocessing: Preprocessing<'_>,
     ) -> Result<(PlanRecord, MaskSet)> {
         let e = self.experiment;
-        let clock = RealClock::new();
+        let clock = RealClock::starting_at(
+            Instant::now()
+                .checked_sub(self.charged)
+                .context("the time already spent is longer than this machine's uptime")?,
+        );
         let shapes = tensor_shapes(&model);
         let theta0 = initial_weights(&shapes, e.model.initialization(), e.seed)?;
         let masks = dense_masks(&model, &shapes, e.rules.as_ref())?;

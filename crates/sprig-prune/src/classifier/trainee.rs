@@ -63,6 +63,9 @@ impl TrainConfig {
     pub fn conv2(seed: u64) -> Self {
         Self {
             learning_rate: 2e-4,
+            // A batch of 1,000 CIFAR images holds hundreds of megabytes of activations per
+            // convolution; batches of 100 stay in cache and validate about twice as fast.
+            eval_batch_size: 100,
             ..Self::lenet(seed)
         }
     }

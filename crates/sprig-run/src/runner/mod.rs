@@ -2,12 +2,14 @@
 //! folder.
 
 mod data_cache;
+mod race;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
+use sprig_backend::BackendChoice;
 use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
 use sprig_data::audio::FeatureNorm;
 use sprig_data::{Normalization, VisionData};
@@ -117,8 +119,33 @@ impl Runner {
     /// Runs `experiment` in its run folder under the runs root, or reads its result if
     /// that folder holds one.
     pub fn run(&mut self, experiment: &Experiment) -> Result<RunResult> {
-        let dir = self.runs_root.join(experiment.run_dir());
+        let dir = self.run_dir_of(experiment);
         self.run_at(experiment, &dir)
+    }
+
+    /// The run folder of `experiment` under the runs root: its own; or, for an `auto`
+    /// experiment whose own folder holds no result, the first folder of the same
+    /// experiment on a named backend (in the order `auto` races them) that holds one. A
+    /// backend is where a result was computed, like the machine, not what the experiment
+    /// is (θ0, the batches and the masks' draws do not depend on it, and the result row
+    /// names the backend used), so a table's finished runs stay its rows when its suite
+    /// asks for `auto`.
+    pub fn run_dir_of(&self, experiment: &Experiment) -> PathBuf {
+        let own = self.runs_root.join(experiment.run_dir());
+        if experiment.backend != BackendChoice::Auto || own.join(files::RESULT).exists() {
+            return own;
+        }
+        BackendChoice::candidates()
+            .iter()
+            .map(|&backend| {
+                let named = Experiment {
+                    backend: backend.into(),
+                    ..experiment.clone()
+                };
+                self.runs_root.join(named.run_dir())
+            })
+            .find(|dir| dir.join(files::RESULT).exists())
+            .unwrap_or(own)
     }
 
     /// The result of `experiment` if its run folder under the runs root holds one; runs
@@ -127,7 +154,7 @@ impl Runner {
     /// # Errors
     /// The folder's result file cannot be read or is not a result.
     pub fn finished(&self, experiment: &Experiment) -> Result<Option<RunResult>> {
-        Self::read_finished(experiment, &self.runs_root.join(experiment.run_dir()))
+        Self::read_finished(experiment, &self.run_dir_of(experiment))
     }
 
     fn read_finished(experiment: &Experiment, dir: &Path) -> Result<Option<RunResult>> {
@@ -175,7 +202,7 @@ impl Runner {
             return Ok(result);
         }
         let ticket = if experiment.method.needs_ticket() {
-            let source = self.runs_root.join(experiment.ticket_source().run_dir());
+            let source = self.run_dir_of(&experiment.ticket_source());
             Some(ticket::read_mask(&source).with_context(|| {
                 format!(
                     "the {} control needs the budgeted ticket of the same configuration in {}",
@@ -186,7 +213,8 @@ impl Runner {
         } else {
             None
         };
-        let backend = experiment.backend;
+        let chosen = self.choose_backend(experiment, ticket.as_ref())?;
+        let backend = chosen.backend;
         let device = backend
             .train_device()
             .with_context(|| format!("backend `{backend}`"))?;
@@ -198,6 +226,7 @@ impl Runner {
             faults: self.faults,
             hooks,
             resume: None,
+            charged: chosen.spent,
             clock: None,
         };
         let ((finished, time_used), test_accuracy) = self.dispatch(experiment, &device, job)?;
@@ -207,7 +236,8 @@ impl Runner {
             model: experiment.model.name().into(),
             method: experiment.method.name().into(),
             seed: experiment.seed,
-            backend: experiment.backend.to_string(),
+            backend: backend.to_string(),
+            backend_race: chosen.laps,
             budget_s: experiment.budget_s,
             time_used_s: time_used.as_secs_f64(),
             target_sparsity: experiment.target_sparsity,
@@ -375,6 +405,8 @@ struct RunJob<'a, 'h> {
     faults: Faults,
     hooks: Hooks<'h>,
     resume: Option<Checkpoint>,
+    /// Time already spent on the run before it starts (choosing the backend).
+    charged: Duration,
     clock: Option<RealClock>,
 }
 
@@ -393,18 +425,19 @@ impl Job for RunJob<'_, '_> {
             }
             None
         };
-        // The budget starts here: model construction, training and saving count. A resumed
-        // run's clock starts where its checkpoint was taken: it has the budget left then.
-        self.clock = Some(match &self.resume {
-            Some(c) => RealClock::starting_at(
-                std::time::Instant::now()
-                    .checked_sub(c.state.elapsed)
-                    .context(
-                        "the checkpoint's elapsed time is longer than this machine's uptime",
-                    )?,
-            ),
-            None => RealClock::new(),
-        });
+        // The budget starts here: model construction, training and saving count, and so
+        // does choosing the backend. A resumed run's clock starts where its checkpoint was
+        // taken: it has the budget left then.
+        let before = self
+            .resume
+            .as_ref()
+            .map_or(Duration::ZERO, |c| c.state.elapsed)
+            + self.charged;
+        self.clock = Some(RealClock::starting_at(
+            std::time::Instant::now()
+                .checked_sub(before)
+                .context("the time already spent is longer than this machine's uptime")?,
+        ));
         match &self.resume {
             Some(c) => tracing::info!(run = %self.dir.display(), round = c.round(),
                 elapsed_s = c.state.elapsed.as_secs_f64(), "resuming"),
