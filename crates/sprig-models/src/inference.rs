@@ -1,6 +1,6 @@
 //! A zoo model as the sequential graph the sparse runtime runs (`sprig-runtime`).
 
-use sprig_runtime::Layer;
+use sprig_runtime::{ConvGeometry, Layer};
 
 use crate::{ConvNet, Lenet300100};
 
@@ -43,7 +43,7 @@ impl InferenceGraph {
         self.layers.push(Layer::Conv2d {
             weight,
             bias,
-            padding,
+            geometry: ConvGeometry::padded(padding),
         });
     }
 

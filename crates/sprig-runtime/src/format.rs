@@ -7,7 +7,7 @@ use crate::RuntimeError;
 use crate::bytes::{Reader, Writer};
 use crate::encoding::{Decoded, EncodeOptions, TensorSize, read_tensor, write_tensor};
 use crate::error::invalid;
-use crate::graph::{Graph, Layer, Preprocess, TensorSpec};
+use crate::graph::{ConvGeometry, Graph, Layer, Preprocess, TensorSpec};
 
 /// The first eight bytes of every file.
 pub const MAGIC: [u8; 8] = *b"SPRIGTKT";
@@ -193,6 +193,10 @@ const CONV2D: u8 = 1;
 const MAX_POOL: u8 = 2;
 const RELU: u8 = 3;
 const FLATTEN: u8 = 4;
+/// A convolution with any stride, padding and grouping (tag 1 stays for the others, so
+/// their files are unchanged).
+const CONV2D_GENERAL: u8 = 5;
+const GLOBAL_AVG_POOL: u8 = 6;
 /// "No bias".
 const NONE: u16 = u16::MAX;
 
@@ -216,17 +220,35 @@ fn write_layer(w: &mut Writer, layer: &Layer) -> Result<(), RuntimeError> {
         Layer::Conv2d {
             weight,
             bias: b,
-            padding,
-        } => {
-            w.u8(CONV2D);
-            w.u16(index(weight)?);
-            w.u16(bias(b)?);
-            w.u8(small(padding, "padding")?);
-        }
+            geometry,
+        } => match geometry.uniform_padding() {
+            Some(padding) => {
+                w.u8(CONV2D);
+                w.u16(index(weight)?);
+                w.u16(bias(b)?);
+                w.u8(small(padding, "padding")?);
+            }
+            None => {
+                w.u8(CONV2D_GENERAL);
+                w.u16(index(weight)?);
+                w.u16(bias(b)?);
+                for s in geometry.stride {
+                    w.u8(small(s, "stride")?);
+                }
+                for p in geometry.padding {
+                    w.u8(small(p, "padding")?);
+                }
+                w.u16(
+                    u16::try_from(geometry.groups)
+                        .map_err(|_| invalid("more than 65,535 channel groups"))?,
+                );
+            }
+        },
         Layer::MaxPool2d { size } => {
             w.u8(MAX_POOL);
             w.u8(small(size, "pool size")?);
         }
+        Layer::GlobalAvgPool => w.u8(GLOBAL_AVG_POOL),
         Layer::Relu => w.u8(RELU),
         Layer::Flatten => w.u8(FLATTEN),
     }
@@ -243,8 +265,34 @@ fn read_layer(r: &mut Reader<'_>) -> Result<Layer, RuntimeError> {
         CONV2D => Layer::Conv2d {
             weight: usize::from(r.u16("weight index")?),
             bias: bias(r.u16("bias index")?),
-            padding: usize::from(r.u8("padding")?),
+            geometry: ConvGeometry::padded(usize::from(r.u8("padding")?)),
         },
+        CONV2D_GENERAL => {
+            let weight = usize::from(r.u16("weight index")?);
+            let bias = bias(r.u16("bias index")?);
+            let mut stride = [0; 2];
+            for s in &mut stride {
+                *s = usize::from(r.u8("stride")?);
+            }
+            let mut padding = [0; 4];
+            for p in &mut padding {
+                *p = usize::from(r.u8("padding")?);
+            }
+            let groups = usize::from(r.u16("groups")?);
+            if stride.contains(&0) || groups == 0 {
+                return Err(invalid("a convolution with a stride or group count of 0"));
+            }
+            Layer::Conv2d {
+                weight,
+                bias,
+                geometry: ConvGeometry {
+                    stride,
+                    padding,
+                    groups,
+                },
+            }
+        }
+        GLOBAL_AVG_POOL => Layer::GlobalAvgPool,
         MAX_POOL => {
             let size = usize::from(r.u8("pool size")?);
             if size == 0 {

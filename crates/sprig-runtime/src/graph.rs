@@ -49,25 +49,71 @@ pub enum Layer {
         /// The bias tensor, if any.
         bias: Option<usize>,
     },
-    /// 2-D convolution, stride 1, zero padding `padding` on every side; weight
-    /// `[out, in, kernel_h, kernel_w]` as in Burn.
+    /// 2-D convolution; weight `[out, in / groups, kernel_h, kernel_w]` as in Burn.
     Conv2d {
         /// The weight tensor.
         weight: usize,
         /// The bias tensor, if any.
         bias: Option<usize>,
-        /// Zero padding on each side.
-        padding: usize,
+        /// Stride, zero padding and channel groups.
+        geometry: ConvGeometry,
     },
     /// Max pooling over `size × size` windows with stride `size`.
     MaxPool2d {
         /// Window side and stride.
         size: usize,
     },
+    /// The mean of each channel's plane: `[c, h, w]` to `[c]` (a keyword-spotting
+    /// network's pooling before its classifier).
+    GlobalAvgPool,
     /// `max(x, 0)`.
     Relu,
     /// `[c, h, w]` to `[c·h·w]`, channel-major (as Burn's `flatten(1, 3)`).
     Flatten,
+}
+
+/// Where a convolution's windows fall on its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// Step between windows, `[rows, columns]` (at least 1).
+    pub stride: [usize; 2],
+    /// Zero padding `[top, left, bottom, right]` (the order of Burn's
+    /// `PaddingConfig2d::Explicit`).
+    pub padding: [usize; 4],
+    /// Channel groups (at least 1): each output channel sees the `in / groups` input
+    /// channels of its group; as many groups as channels is a depthwise convolution.
+    pub groups: usize,
+}
+
+impl ConvGeometry {
+    /// Stride 1, `padding` on every side, one group (the VGG-style nets' convolutions).
+    pub const fn padded(padding: usize) -> Self {
+        Self {
+            stride: [1, 1],
+            padding: [padding; 4],
+            groups: 1,
+        }
+    }
+
+    /// The padding of a stride-1, one-group convolution padded alike on every side:
+    /// what the format's original convolution tag can say.
+    pub(crate) fn uniform_padding(&self) -> Option<usize> {
+        let [p, rest @ ..] = self.padding;
+        (self.stride == [1, 1] && self.groups == 1 && rest.iter().all(|&q| q == p)).then_some(p)
+    }
+
+    /// Output `[height, width]` for an input of `[height, width]` and a `kernel`; `None`
+    /// when the kernel does not fit even once or the stride is 0.
+    pub fn output(&self, [h, w]: [usize; 2], [kh, kw]: [usize; 2]) -> Option<[usize; 2]> {
+        let [sy, sx] = self.stride;
+        let [top, left, bottom, right] = self.padding;
+        if sy == 0 || sx == 0 {
+            return None;
+        }
+        let oh = (h + top + bottom).checked_sub(kh)? / sy + 1;
+        let ow = (w + left + right).checked_sub(kw)? / sx + 1;
+        Some([oh, ow])
+    }
 }
 
 /// A tensor to export: its name (the parameter path), shape in the runtime's layout (see

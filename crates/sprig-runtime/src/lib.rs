@@ -41,7 +41,7 @@ mod model;
 pub use encoding::{EncodeOptions, Encoding, EncodingChoice, Quantization, TensorSize};
 pub use error::RuntimeError;
 pub use format::{FORMAT_VERSION, MAGIC, ModelFile, read_model, write_model};
-pub use graph::{Graph, Layer, Preprocess, TensorSpec};
+pub use graph::{ConvGeometry, Graph, Layer, Preprocess, TensorSpec};
 pub use kernels::{CscMatrix, CsrMatrix, DenseMatrix};
 pub use model::{Execution, Model};
 

@@ -7,7 +7,9 @@ use crate::encoding::{Decoded, TensorSize};
 use crate::error::shape;
 use crate::format::read_file;
 use crate::graph::{Graph, Layer, Preprocess};
-use crate::kernels::{ConvShape, CscMatrix, CsrMatrix, DenseMatrix, Matrix, conv2d, max_pool};
+use crate::kernels::{
+    ConvShape, CscMatrix, CsrMatrix, DenseMatrix, Matrix, conv2d, global_avg_pool, max_pool,
+};
 
 /// How weight matrices are held and multiplied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,6 +52,9 @@ enum Op {
     MaxPool {
         input: [usize; 3],
         size: usize,
+    },
+    GlobalAvgPool {
+        input: [usize; 3],
     },
     Relu,
     Flatten,
@@ -218,6 +223,10 @@ impl Model {
                     max_pool(&a, *input, *size, &mut b[..n]);
                     swap(&mut a, &mut b, n);
                 }
+                Op::GlobalAvgPool { input } => {
+                    global_avg_pool(&a, *input, &mut b[..input[0]]);
+                    swap(&mut a, &mut b, input[0]);
+                }
                 Op::Relu => a.iter_mut().for_each(|v| *v = v.max(0.0)),
                 Op::Flatten => {}
             }
@@ -326,38 +335,40 @@ fn build(
         Layer::Conv2d {
             weight,
             bias,
-            padding,
+            geometry,
         } => {
             let t = &tensors[weight];
             let Activations::Image([c, h, w]) = act else {
                 return Err(fail(alloc::format!("takes an image, got {act:?}")));
             };
+            let groups = geometry.groups;
             let &[o, i, kh, kw] = t.shape.as_slice() else {
                 return Err(fail(alloc::format!(
-                    "weight `{}` has shape {:?}, expected [out, {c}, kh, kw]",
+                    "weight `{}` has shape {:?}, expected [out, in / groups, kh, kw]",
                     t.name,
                     t.shape
                 )));
             };
-            let (oh, ow) = (
-                (h + 2 * padding + 1).checked_sub(kh),
-                (w + 2 * padding + 1).checked_sub(kw),
-            );
-            let (Some(oh @ 1..), Some(ow @ 1..)) = (oh, ow) else {
+            if groups == 0 || c % groups != 0 || o % groups != 0 {
                 return Err(fail(alloc::format!(
-                    "a {kh}×{kw} kernel does not fit {h}×{w}"
+                    "{groups} groups do not divide {c} input and {o} output channels"
                 )));
-            };
-            if i != c {
+            }
+            if i != c / groups {
                 return Err(fail(alloc::format!(
-                    "weight `{}` takes {i} channels, the input has {c}",
+                    "weight `{}` takes {i} channels per group, the input has {c} in {groups} group(s)",
                     t.name
                 )));
             }
+            let Some([oh, ow]) = geometry.output([h, w], [kh, kw]) else {
+                return Err(fail(alloc::format!(
+                    "a {kh}×{kw} kernel with {geometry:?} does not fit {h}×{w}"
+                )));
+            };
             let shape = ConvShape {
                 input: [c, h, w],
                 kernel: [kh, kw],
-                padding,
+                geometry,
                 output: [o, oh, ow],
             };
             let op = Op::Conv {
@@ -366,6 +377,12 @@ fn build(
                 shape,
             };
             (op, Activations::Image([o, oh, ow]))
+        }
+        Layer::GlobalAvgPool => {
+            let Activations::Image([c, h, w]) = act else {
+                return Err(fail(alloc::format!("takes an image, got {act:?}")));
+            };
+            (Op::GlobalAvgPool { input: [c, h, w] }, Activations::Flat(c))
         }
         Layer::MaxPool2d { size } => {
             let Activations::Image([c, h, w]) = act else {

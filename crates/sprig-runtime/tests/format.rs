@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{conv_net, input, options};
+use common::{conv_net, ds_cnn, input, options, spectrogram};
 use proptest::prelude::*;
 use sprig_runtime::{
-    EncodeOptions, Encoding, EncodingChoice, Execution, FORMAT_VERSION, Graph, Layer, Model,
-    Preprocess, Quantization, RuntimeError, TensorSpec, read_model, write_model,
+    ConvGeometry, EncodeOptions, Encoding, EncodingChoice, Execution, FORMAT_VERSION, Graph, Layer,
+    Model, Preprocess, Quantization, RuntimeError, TensorSpec, read_model, write_model,
 };
 
 #[test]
@@ -48,6 +48,82 @@ fn every_encoding_gives_the_same_logits_in_both_executions() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn a_keyword_spotting_net_round_trips_and_runs_alike_in_both_executions() {
+    let (graph, tensors) = ds_cnn(0.5);
+    let dense = write_model(
+        &graph,
+        &tensors,
+        &options(EncodingChoice::Force(Encoding::Dense), Quantization::F32),
+    )
+    .unwrap();
+    let reference = Model::load(&dense.bytes, Execution::Dense)
+        .unwrap()
+        .forward(&spectrogram())
+        .unwrap();
+    assert_eq!(reference.len(), 3);
+    assert!(reference.iter().any(|v| v.abs() > 1e-3), "{reference:?}");
+    for encoding in Encoding::ALL {
+        let file = write_model(
+            &graph,
+            &tensors,
+            &options(EncodingChoice::Force(encoding), Quantization::F32),
+        )
+        .unwrap();
+        let (read_graph, _) = read_model(&file.bytes).unwrap();
+        assert_eq!(read_graph, graph, "{encoding:?}");
+        for execution in [Execution::Dense, Execution::Sparse] {
+            let logits = Model::load(&file.bytes, execution)
+                .unwrap()
+                .forward(&spectrogram())
+                .unwrap();
+            for (a, b) in logits.iter().zip(&reference) {
+                assert!(
+                    (a - b).abs() < 1e-5,
+                    "{encoding:?}/{execution:?}: {a} vs {b}"
+                );
+            }
+        }
+    }
+    // Geometries that cannot run are errors when loading, never panics: shapes that do
+    // not fit, and a stride or group count of 0, which no file may hold.
+    let shape_error = |e: &RuntimeError| matches!(e, RuntimeError::Shape(_));
+    let invalid = |e: &RuntimeError| matches!(e, RuntimeError::Invalid(_));
+    let depthwise = |groups, padding| ConvGeometry {
+        groups,
+        ..ConvGeometry::padded(padding)
+    };
+    type Expected = fn(&RuntimeError) -> bool;
+    let cases: [(usize, ConvGeometry, Expected); 5] = [
+        (3, depthwise(3, 1), shape_error),
+        (3, depthwise(2, 1), shape_error),
+        (3, depthwise(4, 0), shape_error),
+        (3, depthwise(0, 1), invalid),
+        (
+            0,
+            ConvGeometry {
+                stride: [0, 1],
+                ..ConvGeometry::padded(0)
+            },
+            invalid,
+        ),
+    ];
+    for (layer, geometry, expected) in cases {
+        let mut graph = graph.clone();
+        let Layer::Conv2d { weight, bias, .. } = graph.layers[layer] else {
+            unreachable!("layer {layer} is a convolution");
+        };
+        graph.layers[layer] = Layer::Conv2d {
+            weight,
+            bias,
+            geometry,
+        };
+        let file = write_model(&graph, &tensors, &EncodeOptions::default()).unwrap();
+        let err = Model::load(&file.bytes, Execution::Sparse).unwrap_err();
+        assert!(expected(&err), "{geometry:?}: {err}");
     }
 }
 

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use sprig_runtime::{
-    EncodeOptions, EncodingChoice, Graph, Layer, Preprocess, Quantization, TensorSpec,
+    ConvGeometry, EncodeOptions, EncodingChoice, Graph, Layer, Preprocess, Quantization, TensorSpec,
 };
 
 /// A small conv net: conv 3×3 (2→3 channels, padding 1) → ReLU → pool 2 → flatten →
@@ -35,7 +35,7 @@ pub fn conv_net(density: f64) -> (Graph, Vec<TensorSpec>) {
             Layer::Conv2d {
                 weight: 0,
                 bias: Some(1),
-                padding: 1,
+                geometry: ConvGeometry::padded(1),
             },
             Layer::Relu,
             Layer::MaxPool2d { size: 2 },
@@ -59,6 +59,80 @@ pub fn conv_net(density: f64) -> (Graph, Vec<TensorSpec>) {
         TensorSpec::new("fc2.weight", vec![3, 4], values(12, 0.3)),
     ];
     (graph, tensors)
+}
+
+/// Weights of `n` values, a share `density` of them kept, varied by `salt`.
+fn kept(n: usize, salt: f32, density: f64) -> Vec<f32> {
+    (0..n)
+        .map(|i| {
+            if ((i as f64 * 0.618_034 + f64::from(salt)).fract()) < density {
+                ((i as f32 + salt) * 0.731).sin()
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// A small keyword-spotting net shaped like the DS-CNN, on 1×13×8 spectrograms: a 10×4
+/// stem at stride 2 with Burn's asymmetric padding (1→4 channels) → ReLU → pool 2 →
+/// depthwise 3×3 → ReLU → pointwise 1×1 → ReLU → global average pool → linear (4 → 3).
+pub fn ds_cnn(density: f64) -> (Graph, Vec<TensorSpec>) {
+    let graph = Graph {
+        architecture: "test-ds-cnn".into(),
+        input: [1, 13, 8],
+        classes: 3,
+        preprocess: Preprocess::None,
+        metadata: vec![],
+        layers: vec![
+            Layer::Conv2d {
+                weight: 0,
+                bias: Some(1),
+                geometry: ConvGeometry {
+                    stride: [2, 2],
+                    padding: [4, 1, 5, 2],
+                    groups: 1,
+                },
+            },
+            Layer::Relu,
+            Layer::MaxPool2d { size: 2 },
+            Layer::Conv2d {
+                weight: 2,
+                bias: Some(3),
+                geometry: ConvGeometry {
+                    groups: 4,
+                    ..ConvGeometry::padded(1)
+                },
+            },
+            Layer::Relu,
+            Layer::Conv2d {
+                weight: 4,
+                bias: None,
+                geometry: ConvGeometry::padded(0),
+            },
+            Layer::Relu,
+            Layer::GlobalAvgPool,
+            Layer::Linear {
+                weight: 5,
+                bias: Some(6),
+            },
+        ],
+    };
+    let tensors = vec![
+        TensorSpec::new("stem.weight", vec![4, 1, 10, 4], kept(160, 0.1, density)),
+        TensorSpec::new("stem.bias", vec![4], vec![0.1, -0.1, 0.05, 0.0]),
+        TensorSpec::new("depthwise.weight", vec![4, 1, 3, 3], kept(36, 0.2, density)),
+        TensorSpec::new("depthwise.bias", vec![4], vec![0.0, 0.2, -0.2, 0.1]),
+        TensorSpec::new("pointwise.weight", vec![4, 4, 1, 1], kept(16, 0.3, density)),
+        TensorSpec::new("output.weight", vec![3, 4], kept(12, 0.4, density)),
+        TensorSpec::new("output.bias", vec![3], vec![0.3, -0.3, 0.0]),
+    ];
+    (graph, tensors)
+}
+
+/// A spectrogram for [`ds_cnn`].
+pub fn spectrogram() -> Vec<f32> {
+    (0..13 * 8).map(|i| (i as f32 * 0.23).sin() * 2.0).collect()
 }
 
 pub fn input() -> Vec<f32> {
