@@ -14,8 +14,8 @@
 //! let graph = InferenceGraph {
 //!     layers: vec![Layer::Flatten, Layer::Linear { weight: 0, bias: Some(1) }],
 //!     tensors: vec![
-//!         GraphTensor { path: "fc.weight".into(), transposed: true },
-//!         GraphTensor { path: "fc.bias".into(), transposed: false },
+//!         GraphTensor::param("fc.weight", true),
+//!         GraphTensor::param("fc.bias", false),
 //!     ],
 //! };
 //! let mut weights = Snapshot::new();
@@ -36,7 +36,7 @@ use std::str::FromStr;
 pub use report::SizeReport;
 use serde::{Deserialize, Serialize};
 use sprig_mask::Snapshot;
-use sprig_models::InferenceGraph;
+use sprig_models::{FoldedPart, GraphTensor, InferenceGraph, NormFold};
 use sprig_runtime::{
     EncodeOptions, Encoding, EncodingChoice, Graph, ModelFile, Preprocess, Quantization,
     RuntimeError, TensorSpec, write_model,
@@ -55,6 +55,20 @@ pub enum ExportError {
         path: String,
         /// Its shape.
         shape: Vec<usize>,
+    },
+    /// A batch norm folded into a convolution has another channel count than it.
+    #[error(
+        "batch norm `{norm}` has {features} features, but the convolution tensor `{path}` it folds into has {channels} output channels"
+    )]
+    NormMismatch {
+        /// The convolution's tensor.
+        path: String,
+        /// The batch norm's path.
+        norm: String,
+        /// The convolution's output channels.
+        channels: usize,
+        /// The batch norm's features.
+        features: usize,
     },
     /// The format refused the model.
     #[error(transparent)]
@@ -171,21 +185,28 @@ impl ModelSpec {
 }
 
 /// The graph's tensors from `weights`, in the runtime's layout (linear weights transposed
-/// to `[out, in]`).
+/// to `[out, in]`, batch norms folded into the convolutions before them).
 ///
 /// # Errors
-/// [`ExportError::MissingTensor`] or [`ExportError::NotAMatrix`].
+/// [`ExportError::MissingTensor`], [`ExportError::NotAMatrix`] or
+/// [`ExportError::NormMismatch`].
 pub fn runtime_tensors(
     graph: &InferenceGraph,
     weights: &Snapshot,
 ) -> Result<Vec<TensorSpec>, ExportError> {
+    let get = |path: &str| {
+        weights
+            .get(path)
+            .ok_or_else(|| ExportError::MissingTensor(path.to_string()))
+    };
     graph
         .tensors
         .iter()
         .map(|t| {
-            let flat = weights
-                .get(&t.path)
-                .ok_or_else(|| ExportError::MissingTensor(t.path.clone()))?;
+            if let Some(fold) = &t.folded {
+                return folded(t, fold, weights, get);
+            }
+            let flat = get(&t.path)?;
             let shape = flat.shape().to_vec();
             if !t.transposed {
                 return Ok(TensorSpec::new(&t.path, shape, flat.values().to_vec()));
@@ -206,6 +227,67 @@ pub fn runtime_tensors(
             Ok(TensorSpec::new(&t.path, vec![cols, rows], out))
         })
         .collect()
+}
+
+/// A convolution's weight or bias with the batch norm after it folded in (see
+/// [`NormFold`]); a convolution without a bias gets one.
+fn folded<'w>(
+    t: &GraphTensor,
+    fold: &NormFold,
+    weights: &'w Snapshot,
+    get: impl Fn(&str) -> Result<&'w sprig_mask::FlatTensor, ExportError>,
+) -> Result<TensorSpec, ExportError> {
+    let part = |name: &str| get(&format!("{}.{name}", fold.norm)).map(|p| p.values());
+    let (gamma, beta) = (part("gamma")?, part("beta")?);
+    let (mean, var) = (part("running_mean")?, part("running_var")?);
+    let scale: Vec<f32> = gamma
+        .iter()
+        .zip(var)
+        .map(|(g, v)| (f64::from(*g) / (f64::from(*v) + fold.epsilon).sqrt()) as f32)
+        .collect();
+    let mismatch = |channels| ExportError::NormMismatch {
+        path: t.path.clone(),
+        norm: fold.norm.clone(),
+        channels,
+        features: scale.len(),
+    };
+    match fold.part {
+        FoldedPart::Weight => {
+            let flat = get(&t.path)?;
+            let shape = flat.shape().to_vec();
+            let channels = shape.first().copied().unwrap_or(0);
+            if channels != scale.len() || channels == 0 {
+                return Err(mismatch(channels));
+            }
+            let per_channel = flat.values().len() / channels;
+            let values = flat
+                .values()
+                .chunks(per_channel.max(1))
+                .zip(&scale)
+                .flat_map(|(filter, s)| {
+                    // `0 × s` is −0 for a negative scale: a pruned weight stays +0.
+                    filter
+                        .iter()
+                        .map(move |&w| if w == 0.0 { 0.0 } else { w * s })
+                })
+                .collect();
+            Ok(TensorSpec::new(&t.path, shape, values))
+        }
+        FoldedPart::Bias => {
+            let bias = match weights.get(&t.path) {
+                Some(b) if b.values().len() == scale.len() => b.values().to_vec(),
+                Some(b) => return Err(mismatch(b.values().len())),
+                None => vec![0.0; scale.len()],
+            };
+            let values = bias
+                .iter()
+                .zip(&scale)
+                .zip(mean.iter().zip(beta))
+                .map(|((b, s), (m, beta))| (b - m) * s + beta)
+                .collect();
+            Ok(TensorSpec::new(&t.path, vec![scale.len()], values))
+        }
+    }
 }
 
 /// Encodes a model in `format`.

@@ -5,7 +5,7 @@ use burn::tensor::{Tensor, TensorData};
 use sprig_backend::Backend;
 use sprig_export::{ExportFormat, ModelSpec, SizeReport, export};
 use sprig_mask::{LayerRates, MaskSet, Scope, Scores, prune_to_sparsity};
-use sprig_models::{Classifier, ConvNet, Initialization, Lenet300100, initial_weights};
+use sprig_models::{Classifier, ConvNet, DsCnn, Initialization, Lenet300100, initial_weights};
 use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
 use sprig_runtime::{Execution, Model, Preprocess};
 
@@ -143,6 +143,49 @@ fn conv_ticket_computes_what_burn_computes() {
     // Pruned weights are neither stored nor multiplied.
     let dense = Model::load(&file.bytes, Execution::Dense).unwrap();
     assert!(runtime.multiply_adds() * 4 < dense.multiply_adds());
+}
+
+#[test]
+fn ds_cnn_ticket_with_its_batch_norms_folded_computes_what_burn_computes() {
+    let device = Backend::Flex.device().unwrap();
+    // FSDD's spectrograms: 61 frames × 40 mel bands.
+    let input = [1, 61, 40];
+    let model = DsCnn::new(10, &device);
+    let mut weights = pruned(&model, 0.8, Initialization::KaimingNormal);
+    // Batch norms far from the identity, so the fold is exercised: scales of both signs,
+    // shifted means, variances away from 1.
+    let names: Vec<String> = weights
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .filter(|n| n.contains("_norm"))
+        .collect();
+    for name in names {
+        let t = weights.get_mut(&name).unwrap();
+        for (i, v) in t.values_mut().iter_mut().enumerate() {
+            let x = (i as f32 * 0.61).sin();
+            *v = if name.ends_with("running_var") {
+                0.2 + x * x
+            } else if name.ends_with("gamma") {
+                1.5 * x
+            } else {
+                0.3 * x
+            };
+        }
+    }
+    let spec = ModelSpec::new("ds-cnn", input, 10, Preprocess::None);
+    let file = export(
+        &model.inference_graph(),
+        &weights,
+        &spec,
+        ExportFormat::SparseF32,
+    )
+    .unwrap();
+    for execution in [Execution::Sparse, Execution::Dense] {
+        let runtime = Model::load(&file.bytes, execution).unwrap();
+        let (agree, worst) = compare(DsCnn::new(10, &device), &weights, input, &runtime);
+        assert_eq!(agree, 1.0, "{execution:?}");
+        assert!(worst < 1e-3, "{execution:?}: logits differ by {worst}");
+    }
 }
 
 #[test]

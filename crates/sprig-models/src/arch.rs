@@ -134,6 +134,9 @@ impl Classifier for DsCnn {
     fn prunable(&self) -> Vec<PrunableTensor> {
         DsCnn::prunable(self)
     }
+    fn inference_graph(&self) -> Option<InferenceGraph> {
+        Some(DsCnn::inference_graph(self))
+    }
 }
 
 impl Classifier for AudioCnn {

@@ -6,8 +6,9 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
+use sprig_runtime::{ConvGeometry, Layer};
 
-use crate::PrunableTensor;
+use crate::{InferenceGraph, PrunableTensor};
 
 /// A depthwise-separable CNN after Zhang et al., "Hello Edge: Keyword Spotting on
 /// Microcontrollers" (2017), DS-CNN-S: a 10×4 convolution with stride 2 to 64 channels,
@@ -37,15 +38,24 @@ impl DsCnn {
     pub const CHANNELS: usize = 64;
     /// Depthwise-separable blocks.
     pub const BLOCKS: usize = 4;
+    /// The stem's stride and padding (Burn's `Explicit(top, left, bottom, right)`).
+    pub const STEM: ConvGeometry = ConvGeometry {
+        stride: [2, 2],
+        padding: [4, 1, 5, 2],
+        groups: 1,
+    };
 
     /// A network for `classes` outputs (any spectrogram size of at least 10 × 4).
     pub fn new(classes: usize, device: &Device) -> Self {
         let c = Self::CHANNELS;
         Self {
-            stem: Conv2dConfig::new([1, c], [10, 4])
-                .with_stride([2, 2])
-                .with_padding(PaddingConfig2d::Explicit(4, 1, 5, 2))
-                .init(device),
+            stem: {
+                let [top, left, bottom, right] = Self::STEM.padding;
+                Conv2dConfig::new([1, c], [10, 4])
+                    .with_stride(Self::STEM.stride)
+                    .with_padding(PaddingConfig2d::Explicit(top, left, bottom, right))
+                    .init(device)
+            },
             stem_norm: BatchNormConfig::new(c).init(device),
             pool: MaxPool2dConfig::new([2, 2]).init(),
             depthwise_norms: (0..Self::BLOCKS)
@@ -148,5 +158,43 @@ impl AudioCnn {
         v.push(PrunableTensor::new("fcs.0.weight", "linear"));
         v.push(PrunableTensor::new("fcs.1.weight", "output"));
         v
+    }
+}
+
+impl DsCnn {
+    /// The network as the runtime runs it: the strided stem, ReLU and 2×2 max pooling;
+    /// per block a depthwise 3×3 ("same") and a pointwise 1×1 convolution, each with ReLU
+    /// after it; global average pooling; the output layer. Every batch norm is folded
+    /// into the convolution before it (inference uses the running statistics).
+    pub fn inference_graph(&self) -> InferenceGraph {
+        let mut g = InferenceGraph::empty();
+        g.conv_norm("stem", "stem_norm", self.stem_norm.epsilon, Self::STEM);
+        g.layers.push(Layer::Relu);
+        g.layers.push(Layer::MaxPool2d { size: 2 });
+        for i in 0..self.depthwise.len() {
+            let depthwise = ConvGeometry {
+                groups: Self::CHANNELS,
+                ..ConvGeometry::padded(1)
+            };
+            let eps = self.depthwise_norms[i].epsilon;
+            g.conv_norm(
+                &format!("depthwise.{i}"),
+                &format!("depthwise_norms.{i}"),
+                eps,
+                depthwise,
+            );
+            g.layers.push(Layer::Relu);
+            let eps = self.pointwise_norms[i].epsilon;
+            g.conv_norm(
+                &format!("pointwise.{i}"),
+                &format!("pointwise_norms.{i}"),
+                eps,
+                ConvGeometry::padded(0),
+            );
+            g.layers.push(Layer::Relu);
+        }
+        g.layers.push(Layer::GlobalAvgPool);
+        g.linear("output");
+        g
     }
 }

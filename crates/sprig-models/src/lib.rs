@@ -49,7 +49,7 @@ pub use arch::{Architecture, Classifier, Modality, ModelError};
 pub use audio::{AudioCnn, DsCnn};
 pub use conv_net::ConvNet;
 pub use factory::{WithModel, build_model, build_text_model};
-pub use inference::{GraphTensor, InferenceGraph};
+pub use inference::{FoldedPart, GraphTensor, InferenceGraph, NormFold};
 pub use init::{EMBEDDING_STD, Initialization, initial_weights};
 pub use lenet::Lenet300100;
 pub use prunable_linear::{PrunableLinear, SPARSE_AT_MOST};

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use burn::tensor::Tensor;
 use sprig_backend::Backend;
 use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, write_file};
-use sprig_models::{Architecture, Classifier, WithModel, build_model};
+use sprig_models::{Architecture, Classifier, Modality, WithModel, build_model};
 use sprig_runtime::{Execution, Model, Preprocess};
 
 use crate::config::{Dataset, Experiment};
@@ -59,30 +59,72 @@ pub fn export_ticket(
     let text = std::fs::read(&config).with_context(|| format!("reading {}", config.display()))?;
     let experiment: Experiment = serde_json::from_slice(&text)
         .with_context(|| format!("{} is not an experiment", config.display()))?;
-    let norm_path = dir.join(files::NORMALIZATION);
-    let norm: sprig_data::Normalization = match std::fs::read(&norm_path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a normalisation", norm_path.display()))?,
-        Err(_) => runner.data(experiment.dataset, experiment.seed)?.1.clone(),
-    };
     let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
-    let input = experiment
-        .dataset
-        .image_shape()
-        .with_context(|| format!("{}: only image models export yet", experiment.dataset))?;
     let classes = experiment.dataset.classes();
+    let spec = match experiment.dataset.modality() {
+        Modality::Image => {
+            let norm_path = dir.join(files::NORMALIZATION);
+            let norm: sprig_data::Normalization = match std::fs::read(&norm_path) {
+                Ok(bytes) => serde_json::from_slice(&bytes)
+                    .with_context(|| format!("{} is not a normalisation", norm_path.display()))?,
+                Err(_) => runner.data(experiment.dataset, experiment.seed)?.1.clone(),
+            };
+            let input = experiment.dataset.image_shape().with_context(|| {
+                format!(
+                    "{}: only the built-in data sets export yet",
+                    experiment.dataset
+                )
+            })?;
+            model_spec(experiment.model, input, classes, &norm)
+        }
+        Modality::Audio => audio_spec(&experiment, dir)?,
+        Modality::Text => bail!("{}: text models do not export yet", experiment.model),
+    };
+    if classes == 0 {
+        bail!(
+            "{}: only the built-in data sets export yet",
+            experiment.dataset
+        );
+    }
     let device = Backend::Flex.device()?;
-    let graph =
-        build_model(experiment.model, input, classes, &device, GraphOf)?.with_context(|| {
+    let graph = build_model(experiment.model, spec.input, classes, &device, GraphOf)?
+        .with_context(|| {
             format!(
                 "{} has no sequential graph the runtime can run",
                 experiment.model
             )
         })?;
-    let spec = model_spec(experiment.model, input, classes, &norm);
     let file = export(&graph, &weights, &spec, format)?;
     write_file(out, &file.bytes)?;
     Ok(SizeReport::of(&file))
+}
+
+/// What an exported keyword-spotting model says besides its weights: it takes the
+/// normalised log-mel spectrogram `[1, frames, mels]` training took; the metadata carry
+/// the spectrogram settings (`audio.features`) and the per-band normalisation
+/// (`audio.normalization`: `mean`, `inv_std`) a device applies first.
+fn audio_spec(experiment: &Experiment, dir: &Path) -> Result<ModelSpec> {
+    let audio = experiment
+        .audio
+        .as_ref()
+        .context("an audio experiment without its spectrogram settings")?;
+    let features = &audio.features;
+    let norm_path = dir.join(files::FEATURE_NORMALIZATION);
+    let norm: sprig_data::audio::FeatureNorm = serde_json::from_slice(
+        &std::fs::read(&norm_path).with_context(|| format!("reading {}", norm_path.display()))?,
+    )
+    .with_context(|| format!("{} is not a feature normalisation", norm_path.display()))?;
+    let mut spec = ModelSpec::new(
+        experiment.model.name(),
+        [1, features.frames(), features.mels],
+        experiment.dataset.classes(),
+        Preprocess::None,
+    );
+    spec.metadata = vec![
+        ("audio.features".into(), serde_json::to_string(features)?),
+        ("audio.normalization".into(), serde_json::to_string(&norm)?),
+    ];
+    Ok(spec)
 }
 
 /// What a size budget asks of a ticket.
