@@ -10,36 +10,30 @@ use sprig_runtime::{
     Model, Preprocess, Quantization, RuntimeError, TensorSpec, read_model, write_model,
 };
 
-#[test]
-fn every_encoding_gives_the_same_logits_in_both_executions() {
-    let (graph, tensors) = conv_net(0.4);
-    let reference = Model::load(
-        &write_model(
-            &graph,
-            &tensors,
-            &options(EncodingChoice::Force(Encoding::Dense), Quantization::F32),
-        )
-        .unwrap()
-        .bytes,
-        Execution::Dense,
-    )
-    .unwrap()
-    .forward(&input())
-    .unwrap();
-    for encoding in Encoding::ALL {
-        let file = write_model(
-            &graph,
-            &tensors,
+/// Writes `graph` in every encoding and checks that each reads back as written and gives
+/// the dense file's logits on `input` in both executions; returns those logits.
+fn every_encoding_agrees(graph: &Graph, tensors: &[TensorSpec], input: &[f32]) -> Vec<f32> {
+    let write = |encoding| {
+        write_model(
+            graph,
+            tensors,
             &options(EncodingChoice::Force(encoding), Quantization::F32),
         )
+        .unwrap()
+    };
+    let reference = Model::load(&write(Encoding::Dense).bytes, Execution::Dense)
+        .unwrap()
+        .forward(input)
         .unwrap();
+    for encoding in Encoding::ALL {
+        let file = write(encoding);
         let (read_graph, sizes) = read_model(&file.bytes).unwrap();
-        assert_eq!(read_graph, graph);
-        assert_eq!(sizes, file.tensors);
+        assert_eq!(read_graph, *graph, "{encoding:?}");
+        assert_eq!(sizes, file.tensors, "{encoding:?}");
         for execution in [Execution::Dense, Execution::Sparse] {
             let logits = Model::load(&file.bytes, execution)
                 .unwrap()
-                .forward(&input())
+                .forward(input)
                 .unwrap();
             for (a, b) in logits.iter().zip(&reference) {
                 assert!(
@@ -49,45 +43,21 @@ fn every_encoding_gives_the_same_logits_in_both_executions() {
             }
         }
     }
+    reference
+}
+
+#[test]
+fn every_encoding_gives_the_same_logits_in_both_executions() {
+    let (graph, tensors) = conv_net(0.4);
+    every_encoding_agrees(&graph, &tensors, &input());
 }
 
 #[test]
 fn a_keyword_spotting_net_round_trips_and_runs_alike_in_both_executions() {
     let (graph, tensors) = ds_cnn(0.5);
-    let dense = write_model(
-        &graph,
-        &tensors,
-        &options(EncodingChoice::Force(Encoding::Dense), Quantization::F32),
-    )
-    .unwrap();
-    let reference = Model::load(&dense.bytes, Execution::Dense)
-        .unwrap()
-        .forward(&spectrogram())
-        .unwrap();
+    let reference = every_encoding_agrees(&graph, &tensors, &spectrogram());
     assert_eq!(reference.len(), 3);
     assert!(reference.iter().any(|v| v.abs() > 1e-3), "{reference:?}");
-    for encoding in Encoding::ALL {
-        let file = write_model(
-            &graph,
-            &tensors,
-            &options(EncodingChoice::Force(encoding), Quantization::F32),
-        )
-        .unwrap();
-        let (read_graph, _) = read_model(&file.bytes).unwrap();
-        assert_eq!(read_graph, graph, "{encoding:?}");
-        for execution in [Execution::Dense, Execution::Sparse] {
-            let logits = Model::load(&file.bytes, execution)
-                .unwrap()
-                .forward(&spectrogram())
-                .unwrap();
-            for (a, b) in logits.iter().zip(&reference) {
-                assert!(
-                    (a - b).abs() < 1e-5,
-                    "{encoding:?}/{execution:?}: {a} vs {b}"
-                );
-            }
-        }
-    }
     // Geometries that cannot run are errors when loading, never panics: shapes that do
     // not fit, and a stride or group count of 0, which no file may hold.
     let shape_error = |e: &RuntimeError| matches!(e, RuntimeError::Shape(_));
