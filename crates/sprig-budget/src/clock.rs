@@ -56,6 +56,13 @@ impl RealClock {
         Self { origin }
     }
 
+    /// A clock that already reads `spent`: for a run resumed after `spent` of its
+    /// budget, or one whose backend was chosen first. `None` when `spent` is longer
+    /// than the machine's monotonic clock reaches back.
+    pub fn already_spent(spent: Duration) -> Option<Self> {
+        Instant::now().checked_sub(spent).map(Self::starting_at)
+    }
+
     /// The instant the clock counts from.
     pub fn origin(&self) -> Instant {
         self.origin

@@ -2,7 +2,7 @@
 //! ticket evaluated on a split (`sprig eval`).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
@@ -121,11 +121,8 @@ impl Job for PlanJob<'_> {
         _preprocessing: Preprocessing<'_>,
     ) -> Result<(PlanRecord, MaskSet)> {
         let e = self.experiment;
-        let clock = RealClock::starting_at(
-            Instant::now()
-                .checked_sub(self.charged)
-                .context("the time already spent is longer than this machine's uptime")?,
-        );
+        let clock = RealClock::already_spent(self.charged)
+            .context("the time already spent is longer than this machine's uptime")?;
         let shapes = tensor_shapes(&model);
         let theta0 = initial_weights(&shapes, e.model.initialization(), e.seed)?;
         let masks = dense_masks(&model, &shapes, e.rules.as_ref())?;

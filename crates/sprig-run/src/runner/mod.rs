@@ -433,11 +433,10 @@ impl Job for RunJob<'_, '_> {
             .as_ref()
             .map_or(Duration::ZERO, |c| c.state.elapsed)
             + self.charged;
-        self.clock = Some(RealClock::starting_at(
-            std::time::Instant::now()
-                .checked_sub(before)
+        self.clock = Some(
+            RealClock::already_spent(before)
                 .context("the time already spent is longer than this machine's uptime")?,
-        ));
+        );
         match &self.resume {
             Some(c) => tracing::info!(run = %self.dir.display(), round = c.round(),
                 elapsed_s = c.state.elapsed.as_secs_f64(), "resuming"),
