@@ -113,9 +113,10 @@ fn no_std() -> Result<()> {
 }
 
 /// A cargo command with the backend features of `sprig-backend` this machine supports:
-/// flex (default) and ndarray always, tch when a LibTorch folder is available.
+/// flex (default) and ndarray always, tch when a LibTorch folder is available; and tract,
+/// which the ONNX export's tests run its files with.
 pub fn cargo_with_backends(subcommand: &str) -> Result<Command> {
-    let mut features = vec!["sprig-backend/ndarray"];
+    let mut features = vec!["sprig-backend/ndarray", "sprig-export/tract"];
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.arg(subcommand).current_dir(libtorch::workspace_root());
     if let Some(dir) = libtorch::find()? {

@@ -69,11 +69,14 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
-    /// Export a ticket folder to a `.sprig` file for the sparse runtime.
+    /// Export a ticket folder to a `.sprig` file for the sparse runtime, or to ONNX.
     Export {
         /// The ticket folder.
         ticket: PathBuf,
-        /// `dense_f32`, `sparse_f32` or `sparse_int8`.
+        /// `dense_f32`, `sparse_f32` or `sparse_int8` (a `.sprig` file), or `onnx` (a
+        /// standard ONNX model, opset 13, pruned weights stored as zeros; input `input`
+        /// of shape [1, channels, height, width], raw pixel values for image models;
+        /// output `logits`).
         #[arg(long, default_value = "sparse_f32")]
         format: String,
         /// The file to write.
@@ -172,10 +175,21 @@ fn run(command: Command, display: progress::Mode, bar: SharedBar) -> Result<()> 
             out,
             data_dir,
         } => {
-            let format: sprig_export::ExportFormat = format.parse()?;
             let mut runner = Runner::new(sprig_data::data_dir(data_dir), "sprig-runs".into());
-            let report = export::export_ticket(&mut runner, &ticket, format, &out)
-                .with_context(|| format!("exporting {}", ticket.display()))?;
+            let context = || format!("exporting {}", ticket.display());
+            if format == "onnx" {
+                let bytes =
+                    export::export_ticket_onnx(&mut runner, &ticket, &out).with_context(context)?;
+                println!(
+                    "wrote {} (ONNX, opset {}, {bytes} bytes)",
+                    out.display(),
+                    sprig_export::ONNX_OPSET
+                );
+                return Ok(());
+            }
+            let format: sprig_export::ExportFormat = format.parse()?;
+            let report =
+                export::export_ticket(&mut runner, &ticket, format, &out).with_context(context)?;
             println!("{report}");
             println!("wrote {} ({format})", out.display());
             Ok(())

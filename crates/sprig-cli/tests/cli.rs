@@ -681,6 +681,47 @@ fn a_size_budget_becomes_a_sparsity_or_says_what_would_fit() {
 }
 
 #[test]
+fn a_size_budget_fits_the_keyword_spotter_too() {
+    // The DS-CNN's file holds its spectrogram settings and band normalisation besides the
+    // weights: the search exports with them, so the sparsity it finds fits.
+    with_real_data("fsdd", |data| {
+        let (_out_dir, out) = temp_path("ds-cnn-size", "t");
+        let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+            .args([
+                "prune",
+                "--dataset",
+                "fsdd",
+                "--model",
+                "ds-cnn",
+                "--budget",
+                "60s",
+            ])
+            .args(["--size", "16KiB", "--data-dir", path(&data), "--dry-run"])
+            .args(["--out", path(&out)])
+            // The spectrogram cache goes beside the runs folder, under the working folder.
+            .current_dir(out.parent().unwrap())
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let sparsity: f64 = stdout
+            .split("\"target_sparsity\":")
+            .nth(1)
+            .and_then(|rest| rest.split([',', '}']).next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no target sparsity in {stdout}"));
+        // 21,888 weights: over 16 KiB in int8 with their scales, biases and the
+        // spectrogram settings, so some must go, but far from all.
+        assert!((0.05..0.9).contains(&sparsity), "{sparsity}: {stdout}");
+    });
+}
+
+#[test]
 #[ignore = "slow tier (a real-clock run): cargo xtask test --slow"]
 fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
     with_real_data("mnist", |data| {

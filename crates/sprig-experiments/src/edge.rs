@@ -10,15 +10,20 @@ use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
 use sprig_backend::BackendChoice;
 use sprig_data::ImageSet;
-use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, write_file};
-use sprig_models::{Architecture, Classifier, WithModel, build_model};
-use sprig_prune::classifier::{ImageBatches, LabelledData, TrainConfig};
+use sprig_data::audio::{FeatureNorm, FeatureSet, FsddSplit};
+use sprig_export::{
+    ExportFormat, ModelSpec, SizeReport, TractModel, export, export_onnx, write_file,
+};
+use sprig_models::{Architecture, Classifier, Modality, WithModel, build_model};
+use sprig_prune::classifier::{
+    Batches, FeatureBatches, ImageBatches, LabelledData, NormalizedSplit, TrainConfig,
+};
 use sprig_prune::load_snapshot;
 use sprig_report::{RunResult, median};
 use sprig_runtime::{Execution, Model};
 
 use sprig_run::defaults::budgeted_policy;
-use sprig_run::export::model_spec;
+use sprig_run::export::ticket_spec;
 use sprig_run::runner::Runner;
 use sprig_run::ticket::{self, files};
 use sprig_run::{Dataset, Domain, Experiment, Method};
@@ -52,6 +57,18 @@ pub struct EdgeRow {
     /// Median single-sample latency of the Burn model on the same backend as training
     /// (dense, batch of one), microseconds, timed with the runtime's variants.
     pub burn_latency_us: f64,
+    /// Median single-sample latency of tract running the ticket's ONNX export (pruned
+    /// weights as zeros: what a user deploying with ONNX tooling gets), microseconds,
+    /// timed with the runtime's variants.
+    #[serde(default = "not_measured")]
+    pub tract_latency_us: f64,
+    /// Bytes of the ONNX export.
+    #[serde(default)]
+    pub onnx_bytes: usize,
+    /// Fraction of the examples on which tract, running the ONNX export, predicts Burn's
+    /// class.
+    #[serde(default = "not_measured")]
+    pub onnx_agreement: f64,
     /// Multiply–adds of one runtime forward pass.
     pub multiply_adds: usize,
     /// Test accuracy of the exported model in the runtime (a fraction).
@@ -64,6 +81,11 @@ pub struct EdgeRow {
     pub test_examples: usize,
     /// The ticket's run folder.
     pub ticket: String,
+}
+
+/// Rows written before a column existed.
+fn not_measured() -> f64 {
+    f64::NAN
 }
 
 /// The tickets the edge table needs: for each model, one budgeted ticket per sparsity and
@@ -123,9 +145,33 @@ pub fn suite(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
                         && (e.method == Method::Dense || e.is_default())
                 }),
         );
+        // The keyword spotter: the audio table's DS-CNN tickets on the official split,
+        // seed 0: dense, and the default budgeted tickets at 0.8 and 0.9.
+        runs.extend(
+            suite::audio(Mode::Standard, backend)
+                .into_iter()
+                .filter(|e| {
+                    let official = e
+                        .audio
+                        .as_ref()
+                        .is_some_and(|a| a.split == FsddSplit::Official);
+                    let wanted = AUDIO_TICKETS
+                        .contains(&(e.target_sparsity, e.budget_s.unwrap_or(f64::NAN)));
+                    e.model == Architecture::DsCnn
+                        && e.seed == 0
+                        && official
+                        && (e.method == Method::Dense || e.is_default())
+                        && wanted
+                }),
+        );
     }
     runs
 }
+
+/// The DS-CNN tickets of the audio table the edge table exports, as (target sparsity,
+/// budget in seconds): dense and 0.8 where the audio table compares them, 0.9 in its
+/// high-sparsity section.
+const AUDIO_TICKETS: [(f64, f64); 3] = [(0.0, 180.0), (0.8, 180.0), (0.9, 300.0)];
 
 /// Exports and measures tickets.
 #[derive(Debug)]
@@ -164,25 +210,45 @@ impl EdgeBench {
         let dir = runner.run_dir_of(experiment);
         let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
         let device = experiment.backend.or_default().device()?;
-        let (data, norm) = runner.data(experiment.dataset, experiment.seed)?;
-        let shape = data.test.shape();
-        let input = [shape.channels, shape.height, shape.width];
-        let classes = data.classes.len();
-        let spec = model_spec(experiment.model, input, classes, norm);
-        let n = data.test.len().min((self.max_examples)(experiment.model));
-        let test = data.test.subset(&(0..n).collect::<Vec<_>>())?;
-        let job = Measure {
+        let spec = ticket_spec(runner, experiment, &dir)?;
+        let (input, classes) = (spec.input, spec.classes);
+        let most = (self.max_examples)(experiment.model);
+        let first_n = |len: usize| (0..len.min(most)).collect::<Vec<_>>();
+        let ticket = Ticket {
             bench: self,
             experiment,
             result,
             weights: &weights,
             device: &device,
             spec,
-            test: ImageBatches::new(test.clone(), norm.clone()),
-            pixels: test,
             dir,
         };
-        build_model(experiment.model, input, classes, &device, job)?
+        match experiment.dataset.modality() {
+            Modality::Image => {
+                let (data, norm) = runner.data(experiment.dataset, experiment.seed)?;
+                let test = data.test.subset(&first_n(data.test.len()))?;
+                let job = Measure {
+                    ticket,
+                    test: ImageBatches::new(test.clone(), norm.clone()),
+                    inputs: DeviceInputs::Pixels(test),
+                };
+                build_model(experiment.model, input, classes, &device, job)?
+            }
+            Modality::Audio => {
+                let (data, norm) = runner.audio_data(experiment)?;
+                let test = data.test.subset(&first_n(data.test.len()))?;
+                let job = Measure {
+                    ticket,
+                    test: FeatureBatches::new(test.clone(), norm.clone()),
+                    inputs: DeviceInputs::Features {
+                        set: test,
+                        norm: norm.clone(),
+                    },
+                };
+                build_model(experiment.model, input, classes, &device, job)?
+            }
+            Modality::Text => bail!("{}: text models do not export yet", experiment.model),
+        }
     }
 
     /// Timed runs per latency figure: the figure is their median, and within a run a
@@ -209,61 +275,128 @@ impl EdgeBench {
     }
 }
 
-/// One ticket being measured; runs with the concrete model type.
-struct Measure<'a> {
+/// The ticket being measured and where it came from.
+struct Ticket<'a> {
     bench: &'a EdgeBench,
     experiment: &'a Experiment,
     result: &'a RunResult,
     weights: &'a sprig_mask::Snapshot,
     device: &'a Device,
     spec: ModelSpec,
-    test: ImageBatches,
-    pixels: ImageSet,
     dir: PathBuf,
 }
 
-impl WithModel for Measure<'_> {
+/// What the runtime is given for a test example: raw 8-bit pixels (it applies the
+/// normalisation itself, as a device would), or the normalised log-mel spectrogram
+/// (computed on the host as training computed it).
+enum DeviceInputs {
+    Pixels(ImageSet),
+    Features { set: FeatureSet, norm: FeatureNorm },
+}
+
+/// One example as the runtime takes it.
+enum DeviceInput {
+    Pixels(Vec<u8>),
+    Features(Vec<f32>),
+}
+
+impl DeviceInputs {
+    fn labels(&self) -> Vec<usize> {
+        match self {
+            DeviceInputs::Pixels(set) => set.labels().iter().map(|&l| usize::from(l)).collect(),
+            DeviceInputs::Features { set, .. } => {
+                set.labels().iter().map(|&l| usize::from(l)).collect()
+            }
+        }
+    }
+
+    fn example(&self, index: usize) -> Result<DeviceInput> {
+        Ok(match self {
+            DeviceInputs::Pixels(set) => {
+                DeviceInput::Pixels(set.image(index).context("test image")?.to_vec())
+            }
+            DeviceInputs::Features { set, norm } => {
+                let (mut values, mut labels) = (Vec::new(), Vec::new());
+                set.fill_batch(&[index], norm, &mut values, &mut labels)?;
+                DeviceInput::Features(values)
+            }
+        })
+    }
+}
+
+impl DeviceInput {
+    fn forward(&self, runtime: &Model) -> Result<Vec<f32>, sprig_runtime::RuntimeError> {
+        match self {
+            DeviceInput::Pixels(pixels) => runtime.forward_pixels(pixels),
+            DeviceInput::Features(values) => runtime.forward(values),
+        }
+    }
+
+    fn predict(&self, runtime: &Model) -> Result<usize, sprig_runtime::RuntimeError> {
+        match self {
+            DeviceInput::Pixels(pixels) => runtime.predict_pixels(pixels),
+            DeviceInput::Features(values) => runtime.predict(values),
+        }
+    }
+
+    /// The ONNX export's input: pixel values as floats (its first nodes normalise them).
+    fn onnx(&self) -> Vec<f32> {
+        match self {
+            DeviceInput::Pixels(pixels) => pixels.iter().map(|&p| f32::from(p)).collect(),
+            DeviceInput::Features(values) => values.clone(),
+        }
+    }
+}
+
+/// One ticket being measured on its test examples; runs with the concrete model type.
+struct Measure<'a, S: NormalizedSplit> {
+    ticket: Ticket<'a>,
+    /// The examples as Burn takes them.
+    test: Batches<S>,
+    /// The same examples as the runtime takes them.
+    inputs: DeviceInputs,
+}
+
+impl<S: NormalizedSplit> WithModel for Measure<'_, S> {
     type Input = Tensor<4>;
     type Output = Result<Vec<EdgeRow>>;
 
     fn with<M: Classifier<Input = Tensor<4>>>(mut self, model: M) -> Self::Output {
-        let e = self.experiment;
+        let t = &self.ticket;
+        let e = t.experiment;
         let Some(graph) = model.inference_graph() else {
             bail!("{} has no sequential graph the runtime can run", e.model);
         };
-        let model = load_snapshot(model, self.weights)?;
-        let burn_predictions = burn_predictions(&model, &mut self.test, self.device)?;
-        let labels: Vec<usize> = self
-            .pixels
-            .labels()
-            .iter()
-            .map(|&l| usize::from(l))
-            .collect();
+        let model = load_snapshot(model, t.weights)?;
+        let burn_predictions = burn_predictions(&model, &mut self.test, t.device)?;
+        let labels = self.inputs.labels();
         let burn_accuracy = accuracy(&burn_predictions, &labels);
 
         let tag = format!(
             "{}-s{}",
             e.model,
-            (self.result.sparsity * 1000.0).round() / 1000.0
+            (t.result.sparsity * 1000.0).round() / 1000.0
         );
-        let first = self
-            .pixels
-            .image(0)
-            .context("the test split is empty")?
-            .to_vec();
+        if labels.is_empty() {
+            bail!("the test split is empty");
+        }
+        let examples = (0..labels.len())
+            .map(|i| self.inputs.example(i))
+            .collect::<Result<Vec<_>>>()?;
+        let first = &examples[0];
 
-        std::fs::create_dir_all(&self.bench.out_dir)
-            .with_context(|| format!("creating {}", self.bench.out_dir.display()))?;
+        std::fs::create_dir_all(&t.bench.out_dir)
+            .with_context(|| format!("creating {}", t.bench.out_dir.display()))?;
         let mut rows = Vec::new();
         let mut runtimes = Vec::new();
         for format in ExportFormat::ALL {
-            let file = export(&graph, self.weights, &self.spec, format)?;
-            let path = self.bench.out_dir.join(format!("{tag}-{format}.sprig"));
+            let file = export(&graph, t.weights, &t.spec, format)?;
+            let path = t.bench.out_dir.join(format!("{tag}-{format}.sprig"));
             write_file(&path, &file.bytes)?;
             if format == ExportFormat::SparseF32 {
                 let report = SizeReport::of(&file);
                 std::fs::write(
-                    self.bench.out_dir.join(format!("{tag}-sizes.txt")),
+                    t.bench.out_dir.join(format!("{tag}-sizes.txt")),
                     report.to_string(),
                 )
                 .context("writing the size report")?;
@@ -276,11 +409,10 @@ impl WithModel for Measure<'_> {
             let bytes =
                 std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
             let runtime = Model::load(&bytes, execution)?;
-            let mut predictions = Vec::with_capacity(labels.len());
-            for i in 0..labels.len() {
-                let pixels = self.pixels.image(i).context("test image")?;
-                predictions.push(runtime.predict_pixels(pixels)?);
-            }
+            let predictions = examples
+                .iter()
+                .map(|x| x.predict(&runtime))
+                .collect::<Result<Vec<_>, _>>()?;
             let agree = predictions
                 .iter()
                 .zip(&burn_predictions)
@@ -291,58 +423,84 @@ impl WithModel for Measure<'_> {
                 dataset: e.dataset.name().into(),
                 model: e.model.name().into(),
                 method: e.method.name().into(),
-                sparsity: self.result.sparsity,
+                sparsity: t.result.sparsity,
                 format: format.name().into(),
                 bytes: file.bytes.len(),
                 dense_f32_bytes: SizeReport::of(&file).dense_f32_bytes,
                 latency_us: f64::NAN,
                 latency_runs_us: Vec::new(),
                 burn_latency_us: f64::NAN,
+                tract_latency_us: f64::NAN,
+                onnx_bytes: 0,
+                onnx_agreement: f64::NAN,
                 multiply_adds: runtime.multiply_adds(),
                 test_accuracy: accuracy(&predictions, &labels),
                 burn_test_accuracy: burn_accuracy,
                 agreement: agree,
                 test_examples: labels.len(),
-                ticket: self.dir.display().to_string(),
+                ticket: t.dir.display().to_string(),
             });
             runtimes.push(runtime);
         }
 
-        // Latency: Burn and every variant take turns within a run, the runs repeated;
-        // medians of the runs.
-        let timer = self.bench.timer();
-        // Burn's input for the first image, normalised as in training.
-        let (x, _): (Tensor<4>, Tensor<1, Int>) = self.test.batch(&[0], self.device)?;
-        let mut burn_runs = Vec::new();
-        for _ in 0..self.bench.latency_runs() {
+        // The ONNX export in tract: what a user deploying with ONNX tooling would run.
+        let onnx = export_onnx(&graph, t.weights, &t.spec)?;
+        let onnx_path = t.bench.out_dir.join(format!("{tag}.onnx"));
+        write_file(&onnx_path, &onnx)?;
+        let [c, h, w] = t.spec.input;
+        let tract = TractModel::load(
+            &std::fs::read(&onnx_path)
+                .with_context(|| format!("reading {}", onnx_path.display()))?,
+            &[1, c, h, w],
+        )?;
+        let tract_predictions = examples
+            .iter()
+            .map(|x| Ok(argmax(&tract.forward(&x.onnx())?)))
+            .collect::<Result<Vec<_>>>()?;
+        let onnx_agreement = accuracy(&tract_predictions, &burn_predictions);
+        let onnx_first = first.onnx();
+
+        // Latency: Burn, tract and every variant take turns within a run, the runs
+        // repeated; medians of the runs.
+        let timer = t.bench.timer();
+        // Burn's input for the first example, normalised as in training.
+        let (x, _): (Tensor<4>, Tensor<1, Int>) = self.test.batch(&[0], t.device)?;
+        let (mut burn_runs, mut tract_runs) = (Vec::new(), Vec::new());
+        for _ in 0..t.bench.latency_runs() {
             let mut burn = || -> Result<()> {
                 let logits = model.forward(x.clone());
                 std::hint::black_box(logits.into_data());
+                Ok(())
+            };
+            let mut onnx_run = || -> Result<()> {
+                std::hint::black_box(tract.forward(std::hint::black_box(&onnx_first))?);
                 Ok(())
             };
             let mut variants: Vec<Box<dyn FnMut() -> Result<()> + '_>> = runtimes
                 .iter()
                 .map(|runtime| -> Box<dyn FnMut() -> Result<()> + '_> {
                     Box::new(|| {
-                        std::hint::black_box(
-                            runtime.forward_pixels(std::hint::black_box(&first)).ok(),
-                        );
+                        std::hint::black_box(std::hint::black_box(first).forward(runtime).ok());
                         Ok(())
                     })
                 })
                 .collect();
-            let mut work: Vec<Work<'_>> = vec![&mut burn];
+            let mut work: Vec<Work<'_>> = vec![&mut burn, &mut onnx_run];
             work.extend(variants.iter_mut().map(|v| v.as_mut() as Work<'_>));
             let medians = timer.medians_ns(&mut work)?;
             burn_runs.push(medians[0] / 1000.0);
-            for (row, ns) in rows.iter_mut().zip(&medians[1..]) {
+            tract_runs.push(medians[1] / 1000.0);
+            for (row, ns) in rows.iter_mut().zip(&medians[2..]) {
                 row.latency_runs_us.push(ns / 1000.0);
             }
         }
-        let burn_latency = median(&burn_runs);
+        let (burn_latency, tract_latency) = (median(&burn_runs), median(&tract_runs));
         for row in &mut rows {
             row.latency_us = median(&row.latency_runs_us);
             row.burn_latency_us = burn_latency;
+            row.tract_latency_us = tract_latency;
+            row.onnx_bytes = onnx.len();
+            row.onnx_agreement = onnx_agreement;
         }
         Ok(rows)
     }
@@ -351,7 +509,7 @@ impl WithModel for Measure<'_> {
 /// Burn's predicted class for every example, in batches of 500 on `device` (no autodiff).
 fn burn_predictions<M: Classifier<Input = Tensor<4>>>(
     model: &M,
-    data: &mut ImageBatches,
+    data: &mut impl LabelledData<Input = Tensor<4>>,
     device: &Device,
 ) -> Result<Vec<usize>> {
     let mut out = Vec::with_capacity(data.len());
@@ -367,6 +525,11 @@ fn burn_predictions<M: Classifier<Input = Tensor<4>>>(
         out.extend(values.into_iter().map(|v| v as usize));
     }
     Ok(out)
+}
+
+/// The first index of the largest logit, as the runtime's `predict`.
+fn argmax(logits: &[f32]) -> usize {
+    (0..logits.len()).fold(0, |best, i| if logits[i] > logits[best] { i } else { best })
 }
 
 fn accuracy(predictions: &[usize], labels: &[usize]) -> f64 {
@@ -394,22 +557,29 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
          and background pixels, the first layer having the normalisation folded into its \
          weights and bias); the `sparse_f32` rows of the dense (sparsity 0) model show what \
          activation sparsity alone gives. Latency: single-sample forward passes from raw \
-         pixels (the first test image, preprocessing included), the median of several \
+         pixels (the first test image, preprocessing included; for the DS-CNN, from the \
+         normalised log-mel spectrogram of the first test recording, computed on the \
+         host as in training), the median of several \
          timed runs' medians (`latency_runs_us` in the JSON); within a run Burn and the \
          ticket's variants take turns of about 100 ms, so that a slow spell of this \
          shared machine hits them alike; \
          Burn's is the trained model's dense forward pass on a batch of one, preprocessed, \
          same backend as training. Accuracy: the exported file read back from disk and run on the first \
-         `test_examples` images of the official test split from their raw pixels; \
-         agreement: the share of those examples on which it predicts Burn's class.\n\n",
+         `test_examples` examples of the official test split (images from their raw \
+         pixels); \
+         agreement: the share of those examples on which it predicts Burn's class. \
+         \"of Burn's\" is the runtime's latency over Burn's. ONNX: the same ticket exported \
+         by `sprig export --format onnx` (opset 13, pruned weights stored as zeros) and run \
+         by tract (its optimised plan, default settings), timed in the same runs; ONNX agreement: \
+         tract's predictions against Burn's on the same examples.\n\n",
     );
     let mut models: Vec<&str> = rows.iter().map(|r| r.model.as_str()).collect();
     models.dedup();
     for model in models {
         s.push_str(&format!("## {model}\n\n"));
         s.push_str(
-            "| sparsity | format | bytes | of dense fp32 | latency µs | speed-up vs dense runtime | Burn µs | test acc. | Burn test acc. | agreement | examples |\n\
-             |---|---|---|---|---|---|---|---|---|---|---|\n",
+            "| sparsity | format | bytes | of dense fp32 | latency µs | speed-up vs dense runtime | Burn µs | of Burn's | tract µs (ONNX) | ONNX bytes | test acc. | Burn test acc. | agreement | ONNX agreement | examples |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         );
         for r in rows.iter().filter(|r| r.model == model) {
             let dense_runtime = rows
@@ -417,7 +587,7 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
                 .find(|d| d.ticket == r.ticket && d.format == "dense_f32")
                 .map_or(f64::NAN, |d| d.latency_us);
             s.push_str(&format!(
-                "| {:.3} | {} | {} | {:.1}% | {:.1} | {:.2}× | {:.1} | {:.2}% | {:.2}% | {:.2}% | {} |\n",
+                "| {:.3} | {} | {} | {:.1}% | {:.1} | {:.2}× | {:.1} | {:.2}× | {:.1} | {} | {:.2}% | {:.2}% | {:.2}% | {:.2}% | {} |\n",
                 r.sparsity,
                 r.format,
                 r.bytes,
@@ -425,9 +595,13 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
                 r.latency_us,
                 dense_runtime / r.latency_us,
                 r.burn_latency_us,
+                r.latency_us / r.burn_latency_us,
+                r.tract_latency_us,
+                r.onnx_bytes,
                 100.0 * r.test_accuracy,
                 100.0 * r.burn_test_accuracy,
                 100.0 * r.agreement,
+                100.0 * r.onnx_agreement,
                 r.test_examples,
             ));
         }
@@ -451,6 +625,13 @@ mod tests {
                 && r.method == Method::Budgeted));
             assert!(runs.iter().any(|r| r.method == Method::Dense));
         }
+        let mut ds_cnn: Vec<f64> = suite(Mode::Standard, BackendChoice::Auto)
+            .iter()
+            .filter(|r| r.model == Architecture::DsCnn)
+            .map(|r| r.target_sparsity)
+            .collect();
+        ds_cnn.sort_by(f64::total_cmp);
+        assert_eq!(ds_cnn, [0.0, 0.8, 0.9]);
     }
 
     #[test]
@@ -466,6 +647,9 @@ mod tests {
             latency_us: latency,
             latency_runs_us: vec![latency],
             burn_latency_us: 50.0,
+            tract_latency_us: 40.0,
+            onnx_bytes: 16_000,
+            onnx_agreement: 1.0,
             multiply_adds: 10,
             test_accuracy: 0.98,
             burn_test_accuracy: 0.98,
@@ -478,7 +662,9 @@ mod tests {
             "header\n",
         );
         assert!(
-            page.contains("| 0.900 | sparse_f32 | 1000 | 25.0% | 10.0 | 3.00× |"),
+            page.contains(
+                "| 0.900 | sparse_f32 | 1000 | 25.0% | 10.0 | 3.00× | 50.0 | 0.20× | 40.0 | 16000 |"
+            ),
             "{page}"
         );
         assert!(page.contains("| 0.900 | dense_f32 |"), "{page}");

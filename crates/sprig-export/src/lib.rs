@@ -2,7 +2,8 @@
 //! (`docs/sparse-format.md`), and reports what every tensor costs against dense fp32.
 //!
 //! Pruned weights are simply not stored: each weight tensor takes the smallest of dense,
-//! bitmask, CSR and delta-CSR, in f32 or int8 ([`ExportFormat`]).
+//! bitmask, CSR and delta-CSR, in f32 or int8 ([`ExportFormat`]). [`export_onnx`] writes
+//! the same ticket as a standard ONNX model instead.
 //!
 //! ```
 //! use sprig_export::{ExportFormat, ModelSpec, export};
@@ -27,12 +28,17 @@
 //! assert_eq!(model.forward(&[1.0, 5.0, 3.0]).unwrap(), vec![1.0, 7.0]);
 //! ```
 
+mod onnx;
+mod onnx_proto;
 mod report;
+#[cfg(feature = "tract")]
+mod tract;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub use onnx::{ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, onnx_model};
 pub use report::SizeReport;
 use serde::{Deserialize, Serialize};
 use sprig_mask::Snapshot;
@@ -41,6 +47,8 @@ use sprig_runtime::{
     EncodeOptions, Encoding, EncodingChoice, Graph, ModelFile, Preprocess, Quantization,
     RuntimeError, TensorSpec, write_model,
 };
+#[cfg(feature = "tract")]
+pub use tract::TractModel;
 
 /// What can go wrong exporting.
 #[derive(Debug, thiserror::Error)]
@@ -84,8 +92,13 @@ pub enum ExportError {
         /// The cause.
         source: std::io::Error,
     },
+    /// An ONNX model a runtime could not read or run.
+    #[error("ONNX: {0}")]
+    Onnx(String),
     /// An unknown format name.
-    #[error("unknown export format `{0}`: known formats are dense_f32, sparse_f32, sparse_int8")]
+    #[error(
+        "unknown export format `{0}`: known formats are dense_f32, sparse_f32, sparse_int8 (and onnx for `sprig export`)"
+    )]
     UnknownFormat(String),
 }
 
@@ -302,15 +315,38 @@ pub fn export(
     format: ExportFormat,
 ) -> Result<ModelFile, ExportError> {
     let tensors = runtime_tensors(graph, weights)?;
-    let file_graph = Graph {
+    Ok(write_model(
+        &file_graph(graph, spec),
+        &tensors,
+        &format.options(),
+    )?)
+}
+
+/// The ticket as an ONNX model (see [`onnx_model`]): what a user deploying with ONNX
+/// tooling takes instead of a `.sprig` file.
+///
+/// # Errors
+/// As [`runtime_tensors`], and [`ExportError::Format`] for a graph the runtime would not
+/// load either.
+pub fn export_onnx(
+    graph: &InferenceGraph,
+    weights: &Snapshot,
+    spec: &ModelSpec,
+) -> Result<Vec<u8>, ExportError> {
+    let tensors = runtime_tensors(graph, weights)?;
+    onnx_model(&file_graph(graph, spec), &tensors)
+}
+
+/// The runtime's description of `graph` with what `spec` says about it.
+fn file_graph(graph: &InferenceGraph, spec: &ModelSpec) -> Graph {
+    Graph {
         architecture: spec.architecture.clone(),
         input: spec.input,
         classes: spec.classes,
         preprocess: spec.preprocess.clone(),
         metadata: spec.metadata.clone(),
         layers: graph.layers.clone(),
-    };
-    Ok(write_model(&file_graph, &tensors, &format.options())?)
+    }
 }
 
 /// Writes `bytes` to `path` atomically (a temporary file flushed to disk, then renamed over

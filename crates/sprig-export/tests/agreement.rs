@@ -53,6 +53,16 @@ fn compare<M: Classifier<Input = Tensor<4>>>(
     input: [usize; 3],
     runtime: &Model,
 ) -> (f64, f32) {
+    compare_with(model, weights, input, |x| runtime.forward(x).unwrap())
+}
+
+/// Burn's logits and `forward`'s for the same inputs, as [`compare`].
+fn compare_with<M: Classifier<Input = Tensor<4>>>(
+    model: M,
+    weights: &sprig_mask::Snapshot,
+    input: [usize; 3],
+    forward: impl Fn(&[f32]) -> Vec<f32>,
+) -> (f64, f32) {
     let device = Backend::Flex.device().unwrap();
     let model = load_snapshot(model, weights).unwrap();
     let n = 64;
@@ -71,7 +81,7 @@ fn compare<M: Classifier<Input = Tensor<4>>>(
     let classes = burn.len() / n;
     let (mut agree, mut worst) = (0, 0.0_f32);
     for i in 0..n {
-        let ours = runtime.forward(&x[i * len..(i + 1) * len]).unwrap();
+        let ours = forward(&x[i * len..(i + 1) * len]);
         let theirs = &burn[i * classes..(i + 1) * classes];
         for (a, b) in ours.iter().zip(theirs) {
             worst = worst.max((a - b).abs());
@@ -210,4 +220,81 @@ fn missing_weights_are_named() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("fc2.bias"), "{err}");
+}
+
+/// The ONNX export of `model`'s ticket, run by tract, against Burn: every prediction the
+/// same, logits within `tolerance`.
+#[cfg(feature = "tract")]
+fn onnx_agrees<M: Classifier<Input = Tensor<4>>>(
+    model: M,
+    fresh: M,
+    weights: &sprig_mask::Snapshot,
+    input: [usize; 3],
+    tolerance: f32,
+) {
+    let spec = ModelSpec::new("ticket", input, 10, Preprocess::None);
+    let graph = model.inference_graph().expect("a sequential model");
+    let bytes = sprig_export::export_onnx(&graph, weights, &spec).unwrap();
+    let [c, h, w] = input;
+    let tract = sprig_export::TractModel::load(&bytes, &[1, c, h, w]).unwrap();
+    let (agree, worst) = compare_with(fresh, weights, input, |x| tract.forward(x).unwrap());
+    assert_eq!(agree, 1.0);
+    assert!(worst < tolerance, "logits differ by {worst}");
+}
+
+#[cfg(feature = "tract")]
+#[test]
+fn onnx_exports_run_in_tract_as_in_burn() {
+    let device = Backend::Flex.device().unwrap();
+    let lenet = Lenet300100::new(784, 10, &device);
+    let weights = pruned(&lenet, 0.964, Initialization::GlorotNormal);
+    onnx_agrees(
+        lenet,
+        Lenet300100::new(784, 10, &device),
+        &weights,
+        [1, 28, 28],
+        1e-4,
+    );
+    let input = [3, 8, 8];
+    let conv = ConvNet::new(1, input, 10, &device);
+    let weights = pruned(&conv, 0.8, Initialization::GlorotNormal);
+    onnx_agrees(
+        conv,
+        ConvNet::new(1, input, 10, &device),
+        &weights,
+        input,
+        1e-4,
+    );
+    let input = [1, 61, 40];
+    let ds_cnn = DsCnn::new(10, &device);
+    let weights = pruned(&ds_cnn, 0.8, Initialization::KaimingNormal);
+    onnx_agrees(ds_cnn, DsCnn::new(10, &device), &weights, input, 1e-3);
+}
+
+#[cfg(feature = "tract")]
+#[test]
+fn onnx_pixel_preprocessing_matches_the_runtime() {
+    // A model with pixel normalisation takes raw pixel values in ONNX as the .sprig file's
+    // forward_pixels does.
+    let device = Backend::Flex.device().unwrap();
+    let input = [3, 8, 8];
+    let conv = ConvNet::new(1, input, 10, &device);
+    let weights = pruned(&conv, 0.8, Initialization::GlorotNormal);
+    let preprocess = Preprocess::PixelAffine {
+        scale: vec![0.02, 0.018, 0.021],
+        offset: vec![-2.0, -1.9, -1.7],
+    };
+    let spec = ModelSpec::new("conv-2", input, 10, preprocess);
+    let graph = conv.inference_graph();
+    let file = export(&graph, &weights, &spec, ExportFormat::SparseF32).unwrap();
+    let runtime = Model::load(&file.bytes, Execution::Sparse).unwrap();
+    let bytes = sprig_export::export_onnx(&graph, &weights, &spec).unwrap();
+    let tract = sprig_export::TractModel::load(&bytes, &[1, 3, 8, 8]).unwrap();
+    let pixels: Vec<u8> = (0..3 * 64).map(|i| (i * 37 % 256) as u8).collect();
+    let ours = runtime.forward_pixels(&pixels).unwrap();
+    let as_floats: Vec<f32> = pixels.iter().map(|&p| f32::from(p)).collect();
+    let theirs = tract.forward(&as_floats).unwrap();
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert!((a - b).abs() < 1e-4, "{ours:?} vs {theirs:?}");
+    }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use burn::tensor::Tensor;
 use sprig_backend::Backend;
-use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, write_file};
+use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, export_onnx, write_file};
 use sprig_models::{Architecture, Classifier, Modality, WithModel, build_model};
 use sprig_runtime::{Execution, Model, Preprocess};
 
@@ -55,13 +55,74 @@ pub fn export_ticket(
     format: ExportFormat,
     out: &Path,
 ) -> Result<SizeReport> {
-    let config = dir.join(files::CONFIG);
-    let text = std::fs::read(&config).with_context(|| format!("reading {}", config.display()))?;
-    let experiment: Experiment = serde_json::from_slice(&text)
-        .with_context(|| format!("{} is not an experiment", config.display()))?;
-    let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
+    let ticket = Exportable::read(runner, dir)?;
+    let file = export(&ticket.graph, &ticket.weights, &ticket.spec, format)?;
+    write_file(out, &file.bytes)?;
+    Ok(SizeReport::of(&file))
+}
+
+/// Exports the ticket folder `dir` to `out` as an ONNX model (pruned weights stored as
+/// zeros); returns the file's size in bytes.
+///
+/// # Errors
+/// As [`export_ticket`].
+pub fn export_ticket_onnx(runner: &mut Runner, dir: &Path, out: &Path) -> Result<usize> {
+    let ticket = Exportable::read(runner, dir)?;
+    let bytes = export_onnx(&ticket.graph, &ticket.weights, &ticket.spec)?;
+    write_file(out, &bytes)?;
+    Ok(bytes.len())
+}
+
+/// What a ticket folder exports: the model's graph, the trained weights and what the
+/// file says besides them.
+struct Exportable {
+    graph: sprig_models::InferenceGraph,
+    weights: sprig_mask::Snapshot,
+    spec: ModelSpec,
+}
+
+impl Exportable {
+    fn read(runner: &mut Runner, dir: &Path) -> Result<Self> {
+        let config = dir.join(files::CONFIG);
+        let text =
+            std::fs::read(&config).with_context(|| format!("reading {}", config.display()))?;
+        let experiment: Experiment = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not an experiment", config.display()))?;
+        let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
+        let classes = experiment.dataset.classes();
+        let spec = ticket_spec(runner, &experiment, dir)?;
+        if classes == 0 {
+            bail!(
+                "{}: only the built-in data sets export yet",
+                experiment.dataset
+            );
+        }
+        let device = Backend::Flex.device()?;
+        let graph = build_model(experiment.model, spec.input, classes, &device, GraphOf)?
+            .with_context(|| {
+                format!(
+                    "{} has no sequential graph the runtime can run",
+                    experiment.model
+                )
+            })?;
+        Ok(Self {
+            graph,
+            weights,
+            spec,
+        })
+    }
+}
+
+/// What the exported file of `experiment`'s ticket (in `dir`) says besides its weights:
+/// input shape, classes, and the preprocessing a device applies (the pixel normalisation
+/// from the folder's `normalization.json`, refitted from the data when the folder has
+/// none; or the spectrogram settings and band normalisation).
+///
+/// # Errors
+/// An unreadable normalisation, a data set without a fixed shape, or a text model.
+pub fn ticket_spec(runner: &mut Runner, experiment: &Experiment, dir: &Path) -> Result<ModelSpec> {
     let classes = experiment.dataset.classes();
-    let spec = match experiment.dataset.modality() {
+    Ok(match experiment.dataset.modality() {
         Modality::Image => {
             let norm_path = dir.join(files::NORMALIZATION);
             let norm: sprig_data::Normalization = match std::fs::read(&norm_path) {
@@ -77,43 +138,28 @@ pub fn export_ticket(
             })?;
             model_spec(experiment.model, input, classes, &norm)
         }
-        Modality::Audio => audio_spec(&experiment, dir)?,
-        Modality::Text => bail!("{}: text models do not export yet", experiment.model),
-    };
-    if classes == 0 {
-        bail!(
-            "{}: only the built-in data sets export yet",
-            experiment.dataset
-        );
-    }
-    let device = Backend::Flex.device()?;
-    let graph = build_model(experiment.model, spec.input, classes, &device, GraphOf)?
-        .with_context(|| {
-            format!(
-                "{} has no sequential graph the runtime can run",
-                experiment.model
+        Modality::Audio => {
+            let path = dir.join(files::FEATURE_NORMALIZATION);
+            let norm: sprig_data::audio::FeatureNorm = serde_json::from_slice(
+                &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
             )
-        })?;
-    let file = export(&graph, &weights, &spec, format)?;
-    write_file(out, &file.bytes)?;
-    Ok(SizeReport::of(&file))
+            .with_context(|| format!("{} is not a feature normalisation", path.display()))?;
+            audio_spec(experiment, &norm)?
+        }
+        Modality::Text => bail!("{}: text models do not export yet", experiment.model),
+    })
 }
 
 /// What an exported keyword-spotting model says besides its weights: it takes the
 /// normalised log-mel spectrogram `[1, frames, mels]` training took; the metadata carry
 /// the spectrogram settings (`audio.features`) and the per-band normalisation
 /// (`audio.normalization`: `mean`, `inv_std`) a device applies first.
-fn audio_spec(experiment: &Experiment, dir: &Path) -> Result<ModelSpec> {
+fn audio_spec(experiment: &Experiment, norm: &sprig_data::audio::FeatureNorm) -> Result<ModelSpec> {
     let audio = experiment
         .audio
         .as_ref()
         .context("an audio experiment without its spectrogram settings")?;
     let features = &audio.features;
-    let norm_path = dir.join(files::FEATURE_NORMALIZATION);
-    let norm: sprig_data::audio::FeatureNorm = serde_json::from_slice(
-        &std::fs::read(&norm_path).with_context(|| format!("reading {}", norm_path.display()))?,
-    )
-    .with_context(|| format!("{} is not a feature normalisation", norm_path.display()))?;
     let mut spec = ModelSpec::new(
         experiment.model.name(),
         [1, features.frames(), features.mels],
@@ -122,7 +168,7 @@ fn audio_spec(experiment: &Experiment, dir: &Path) -> Result<ModelSpec> {
     );
     spec.metadata = vec![
         ("audio.features".into(), serde_json::to_string(features)?),
-        ("audio.normalization".into(), serde_json::to_string(&norm)?),
+        ("audio.normalization".into(), serde_json::to_string(norm)?),
     ];
     Ok(spec)
 }
@@ -161,7 +207,7 @@ impl WithModel for Anatomy {
 /// margin for a ticket whose tensors end at different sparsities.
 ///
 /// # Errors
-/// A model the runtime cannot run (non-image or non-sequential), missing data, a budget
+/// A model the runtime cannot run (a text model, or one not sequential), missing data, a budget
 /// the dense model already fits (nothing to prune), or one no sparsity reaches (the
 /// smallest file is named).
 pub fn sparsity_for_size(
@@ -170,15 +216,29 @@ pub fn sparsity_for_size(
     format: ExportFormat,
     bytes: usize,
 ) -> Result<SizeFit> {
-    let input = experiment.dataset.image_shape().with_context(|| {
-        format!(
-            "a size budget needs a model the runtime exports, and only image models export \
-             yet ({} is not an image data set): give --sparsity instead",
-            experiment.dataset
-        )
-    })?;
     let classes = experiment.dataset.classes();
-    let norm = runner.data(experiment.dataset, experiment.seed)?.1.clone();
+    let spec = match experiment.dataset.modality() {
+        Modality::Image => {
+            let input = experiment.dataset.image_shape().with_context(|| {
+                format!(
+                    "a size budget needs a model the runtime exports, and only the built-in \
+                     image data sets export yet ({} is not one): give --sparsity instead",
+                    experiment.dataset
+                )
+            })?;
+            let norm = runner.data(experiment.dataset, experiment.seed)?.1.clone();
+            model_spec(experiment.model, input, classes, &norm)
+        }
+        Modality::Audio => {
+            let norm = runner.audio_data(experiment)?.1.clone();
+            audio_spec(experiment, &norm)?
+        }
+        Modality::Text => bail!(
+            "a size budget needs a model the runtime exports, and text models do not export \
+             yet: give --sparsity instead"
+        ),
+    };
+    let input = spec.input;
     let device = Backend::Flex.device()?;
     let (graph, shapes, masks) = build_model(experiment.model, input, classes, &device, Anatomy)??;
     let graph = graph.with_context(|| {
@@ -189,7 +249,6 @@ pub fn sparsity_for_size(
     })?;
     let theta0 =
         sprig_models::initial_weights(&shapes, experiment.model.initialization(), experiment.seed)?;
-    let spec = model_spec(experiment.model, input, classes, &norm);
     let scores = sprig_mask::Scores::random(&masks, experiment.seed);
     let size_at = |sparsity: f64| -> Result<usize> {
         let mut pruned = masks.clone();

@@ -1,5 +1,5 @@
-//! The arithmetic: dense and sparse matrix–vector products and a direct convolution that
-//! visits only the weights a row stores.
+//! The arithmetic: dense and sparse matrix–vector products and pooling (convolutions are in
+//! `conv.rs`).
 //!
 //! Both matrix types store a weight matrix as rows of outputs (`[out, in]`): a dense row
 //! is a contiguous slice, a sparse row is its non-zeros in CSR. The dense kernels are what
@@ -10,7 +10,6 @@ use alloc::vec::Vec;
 
 use crate::RuntimeError;
 use crate::error::shape;
-use crate::graph::ConvGeometry;
 
 /// A row-major dense matrix.
 #[derive(Debug, Clone, PartialEq)]
@@ -294,7 +293,7 @@ impl Matrix {
     }
 
     /// Calls `f(column, value)` for each entry of row `r` the form stores.
-    fn for_row(&self, r: usize, mut f: impl FnMut(usize, f32)) {
+    pub(crate) fn for_row(&self, r: usize, mut f: impl FnMut(usize, f32)) {
         match self {
             Matrix::Dense(m) => m.row(r).for_each(|(c, v)| f(c, v)),
             Matrix::Sparse(m) => m.row(r).for_each(|(c, v)| f(c, v)),
@@ -344,73 +343,6 @@ fn sparse_dot(cols: &[u32], values: &[f32], x: &[f32]) -> f32 {
         }
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// Geometry of a convolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ConvShape {
-    /// Input `[channels, height, width]`.
-    pub(crate) input: [usize; 3],
-    /// Kernel `[height, width]`.
-    pub(crate) kernel: [usize; 2],
-    /// Stride, padding and groups.
-    pub(crate) geometry: ConvGeometry,
-    /// Output `[channels, height, width]`.
-    pub(crate) output: [usize; 3],
-}
-
-/// Direct convolution: for each output channel and each weight its row stores, adds
-/// `w × (the shifted input plane)` to the output plane, one output row at a time
-/// (contiguous input rows at stride 1). A sparse filter costs in proportion to its
-/// non-zeros. Row `o` of `weights` holds the filter over its group's input channels.
-pub(crate) fn conv2d(
-    weights: &Matrix,
-    bias: &[f32],
-    s: ConvShape,
-    input: &[f32],
-    output: &mut [f32],
-) {
-    let [c_in, h, w] = s.input;
-    let [kh, kw] = s.kernel;
-    let [oc, oh, ow] = s.output;
-    let ConvGeometry {
-        stride: [sy, sx],
-        padding: [top, left, _, _],
-        groups,
-    } = s.geometry;
-    let (in_per_group, out_per_group) = (c_in / groups, oc / groups);
-    for o in 0..oc {
-        let plane = &mut output[o * oh * ow..(o + 1) * oh * ow];
-        plane.fill(bias.get(o).copied().unwrap_or(0.0));
-        let group_start = (o / out_per_group) * in_per_group;
-        weights.for_row(o, |col, wv| {
-            let (c, ky, kx) = (group_start + col / (kh * kw), (col / kw) % kh, col % kw);
-            let src = &input[c * h * w..(c + 1) * h * w];
-            // Output columns whose input column ox·sx + kx − left is inside the image.
-            let x0 = left.saturating_sub(kx).div_ceil(sx);
-            let x1 = ow.min((w + left).saturating_sub(kx).div_ceil(sx));
-            if x0 >= x1 {
-                return;
-            }
-            for oy in 0..oh {
-                let Some(iy) = (oy * sy + ky).checked_sub(top).filter(|&iy| iy < h) else {
-                    continue;
-                };
-                let out_row = &mut plane[oy * ow + x0..oy * ow + x1];
-                let start = iy * w + x0 * sx + kx - left;
-                if sx == 1 {
-                    let in_row = &src[start..start + (x1 - x0)];
-                    for (o, i) in out_row.iter_mut().zip(in_row) {
-                        *o += wv * i;
-                    }
-                } else {
-                    for (o, i) in out_row.iter_mut().zip(src[start..].iter().step_by(sx)) {
-                        *o += wv * i;
-                    }
-                }
-            }
-        });
-    }
 }
 
 /// The mean of each channel's `h × w` plane; `output` has `c` values.
@@ -481,125 +413,6 @@ mod tests {
             sparse.nonzeros(),
             data.iter().filter(|v| **v != 0.0).count()
         );
-    }
-
-    /// The convolution by its definition, for any geometry.
-    fn convolution_by_definition(
-        weights: &[f32],
-        bias: &[f32],
-        s: ConvShape,
-        input: &[f32],
-    ) -> Vec<f32> {
-        let [c_in, h, w] = s.input;
-        let [kh, kw] = s.kernel;
-        let [oc, oh, ow] = s.output;
-        let g = s.geometry;
-        let (in_g, out_g) = (c_in / g.groups, oc / g.groups);
-        let mut out = vec![0.0; oc * oh * ow];
-        for o in 0..oc {
-            for y in 0..oh {
-                for x in 0..ow {
-                    let mut acc = bias[o];
-                    for ci in 0..in_g {
-                        let c = (o / out_g) * in_g + ci;
-                        for ky in 0..kh {
-                            for kx in 0..kw {
-                                let iy = (y * g.stride[0] + ky) as isize - g.padding[0] as isize;
-                                let ix = (x * g.stride[1] + kx) as isize - g.padding[1] as isize;
-                                if (0..h as isize).contains(&iy) && (0..w as isize).contains(&ix) {
-                                    let wv = weights[((o * in_g + ci) * kh + ky) * kw + kx];
-                                    acc += wv * input[(c * h + iy as usize) * w + ix as usize];
-                                }
-                            }
-                        }
-                    }
-                    out[(o * oh + y) * ow + x] = acc;
-                }
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn convolution_matches_the_definition() {
-        // (input, out channels, kernel, geometry): the VGG nets' padded 3×3; the DS-CNN's
-        // strided stem with Burn's asymmetric padding, its depthwise 3×3 and pointwise 1×1;
-        // a grouped one between; a stride that skips the last columns.
-        let cases = [
-            ([2, 4, 5], 3, [3, 3], ConvGeometry::padded(1)),
-            (
-                [1, 13, 8],
-                4,
-                [10, 4],
-                ConvGeometry {
-                    stride: [2, 2],
-                    padding: [4, 1, 5, 2],
-                    groups: 1,
-                },
-            ),
-            (
-                [4, 5, 3],
-                4,
-                [3, 3],
-                ConvGeometry {
-                    groups: 4,
-                    ..ConvGeometry::padded(1)
-                },
-            ),
-            ([4, 5, 3], 6, [1, 1], ConvGeometry::padded(0)),
-            (
-                [4, 6, 6],
-                2,
-                [3, 3],
-                ConvGeometry {
-                    groups: 2,
-                    ..ConvGeometry::padded(1)
-                },
-            ),
-            (
-                [1, 7, 9],
-                2,
-                [2, 3],
-                ConvGeometry {
-                    stride: [3, 2],
-                    padding: [0, 0, 1, 0],
-                    groups: 1,
-                },
-            ),
-        ];
-        for (input_shape, oc, kernel, geometry) in cases {
-            let [c, h, w] = input_shape;
-            let [oh, ow] = geometry.output([h, w], kernel).unwrap();
-            let cols = c / geometry.groups * kernel[0] * kernel[1];
-            let input: Vec<f32> = (0..c * h * w).map(|i| (i as f32 * 0.37).sin()).collect();
-            let weights: Vec<f32> = (0..oc * cols)
-                .map(|i| {
-                    if i % 4 == 1 {
-                        0.0
-                    } else {
-                        (i as f32 * 0.11).cos()
-                    }
-                })
-                .collect();
-            let bias: Vec<f32> = (0..oc).map(|o| 0.1 * o as f32 - 0.2).collect();
-            let s = ConvShape {
-                input: input_shape,
-                kernel,
-                geometry,
-                output: [oc, oh, ow],
-            };
-            let expected = convolution_by_definition(&weights, &bias, s, &input);
-            for m in [
-                Matrix::Dense(DenseMatrix::new(oc, cols, weights.clone()).unwrap()),
-                Matrix::Sparse(CsrMatrix::from_dense(oc, cols, &weights).unwrap()),
-            ] {
-                let mut out = vec![0.0; oc * oh * ow];
-                conv2d(&m, &bias, s, &input, &mut out);
-                for (a, b) in out.iter().zip(&expected) {
-                    assert!((a - b).abs() < 1e-5, "{s:?}: {a} vs {b}");
-                }
-            }
-        }
     }
 
     #[test]

@@ -31,6 +31,7 @@
 extern crate alloc;
 
 mod bytes;
+mod conv;
 mod encoding;
 mod error;
 mod format;

@@ -3,13 +3,12 @@
 use alloc::vec::Vec;
 
 use crate::RuntimeError;
+use crate::conv::{ConvShape, Convolution};
 use crate::encoding::{Decoded, TensorSize};
 use crate::error::shape;
 use crate::format::read_file;
 use crate::graph::{Graph, Layer, Preprocess};
-use crate::kernels::{
-    ConvShape, CscMatrix, CsrMatrix, DenseMatrix, Matrix, conv2d, global_avg_pool, max_pool,
-};
+use crate::kernels::{CscMatrix, CsrMatrix, DenseMatrix, Matrix, global_avg_pool, max_pool};
 
 /// How weight matrices are held and multiplied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,22 +39,10 @@ impl Activations {
 /// A layer ready to run.
 #[derive(Debug, Clone, PartialEq)]
 enum Op {
-    Linear {
-        weights: Matrix,
-        bias: Vec<f32>,
-    },
-    Conv {
-        weights: Matrix,
-        bias: Vec<f32>,
-        shape: ConvShape,
-    },
-    MaxPool {
-        input: [usize; 3],
-        size: usize,
-    },
-    GlobalAvgPool {
-        input: [usize; 3],
-    },
+    Linear { weights: Matrix, bias: Vec<f32> },
+    Conv { conv: Convolution, bias: Vec<f32> },
+    MaxPool { input: [usize; 3], size: usize },
+    GlobalAvgPool { input: [usize; 3] },
     Relu,
     Flatten,
 }
@@ -140,9 +127,7 @@ impl Model {
             .iter()
             .map(|op| match op {
                 Op::Linear { weights, .. } => weights.multiply_adds(),
-                Op::Conv { weights, shape, .. } => {
-                    weights.multiply_adds() * shape.output[1] * shape.output[2]
-                }
+                Op::Conv { conv, .. } => conv.multiply_adds(),
                 _ => 0,
             })
             .sum()
@@ -209,13 +194,9 @@ impl Model {
                     }
                     swap(&mut a, &mut b, weights.rows());
                 }
-                Op::Conv {
-                    weights,
-                    bias,
-                    shape,
-                } => {
-                    let n = shape.output.iter().product();
-                    conv2d(weights, bias, *shape, &a, &mut b[..n]);
+                Op::Conv { conv, bias } => {
+                    let n = conv.shape().output.iter().product();
+                    conv.run(bias, &a, &mut b[..n]);
                     swap(&mut a, &mut b, n);
                 }
                 Op::MaxPool { input, size } => {
@@ -372,9 +353,8 @@ fn build(
                 output: [o, oh, ow],
             };
             let op = Op::Conv {
-                weights: matrix(t, execution),
+                conv: Convolution::new(matrix(t, execution), shape),
                 bias: bias_of(bias, o)?,
-                shape,
             };
             (op, Activations::Image([o, oh, ow]))
         }

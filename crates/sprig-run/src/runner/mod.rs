@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
 use sprig_backend::BackendChoice;
 use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
-use sprig_data::audio::FeatureNorm;
+use sprig_data::audio::{AudioData, FeatureNorm};
 use sprig_data::{Normalization, VisionData};
 use sprig_mask::{MaskSet, Snapshot, random_like};
 use sprig_models::{
@@ -324,6 +324,16 @@ impl Runner {
     /// A missing or corrupt data file, named.
     pub fn data(&mut self, dataset: Dataset, seed: u64) -> Result<&(VisionData, Normalization)> {
         self.data.images(dataset, seed)
+    }
+
+    /// The audio data set of `experiment` (its split, its seed's validation split, its
+    /// spectrograms) and the band normalisation fitted on its training split, loaded once
+    /// per invocation.
+    ///
+    /// # Errors
+    /// A missing or corrupt data file, named; an experiment without audio settings.
+    pub fn audio_data(&mut self, experiment: &Experiment) -> Result<&(AudioData, FeatureNorm)> {
+        self.data.audio(experiment)
     }
 
     /// The folder run folders go under.

@@ -1,0 +1,381 @@
+//! Convolutions. A stride-1 convolution (the VGG-style nets' 3×3, the DS-CNN's depthwise
+//! and pointwise layers) runs as a sum of shifted input vectors ([`TapConv`]); a strided
+//! one (the DS-CNN's stem) runs output row by output row ([`by_rows`]). Both visit only
+//! the weights a filter stores, so a sparse filter costs in proportion to its non-zeros.
+
+use alloc::vec::Vec;
+
+use crate::graph::ConvGeometry;
+use crate::kernels::Matrix;
+
+/// Output values computed together in the shifted-sum kernel: 32 `f32`s fill eight SSE
+/// registers, so a chunk's partial sums stay in registers across all the filter's taps and
+/// the output is stored once per chunk instead of once per weight.
+const CHUNK: usize = 32;
+
+/// A convolution layer ready to run.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Convolution {
+    /// Stride 1.
+    Taps(TapConv),
+    /// Any other stride.
+    Rows { weights: Matrix, shape: ConvShape },
+}
+
+impl Convolution {
+    /// The kernel for `weights` (row `o` = output channel `o`'s filter over its group's
+    /// input channels, columns `[channel, ky, kx]`) and `shape`.
+    pub(crate) fn new(weights: Matrix, shape: ConvShape) -> Self {
+        if shape.geometry.stride == [1, 1] {
+            Convolution::Taps(TapConv::new(&weights, shape))
+        } else {
+            Convolution::Rows { weights, shape }
+        }
+    }
+
+    pub(crate) fn shape(&self) -> ConvShape {
+        match self {
+            Convolution::Taps(t) => t.shape,
+            Convolution::Rows { shape, .. } => *shape,
+        }
+    }
+
+    /// Multiply–adds of one forward pass.
+    pub(crate) fn multiply_adds(&self) -> usize {
+        let [_, oh, ow] = self.shape().output;
+        let weights = match self {
+            Convolution::Taps(t) => t.weights.len(),
+            Convolution::Rows { weights, .. } => weights.multiply_adds(),
+        };
+        weights * oh * ow
+    }
+
+    /// `output = conv(input) + bias`, `output` holding `[oc, oh, ow]` values.
+    pub(crate) fn run(&self, bias: &[f32], input: &[f32], output: &mut [f32]) {
+        match self {
+            Convolution::Taps(t) => t.run(bias, input, output),
+            Convolution::Rows { weights, shape } => by_rows(weights, bias, *shape, input, output),
+        }
+    }
+}
+
+/// A stride-1 convolution as taps. The input is copied into a zero-padded buffer, planes
+/// one after another; in it, weight `(c, ky, kx)` of a filter meets the input window that
+/// starts at `offset = c·H'·W' + ky·W' + kx` (`H' × W'` the padded plane). Computed at
+/// the padded width `W'`, output position `i = oy·W' + ox` of channel `o` is then
+/// `bias[o] + Σ weight · padded[offset + i]` over the filter's taps: every output of the
+/// plane is one contiguous range of `i`, so each tap is a multiply–add of two contiguous
+/// vectors, with no bounds to test per row. The `W' − ow` extra columns per row are
+/// computed and dropped when the rows are copied to the output.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TapConv {
+    shape: ConvShape,
+    /// The padded input plane `[H', W']`.
+    padded: [usize; 2],
+    /// Output channel `o`'s taps are `starts[o]..starts[o + 1]` of `offsets` and `weights`.
+    starts: Vec<u32>,
+    offsets: Vec<u32>,
+    weights: Vec<f32>,
+}
+
+impl TapConv {
+    /// The taps of every weight `weights` stores (a dense matrix's zeros included: the
+    /// dense execution multiplies them too).
+    fn new(weights: &Matrix, shape: ConvShape) -> Self {
+        let [c_in, h, w] = shape.input;
+        let [kh, kw] = shape.kernel;
+        let [top, left, bottom, right] = shape.geometry.padding;
+        let [oc, _, _] = shape.output;
+        let (ph, pw) = (h + top + bottom, w + left + right);
+        let groups = shape.geometry.groups;
+        let (in_per_group, out_per_group) = (c_in / groups, oc / groups);
+        let mut starts = Vec::with_capacity(oc + 1);
+        let (mut offsets, mut values) = (Vec::new(), Vec::new());
+        starts.push(0);
+        for o in 0..oc {
+            let group_start = (o / out_per_group) * in_per_group;
+            weights.for_row(o, |col, wv| {
+                let (c, ky, kx) = (group_start + col / (kh * kw), (col / kw) % kh, col % kw);
+                offsets.push(index(c * ph * pw + ky * pw + kx));
+                values.push(wv);
+            });
+            starts.push(index(offsets.len()));
+        }
+        Self {
+            shape,
+            padded: [ph, pw],
+            starts,
+            offsets,
+            weights: values,
+        }
+    }
+
+    fn run(&self, bias: &[f32], input: &[f32], output: &mut [f32]) {
+        let [c_in, h, w] = self.shape.input;
+        let [top, left, ..] = self.shape.geometry.padding;
+        let [oc, oh, ow] = self.shape.output;
+        let [ph, pw] = self.padded;
+        let mut padded = alloc::vec![0.0f32; c_in * ph * pw];
+        for c in 0..c_in {
+            for y in 0..h {
+                let at = (c * ph + y + top) * pw + left;
+                padded[at..at + w].copy_from_slice(&input[(c * h + y) * w..][..w]);
+            }
+        }
+        // Output positions of a plane at the padded width: rows 0..oh−1 whole, the last
+        // one up to ow.
+        let span = (oh - 1) * pw + ow;
+        let mut wide = alloc::vec![0.0f32; oc * span];
+        // Chunks outermost: a chunk's input windows (a few rows of every channel) stay in
+        // cache while every output channel reads them.
+        for start in (0..span).step_by(CHUNK) {
+            for o in 0..oc {
+                let (s, e) = (self.starts[o] as usize, self.starts[o + 1] as usize);
+                let taps = self.offsets[s..e].iter().zip(&self.weights[s..e]);
+                let b = bias.get(o).copied().unwrap_or(0.0);
+                let out = &mut wide[o * span + start..][..CHUNK.min(span - start)];
+                if let Some(out) = out.first_chunk_mut::<CHUNK>() {
+                    let mut acc = [b; CHUNK];
+                    for (&offset, &wv) in taps {
+                        let at = offset as usize + start;
+                        if let Some(src) = padded[at..].first_chunk::<CHUNK>() {
+                            for (a, x) in acc.iter_mut().zip(src) {
+                                *a += wv * x;
+                            }
+                        }
+                    }
+                    *out = acc;
+                } else {
+                    out.fill(b);
+                    for (&offset, &wv) in taps {
+                        let src = &padded[offset as usize + start..][..out.len()];
+                        for (a, x) in out.iter_mut().zip(src) {
+                            *a += wv * x;
+                        }
+                    }
+                }
+            }
+        }
+        for o in 0..oc {
+            for y in 0..oh {
+                output[(o * oh + y) * ow..][..ow].copy_from_slice(&wide[o * span + y * pw..][..ow]);
+            }
+        }
+    }
+}
+
+/// An offset or count as stored: a layer's padded input or weight count fits `u32` on
+/// any model a device runs (the file format's counts are `u32`).
+fn index(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Geometry of a convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ConvShape {
+    /// Input `[channels, height, width]`.
+    pub(crate) input: [usize; 3],
+    /// Kernel `[height, width]`.
+    pub(crate) kernel: [usize; 2],
+    /// Stride, padding and groups.
+    pub(crate) geometry: ConvGeometry,
+    /// Output `[channels, height, width]`.
+    pub(crate) output: [usize; 3],
+}
+
+/// Direct convolution: for each output channel and each weight its row stores, adds
+/// `w × (the shifted input plane)` to the output plane, one output row at a time
+/// (contiguous input rows at stride 1). A sparse filter costs in proportion to its
+/// non-zeros. Row `o` of `weights` holds the filter over its group's input channels.
+fn by_rows(weights: &Matrix, bias: &[f32], s: ConvShape, input: &[f32], output: &mut [f32]) {
+    let [c_in, h, w] = s.input;
+    let [kh, kw] = s.kernel;
+    let [oc, oh, ow] = s.output;
+    let ConvGeometry {
+        stride: [sy, sx],
+        padding: [top, left, _, _],
+        groups,
+    } = s.geometry;
+    let (in_per_group, out_per_group) = (c_in / groups, oc / groups);
+    for o in 0..oc {
+        let plane = &mut output[o * oh * ow..(o + 1) * oh * ow];
+        plane.fill(bias.get(o).copied().unwrap_or(0.0));
+        let group_start = (o / out_per_group) * in_per_group;
+        weights.for_row(o, |col, wv| {
+            let (c, ky, kx) = (group_start + col / (kh * kw), (col / kw) % kh, col % kw);
+            let src = &input[c * h * w..(c + 1) * h * w];
+            // Output columns whose input column ox·sx + kx − left is inside the image.
+            let x0 = left.saturating_sub(kx).div_ceil(sx);
+            let x1 = ow.min((w + left).saturating_sub(kx).div_ceil(sx));
+            if x0 >= x1 {
+                return;
+            }
+            for oy in 0..oh {
+                let Some(iy) = (oy * sy + ky).checked_sub(top).filter(|&iy| iy < h) else {
+                    continue;
+                };
+                let out_row = &mut plane[oy * ow + x0..oy * ow + x1];
+                let start = iy * w + x0 * sx + kx - left;
+                if sx == 1 {
+                    let in_row = &src[start..start + (x1 - x0)];
+                    for (o, i) in out_row.iter_mut().zip(in_row) {
+                        *o += wv * i;
+                    }
+                } else {
+                    for (o, i) in out_row.iter_mut().zip(src[start..].iter().step_by(sx)) {
+                        *o += wv * i;
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::{CsrMatrix, DenseMatrix};
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    /// The convolution by its definition, for any geometry.
+    fn convolution_by_definition(
+        weights: &[f32],
+        bias: &[f32],
+        s: ConvShape,
+        input: &[f32],
+    ) -> Vec<f32> {
+        let [c_in, h, w] = s.input;
+        let [kh, kw] = s.kernel;
+        let [oc, oh, ow] = s.output;
+        let g = s.geometry;
+        let (in_g, out_g) = (c_in / g.groups, oc / g.groups);
+        let mut out = vec![0.0; oc * oh * ow];
+        for o in 0..oc {
+            for y in 0..oh {
+                for x in 0..ow {
+                    let mut acc = bias[o];
+                    for ci in 0..in_g {
+                        let c = (o / out_g) * in_g + ci;
+                        for ky in 0..kh {
+                            for kx in 0..kw {
+                                let iy = (y * g.stride[0] + ky) as isize - g.padding[0] as isize;
+                                let ix = (x * g.stride[1] + kx) as isize - g.padding[1] as isize;
+                                if (0..h as isize).contains(&iy) && (0..w as isize).contains(&ix) {
+                                    let wv = weights[((o * in_g + ci) * kh + ky) * kw + kx];
+                                    acc += wv * input[(c * h + iy as usize) * w + ix as usize];
+                                }
+                            }
+                        }
+                    }
+                    out[(o * oh + y) * ow + x] = acc;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn convolution_matches_the_definition() {
+        // (input, out channels, kernel, geometry): the VGG nets' padded 3×3; the DS-CNN's
+        // strided stem with Burn's asymmetric padding, its depthwise 3×3 and pointwise 1×1;
+        // a grouped one between; a stride that skips the last columns.
+        let cases = [
+            ([2, 4, 5], 3, [3, 3], ConvGeometry::padded(1)),
+            (
+                [1, 13, 8],
+                4,
+                [10, 4],
+                ConvGeometry {
+                    stride: [2, 2],
+                    padding: [4, 1, 5, 2],
+                    groups: 1,
+                },
+            ),
+            (
+                [4, 5, 3],
+                4,
+                [3, 3],
+                ConvGeometry {
+                    groups: 4,
+                    ..ConvGeometry::padded(1)
+                },
+            ),
+            ([4, 5, 3], 6, [1, 1], ConvGeometry::padded(0)),
+            // Planes wider than the shifted-sum kernel's chunk: whole chunks and a tail
+            // (3×3), exactly two chunks (1×1), a depthwise layer over several chunks.
+            ([3, 12, 11], 5, [3, 3], ConvGeometry::padded(1)),
+            ([6, 8, 8], 5, [1, 1], ConvGeometry::padded(0)),
+            (
+                [4, 10, 9],
+                4,
+                [3, 3],
+                ConvGeometry {
+                    groups: 4,
+                    ..ConvGeometry::padded(1)
+                },
+            ),
+            (
+                [4, 6, 6],
+                2,
+                [3, 3],
+                ConvGeometry {
+                    groups: 2,
+                    ..ConvGeometry::padded(1)
+                },
+            ),
+            (
+                [1, 7, 9],
+                2,
+                [2, 3],
+                ConvGeometry {
+                    stride: [3, 2],
+                    padding: [0, 0, 1, 0],
+                    groups: 1,
+                },
+            ),
+        ];
+        for (input_shape, oc, kernel, geometry) in cases {
+            let [c, h, w] = input_shape;
+            let [oh, ow] = geometry.output([h, w], kernel).unwrap();
+            let cols = c / geometry.groups * kernel[0] * kernel[1];
+            let input: Vec<f32> = (0..c * h * w).map(|i| (i as f32 * 0.37).sin()).collect();
+            let weights: Vec<f32> = (0..oc * cols)
+                .map(|i| {
+                    if i % 4 == 1 {
+                        0.0
+                    } else {
+                        (i as f32 * 0.11).cos()
+                    }
+                })
+                .collect();
+            let bias: Vec<f32> = (0..oc).map(|o| 0.1 * o as f32 - 0.2).collect();
+            let s = ConvShape {
+                input: input_shape,
+                kernel,
+                geometry,
+                output: [oc, oh, ow],
+            };
+            let expected = convolution_by_definition(&weights, &bias, s, &input);
+            for m in [
+                Matrix::Dense(DenseMatrix::new(oc, cols, weights.clone()).unwrap()),
+                Matrix::Sparse(CsrMatrix::from_dense(oc, cols, &weights).unwrap()),
+            ] {
+                let mut out = vec![0.0; oc * oh * ow];
+                by_rows(&m, &bias, s, &input, &mut out);
+                for (a, b) in out.iter().zip(&expected) {
+                    assert!((a - b).abs() < 1e-5, "rows, {s:?}: {a} vs {b}");
+                }
+                if geometry.stride == [1, 1] {
+                    let taps = Convolution::new(m.clone(), s);
+                    assert!(matches!(taps, Convolution::Taps(_)));
+                    let mut out = vec![f32::NAN; oc * oh * ow];
+                    taps.run(&bias, &input, &mut out);
+                    for (a, b) in out.iter().zip(&expected) {
+                        assert!((a - b).abs() < 1e-5, "taps, {s:?}: {a} vs {b}");
+                    }
+                }
+            }
+        }
+    }
+}
