@@ -50,6 +50,14 @@ fn failed_with(output: &Output, phrases: &[&str]) {
     }
 }
 
+/// The standard output of a command that must have succeeded (its standard error shown
+/// if it did not).
+fn succeeded(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -423,12 +431,7 @@ fn a_killed_run_resumes_after_its_last_finished_training() {
 
         // The finished ticket evaluates on any split.
         let output = sprig(&["eval", path(&out), "--split", "validation"]);
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let stdout = succeeded(&output);
         assert!(stdout.contains("Validation accuracy"), "{stdout}");
     });
 }
@@ -445,12 +448,7 @@ fn plan_prints_the_plan_without_running_it() {
             .env("RUST_LOG", "error")
             .output()
             .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let stdout = succeeded(&output);
         for phrase in [
             "ms per iteration",
             "prune(s) at a rate of",
@@ -661,12 +659,7 @@ fn a_size_budget_becomes_a_sparsity_or_says_what_would_fit() {
             command.output().unwrap()
         };
         let output = sized("64KiB");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let stdout = succeeded(&output);
         assert!(
             stdout.contains("size = \"64KiB\"") && stdout.contains("\"target_sparsity\":0.8"),
             "{stdout}"
@@ -703,12 +696,7 @@ fn a_size_budget_fits_the_keyword_spotter_too() {
             .env("RUST_LOG", "error")
             .output()
             .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let stdout = succeeded(&output);
         let sparsity: f64 = stdout
             .split("\"target_sparsity\":")
             .nth(1)

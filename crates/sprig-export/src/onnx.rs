@@ -51,9 +51,7 @@ pub fn onnx_model(graph: &Graph, tensors: &[TensorSpec]) -> Result<Vec<u8>, Expo
     for layer in &graph.layers {
         x = match *layer {
             Layer::Linear { weight, bias } => {
-                let mut inputs = vec![x, lowering.initializer(&tensors[weight])];
-                inputs.extend(bias.map(|b| lowering.initializer(&tensors[b])));
-                let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+                let inputs = lowering.weighted(&x, &tensors[weight], bias.map(|b| &tensors[b]));
                 lowering.node("Gemm", &inputs, vec![int("transB", 1)])
             }
             Layer::Conv2d {
@@ -63,9 +61,7 @@ pub fn onnx_model(graph: &Graph, tensors: &[TensorSpec]) -> Result<Vec<u8>, Expo
             } => {
                 let t = &tensors[weight];
                 let kernel = [t.shape[2], t.shape[3]];
-                let mut inputs = vec![x, lowering.initializer(t)];
-                inputs.extend(bias.map(|b| lowering.initializer(&tensors[b])));
-                let inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+                let inputs = lowering.weighted(&x, t, bias.map(|b| &tensors[b]));
                 let attributes = vec![
                     ints("kernel_shape", &kernel),
                     ints("strides", &geometry.stride),
@@ -132,16 +128,28 @@ struct Lowering {
 
 impl Lowering {
     /// Adds a node reading `inputs`; returns the name of its output.
-    fn node(&mut self, op: &str, inputs: &[&str], attribute: Vec<AttributeProto>) -> String {
+    fn node(
+        &mut self,
+        op: &str,
+        inputs: &[impl AsRef<str>],
+        attribute: Vec<AttributeProto>,
+    ) -> String {
         let output = format!("{}_{}", op.to_lowercase(), self.nodes.len());
         self.nodes.push(NodeProto {
-            input: inputs.iter().map(|s| s.to_string()).collect(),
+            input: inputs.iter().map(|s| s.as_ref().to_string()).collect(),
             output: vec![output.clone()],
             name: output.clone(),
             op_type: op.into(),
             attribute,
         });
         output
+    }
+
+    /// A weighted layer's inputs: `x`, then its weight and bias added as initializers.
+    fn weighted(&mut self, x: &str, weight: &TensorSpec, bias: Option<&TensorSpec>) -> Vec<String> {
+        let mut inputs = vec![x.to_string(), self.initializer(weight)];
+        inputs.extend(bias.map(|b| self.initializer(b)));
+        inputs
     }
 
     /// Adds `t` as an initializer named by its parameter path; returns the name.
