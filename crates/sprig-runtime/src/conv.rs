@@ -26,7 +26,12 @@ impl Convolution {
     /// The kernel for `weights` (row `o` = output channel `o`'s filter over its group's
     /// input channels, columns `[channel, ky, kx]`) and `shape`.
     pub(crate) fn new(weights: Matrix, shape: ConvShape) -> Self {
-        if shape.geometry.stride == [1, 1] {
+        let [c, h, w] = shape.input;
+        let [top, left, bottom, right] = shape.geometry.padding;
+        // Taps store offsets into the padded input and counts as `u32`.
+        let fits = u32::try_from(c * (h + top + bottom) * (w + left + right)).is_ok()
+            && u32::try_from(weights.multiply_adds()).is_ok();
+        if shape.geometry.stride == [1, 1] && fits {
             Convolution::Taps(TapConv::new(&weights, shape))
         } else {
             Convolution::Rows { weights, shape }
@@ -164,8 +169,7 @@ impl TapConv {
     }
 }
 
-/// An offset or count as stored: a layer's padded input or weight count fits `u32` on
-/// any model a device runs (the file format's counts are `u32`).
+/// An offset or count as stored; [`Convolution::new`] uses taps only where both fit.
 fn index(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
