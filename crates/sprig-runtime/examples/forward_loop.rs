@@ -1,6 +1,6 @@
 //! Times a model file's single-sample forward pass in a tight loop, for profiling the
 //! kernels (`perf record`) and quick before/after comparisons. The edge table's figures
-//! come from criterion in `cargo xtask eval edge`, not from this.
+//! come from `cargo xtask eval edge`'s interleaved timer, not from this.
 //!
 //! `forward_loop FILE.sprig PIXELS.raw [sparse|dense] [iterations]`, where `PIXELS.raw`
 //! holds one image's raw bytes (784 for MNIST). Prints the best of five loops' mean time
