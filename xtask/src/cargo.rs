@@ -1,6 +1,7 @@
 //! Runs cargo for the test and lint commands with one feature set, so that a CI run
 //! compiles Burn once for `clippy` (check mode) and once for `test`, never more.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -45,22 +46,47 @@ pub fn build() -> Result<()> {
     run(cmd)
 }
 
-/// `cargo install` of the `sprig` command with the test features, debug, into `root`.
-pub fn install(root: Option<&std::path::Path>) -> Result<()> {
-    let mut cmd = cargo_with_backends("install")?;
-    cmd.args([
-        "--path",
-        "crates/sprig-cli",
-        "--debug",
-        "--locked",
-        "--force",
-    ])
-    .arg("--target-dir")
-    .arg(libtorch::workspace_root().join("target"));
-    if let Some(root) = root {
-        cmd.arg("--root").arg(root);
+/// Installs the `sprig` command: the binary the tests build (`cargo test --no-run` with
+/// the test features, which compiles nothing once the tests have been built), copied to
+/// `root/bin` (default: cargo's, `$CARGO_HOME` or `~/.cargo`). Not `cargo install`: it
+/// resolves the dependencies' features for the command alone, so Burn would be compiled
+/// a second time with other features.
+pub fn install(root: Option<&Path>) -> Result<()> {
+    build()?;
+    let name = format!("sprig{}", std::env::consts::EXE_SUFFIX);
+    let built = target_dir().join("debug").join(&name);
+    let root = match root {
+        Some(root) => root.to_path_buf(),
+        None => cargo_home()?,
+    };
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
+    let installed = bin.join(&name);
+    std::fs::copy(&built, &installed).with_context(|| {
+        format!(
+            "copying {} (built by the tests) to {}",
+            built.display(),
+            installed.display()
+        )
+    })?;
+    eprintln!("xtask: installed {}", installed.display());
+    Ok(())
+}
+
+/// Where cargo builds: `$CARGO_TARGET_DIR`, else the workspace's `target`.
+fn target_dir() -> PathBuf {
+    let root = libtorch::workspace_root();
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d))
+}
+
+/// Cargo's home: `$CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> Result<PathBuf> {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return Ok(PathBuf::from(home));
     }
-    run(cmd)
+    std::env::var_os("HOME")
+        .map(|home| PathBuf::from(home).join(".cargo"))
+        .context("neither CARGO_HOME nor HOME is set: pass --root")
 }
 
 /// `cargo clippy` over every target of the workspace, warnings denied.

@@ -48,9 +48,9 @@ enum Command {
     /// Print the plan a budget gives (rounds, iterations per training, per-round rate)
     /// for a given time per iteration, without training anything.
     Plan(plan::PlanArgs),
-    /// Install the `sprig` command with every backend this machine can build, as a debug
-    /// build in the workspace's target folder (dependencies are optimised there), so what
-    /// the tests built is not compiled again.
+    /// Install the `sprig` command with every backend this machine can build: the debug
+    /// binary the tests build (dependencies are optimised there), copied, so nothing the
+    /// tests built is compiled again.
     Install {
         /// Where `bin/sprig` goes (default: cargo's, `~/.cargo`).
         #[arg(long)]

@@ -439,7 +439,9 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              round two prunes always share 8/9 of their survivors, so the survivors' test \
              stops every ranking at its second check); `dense cool-down 0.5 j*` trains the \
              dense training on for half of j* after its plateau, its learning rate decaying \
-             to zero. The random controls use the budgeted run's ticket.",
+             to zero; `rewound to iteration k` rewinds to the dense training's weights at \
+             iteration k instead of θ0 (late rewinding, Frankle et al., ICML 2020). The \
+             random controls use the budgeted run's ticket.",
             sprig_run::config::policy_label(&sprig_run::defaults::budgeted_policy())
         ),
     ];
