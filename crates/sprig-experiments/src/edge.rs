@@ -208,7 +208,17 @@ impl EdgeBench {
         result: &RunResult,
     ) -> Result<Vec<EdgeRow>> {
         let dir = runner.run_dir_of(experiment);
-        let weights = ticket::read_weights(&dir.join(files::TRAINED))?;
+        let trained = dir.join(files::TRAINED);
+        if !trained.exists() {
+            // Committed run folders keep a run's result and mask, not its weights.
+            bail!(
+                "{}: the ticket's trained weights are missing (a run folder from the \
+                 repository holds its result and mask only): retrain the edge table's \
+                 tickets into another folder with `cargo xtask eval edge --runs FOLDER`",
+                trained.display()
+            );
+        }
+        let weights = ticket::read_weights(&trained)?;
         let device = experiment.backend.or_default().device()?;
         let spec = ticket_spec(runner, experiment, &dir)?;
         let (input, classes) = (spec.input, spec.classes);
