@@ -45,7 +45,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if rounds != 3 && !args.quick {
         command_line.push_str(&format!(" --rounds {rounds}"));
     }
-    let binary = root.join("target/debug/sprig-backends");
+    let binary = crate::cargo::test_build_binary("sprig-backends");
     let work = root.join("target/bench-rounds");
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let mut pytorch = Vec::new();

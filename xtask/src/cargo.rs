@@ -53,15 +53,17 @@ pub fn build() -> Result<()> {
 /// a second time with other features.
 pub fn install(root: Option<&Path>) -> Result<()> {
     build()?;
-    let name = format!("sprig{}", std::env::consts::EXE_SUFFIX);
-    let built = target_dir().join("debug").join(&name);
+    let built = test_build_binary("sprig");
+    let name = built
+        .file_name()
+        .context("the binary's path has no file name")?;
     let root = match root {
         Some(root) => root.to_path_buf(),
         None => cargo_home()?,
     };
     let bin = root.join("bin");
     std::fs::create_dir_all(&bin).with_context(|| format!("creating {}", bin.display()))?;
-    let installed = bin.join(&name);
+    let installed = bin.join(name);
     std::fs::copy(&built, &installed).with_context(|| {
         format!(
             "copying {} (built by the tests) to {}",
@@ -73,10 +75,15 @@ pub fn install(root: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// Where cargo builds: `$CARGO_TARGET_DIR`, else the workspace's `target`.
-fn target_dir() -> PathBuf {
+/// The binary `name` as [`build`] makes it: in the debug folder of `$CARGO_TARGET_DIR`,
+/// else of the workspace's `target`.
+pub fn test_build_binary(name: &str) -> PathBuf {
     let root = libtorch::workspace_root();
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d))
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), |d| root.join(d));
+    target
+        .join("debug")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// Cargo's home: `$CARGO_HOME`, else `~/.cargo`.

@@ -80,7 +80,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             // compiled again, where `cargo build --bins` would resolve Burn's features
             // differently and rebuild it.
             cargo::build()?;
-            root.join("target/debug/sprig-experiments")
+            cargo::test_build_binary("sprig-experiments")
         }
     };
 
