@@ -350,13 +350,15 @@ pub fn audio(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
     let speaker = FsddSplit::Speaker("theo".into());
     let sections = match mode {
         // The planner's smallest workable budget on tch-cpu varies between runs (its profile
-        // includes LibTorch's warm-up): 30 s leaves a margin.
+        // includes LibTorch's warm-up): 30 s leaves a margin. Dense only beside the ticket:
+        // the vision and text quick tables exercise the other baselines, and every 30 s run
+        // here is CI time.
         Mode::Quick => vec![(
             audio_section(
                 Architecture::DsCnn,
                 seeds(1),
                 vec![30.0],
-                Controls::Baselines,
+                Controls::Dense,
                 None,
             ),
             official,
@@ -763,6 +765,18 @@ mod tests {
         {
             assert!(vision.contains(e), "{:?}", e.run_dir());
         }
+    }
+
+    #[test]
+    fn the_quick_edge_table_reuses_the_vision_quick_tickets() {
+        let vision = vision(Mode::Quick, BackendChoice::Auto);
+        let mut reused: Vec<f64> = crate::edge::suite(Mode::Quick, BackendChoice::Auto)
+            .iter()
+            .filter(|e| vision.contains(e))
+            .map(|e| e.target_sparsity)
+            .collect();
+        reused.sort_by(f64::total_cmp);
+        assert_eq!(reused, [0.0, 0.9]);
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub enum Quantization {
     /// 32-bit floats, exact.
     #[default]
     F32,
-    /// Symmetric int8 with one scale per tensor: `w ≈ q × max|w| / 127`.
+    /// Symmetric int8 with one scale per tensor: `w ≈ q × s`, `|q| ≤ 127`.
     Int8PerTensor,
     /// Symmetric int8 with one scale per row (output feature or filter).
     Int8PerRow,
@@ -186,18 +186,52 @@ fn quantize(x: f32, scale: f32) -> i8 {
     (r as i32).clamp(-127, 127) as i8
 }
 
-/// Per-row or per-tensor scales `max|w| / 127` (1.0 for an all-zero group).
+/// The smallest scale tried is `max|w| / 127`, the largest `max|w| / SCALE_STEPS_MIN`:
+/// between them, the one with the least squared rounding error over the group.
+const SCALE_STEPS_MIN: u16 = 96;
+
+/// The scale of one group of weights (a row or a whole tensor): among `max|w| / k` for
+/// `k` from 127 down to [`SCALE_STEPS_MIN`], the one whose rounding error `Σ (w − s·q)²`
+/// is least (ties to the larger `k`); 1.0 for an all-zero group.
+///
+/// Why not just `max|w| / 127`: a pruned row keeps a handful of weights, and a grid a
+/// little coarser often puts all of them nearer to grid points than the finest grid that
+/// still holds the largest (weights 1.0 and 0.5 are exact with `k` = 126, off by half a
+/// step with 127). The largest weight stays exact and nothing is clipped, so no group's
+/// error is ever above the `max|w| / 127` scheme's, and the reader needs nothing new.
+fn group_scale(vals: &[f32]) -> f32 {
+    let m = vals.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+    if m == 0.0 {
+        return 1.0;
+    }
+    let error = |s: f32| {
+        vals.iter()
+            .filter(|v| **v != 0.0)
+            .map(|&v| {
+                let d = v - f32::from(quantize(v, s)) * s;
+                d * d
+            })
+            .sum::<f32>()
+    };
+    let mut best = (m / 127.0, error(m / 127.0));
+    for k in (SCALE_STEPS_MIN..127).rev() {
+        let s = m / f32::from(k);
+        let e = error(s);
+        if e < best.1 {
+            best = (s, e);
+        }
+    }
+    best.0
+}
+
+/// Per-row or per-tensor scales ([`group_scale`]).
 fn scales(t: &TensorSpec, q: Quantization) -> Vec<f32> {
     let (rows, cols) = t.rows_cols();
-    let scale_of = |vals: &[f32]| {
-        let m = vals.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
-        if m > 0.0 { m / 127.0 } else { 1.0 }
-    };
     match q {
         Quantization::F32 => Vec::new(),
-        Quantization::Int8PerTensor => alloc::vec![scale_of(&t.values)],
+        Quantization::Int8PerTensor => alloc::vec![group_scale(&t.values)],
         Quantization::Int8PerRow => (0..rows)
-            .map(|r| scale_of(&t.values[r * cols..(r + 1) * cols]))
+            .map(|r| group_scale(&t.values[r * cols..(r + 1) * cols]))
             .collect(),
     }
 }
@@ -557,5 +591,64 @@ fn read_width(r: &mut Reader<'_>, what: &'static str) -> Result<u8, RuntimeError
     match r.u8(what)? {
         w @ (1 | 2 | 4) => Ok(w),
         w => Err(invalid(alloc::format!("{what} is {w} (1, 2 or 4)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Squared rounding error of `vals` at scale `s`.
+    fn error(vals: &[f32], s: f32) -> f32 {
+        vals.iter()
+            .map(|&v| {
+                let d = v - f32::from(quantize(v, s)) * s;
+                d * d
+            })
+            .sum()
+    }
+
+    #[test]
+    fn group_scales_put_a_few_kept_weights_on_the_grid() {
+        // (weights, the grid step k the scale is max|w| / k for, error under it)
+        let check = |vals: &[f32], k: f32, expected_error: f32| {
+            let s = group_scale(vals);
+            let max = vals.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+            assert!(
+                (s - max / k).abs() <= 1e-6 * s,
+                "{vals:?}: scale {s}, expected max/{k}"
+            );
+            assert!(
+                (error(vals, s) - expected_error).abs() < 1e-9,
+                "{vals:?}: error {}",
+                error(vals, s)
+            );
+        };
+        // Off by half a step at 127; exact at 126.
+        check(&[1.0, 0.5], 126.0, 0.0);
+        check(&[0.0, -0.5, 0.0, 0.25], 126.0, 0.0);
+        // Quarters need a multiple of 4: 124 is the first below 127.
+        check(&[1.0, 0.0, -0.5, 0.25], 124.0, 0.0);
+        // One weight is exact at 127: the finest grid wins the tie.
+        check(&[0.0, 0.3, 0.0], 127.0, 0.0);
+        // All zero: any scale stores zeros; 1.0 keeps the file's scales positive.
+        assert_eq!(group_scale(&[0.0, 0.0]), 1.0);
+    }
+
+    proptest! {
+        /// The search only ever lowers the error of the `max|w| / 127` scheme, and keeps
+        /// the largest weight exact (nothing clipped).
+        #[test]
+        fn group_scales_never_round_worse_than_the_finest_grid(
+            vals in proptest::collection::vec(-4.0_f32..4.0, 1..40)
+        ) {
+            let max = vals.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+            prop_assume!(max > 1e-6);
+            let s = group_scale(&vals);
+            prop_assert!(error(&vals, s) <= error(&vals, max / 127.0) + 1e-12);
+            let top = f32::from(quantize(max, s)) * s;
+            prop_assert!((top - max).abs() <= 1e-6 * max, "{} stored as {}", max, top);
+        }
     }
 }

@@ -29,6 +29,9 @@
 #![no_std]
 
 extern crate alloc;
+// proptest's macros name `::std`; the library itself never does.
+#[cfg(test)]
+extern crate std;
 
 mod bytes;
 mod conv;
