@@ -204,15 +204,7 @@ fn group_scale(vals: &[f32]) -> f32 {
     if m == 0.0 {
         return 1.0;
     }
-    let error = |s: f32| {
-        vals.iter()
-            .filter(|v| **v != 0.0)
-            .map(|&v| {
-                let d = v - f32::from(quantize(v, s)) * s;
-                d * d
-            })
-            .sum::<f32>()
-    };
+    let error = |s| rounding_error(vals, s);
     let mut best = (m / 127.0, error(m / 127.0));
     for k in (SCALE_STEPS_MIN..127).rev() {
         let s = m / f32::from(k);
@@ -222,6 +214,16 @@ fn group_scale(vals: &[f32]) -> f32 {
         }
     }
     best.0
+}
+
+/// `Σ (w − s·q(w))²`: what storing `vals` as int8 at scale `s` loses.
+fn rounding_error(vals: &[f32], s: f32) -> f32 {
+    vals.iter()
+        .map(|&v| {
+            let d = v - f32::from(quantize(v, s)) * s;
+            d * d
+        })
+        .sum()
 }
 
 /// Per-row or per-tensor scales ([`group_scale`]).
@@ -599,16 +601,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Squared rounding error of `vals` at scale `s`.
-    fn error(vals: &[f32], s: f32) -> f32 {
-        vals.iter()
-            .map(|&v| {
-                let d = v - f32::from(quantize(v, s)) * s;
-                d * d
-            })
-            .sum()
-    }
-
     #[test]
     fn group_scales_put_a_few_kept_weights_on_the_grid() {
         // (weights, the grid step k the scale is max|w| / k for, error under it)
@@ -620,9 +612,9 @@ mod tests {
                 "{vals:?}: scale {s}, expected max/{k}"
             );
             assert!(
-                (error(vals, s) - expected_error).abs() < 1e-9,
+                (rounding_error(vals, s) - expected_error).abs() < 1e-9,
                 "{vals:?}: error {}",
-                error(vals, s)
+                rounding_error(vals, s)
             );
         };
         // Off by half a step at 127; exact at 126.
@@ -646,7 +638,7 @@ mod tests {
             let max = vals.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
             prop_assume!(max > 1e-6);
             let s = group_scale(&vals);
-            prop_assert!(error(&vals, s) <= error(&vals, max / 127.0) + 1e-12);
+            prop_assert!(rounding_error(&vals, s) <= rounding_error(&vals, max / 127.0) + 1e-12);
             let top = f32::from(quantize(max, s)) * s;
             prop_assert!((top - max).abs() <= 1e-6 * max, "{} stored as {}", max, top);
         }
