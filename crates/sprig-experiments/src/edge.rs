@@ -126,9 +126,8 @@ pub fn suite(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
         let mut reused: Vec<Experiment> = suite::vision(Mode::Quick, backend)
             .into_iter()
             .filter(|e| {
-                e.model == Architecture::Lenet300100
-                    && e.seed == 0
-                    && (e.method == Method::Dense || (e.is_default() && e.target_sparsity == 0.9))
+                exported(e, Architecture::Lenet300100)
+                    && (e.method == Method::Dense || e.target_sparsity == 0.9)
             })
             .collect();
         // The table lists a model's tickets from dense up.
@@ -153,11 +152,7 @@ pub fn suite(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
         runs.extend(
             suite::vision(Mode::Standard, backend)
                 .into_iter()
-                .filter(|e| {
-                    e.model == Architecture::Conv2
-                        && e.seed == 0
-                        && (e.method == Method::Dense || e.is_default())
-                }),
+                .filter(|e| exported(e, Architecture::Conv2)),
         );
         // The keyword spotter: the audio table's DS-CNN tickets on the official split,
         // seed 0: dense, and the default budgeted tickets at 0.8 and 0.9.
@@ -171,15 +166,17 @@ pub fn suite(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
                         .is_some_and(|a| a.split == FsddSplit::Official);
                     let wanted = AUDIO_TICKETS
                         .contains(&(e.target_sparsity, e.budget_s.unwrap_or(f64::NAN)));
-                    e.model == Architecture::DsCnn
-                        && e.seed == 0
-                        && official
-                        && (e.method == Method::Dense || e.is_default())
-                        && wanted
+                    exported(e, Architecture::DsCnn) && official && wanted
                 }),
         );
     }
     runs
+}
+
+/// Whether `e` is a run of `model` whose ticket the edge table exports: seed 0, dense or
+/// the default budgeted method (its ablations and baselines stay in their own tables).
+fn exported(e: &Experiment, model: Architecture) -> bool {
+    e.model == model && e.seed == 0 && (e.method == Method::Dense || e.is_default())
 }
 
 /// The DS-CNN tickets of the audio table the edge table exports, as (target sparsity,

@@ -204,11 +204,10 @@ fn group_scale(vals: &[f32]) -> f32 {
     if m == 0.0 {
         return 1.0;
     }
-    let error = |s| rounding_error(vals, s);
-    let mut best = (m / 127.0, error(m / 127.0));
+    let mut best = (m / 127.0, rounding_error(vals, m / 127.0));
     for k in (SCALE_STEPS_MIN..127).rev() {
         let s = m / f32::from(k);
-        let e = error(s);
+        let e = rounding_error(vals, s);
         if e < best.1 {
             best = (s, e);
         }
