@@ -139,6 +139,7 @@ fn no_std() -> Result<()> {
         "build",
         "-p",
         "sprig-runtime",
+        "--no-default-features",
         "--target",
         NO_STD_TARGET,
     ]);

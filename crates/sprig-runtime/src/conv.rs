@@ -10,7 +10,8 @@ use crate::kernels::Matrix;
 
 /// Output values computed together in the shifted-sum kernel: 32 `f32`s fill eight SSE
 /// registers, so a chunk's partial sums stay in registers across all the filter's taps and
-/// the output is stored once per chunk instead of once per weight.
+/// the output is stored once per chunk instead of once per weight (twice that with AVX2's
+/// registers, twice as wide).
 const CHUNK: usize = 32;
 
 /// A convolution layer ready to run.
@@ -71,7 +72,7 @@ impl Convolution {
 /// `bias[o] + Σ weight · padded[offset + i]` over the filter's taps: every output of the
 /// plane is one contiguous range of `i`, so each tap is a multiply–add of two contiguous
 /// vectors, with no bounds to test per row. The `W' − ow` extra columns per row are
-/// computed and dropped when the rows are copied to the output.
+/// computed and dropped when the sums are stored.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TapConv {
     shape: ConvShape,
@@ -116,9 +117,14 @@ impl TapConv {
     }
 
     fn run(&self, bias: &[f32], input: &[f32], output: &mut [f32]) {
+        self.run_with(Self::shifted_sums, bias, input, output);
+    }
+
+    /// [`run`](Self::run) with the shifted sums computed by `sums` (the tests run each
+    /// variant of the kernel by itself).
+    fn run_with(&self, sums: ShiftedSums, bias: &[f32], input: &[f32], output: &mut [f32]) {
         let [c_in, h, w] = self.shape.input;
         let [top, left, ..] = self.shape.geometry.padding;
-        let [oc, oh, ow] = self.shape.output;
         let [ph, pw] = self.padded;
         let mut padded = alloc::vec![0.0f32; c_in * ph * pw];
         for c in 0..c_in {
@@ -127,46 +133,126 @@ impl TapConv {
                 padded[at..at + w].copy_from_slice(&input[(c * h + y) * w..][..w]);
             }
         }
+        sums(self, bias, &padded, output);
+    }
+
+    /// Output channel `o` at padded-width position `i`: `bias[o] + Σ weight ·
+    /// padded[offset + i]` over the channel's taps, with the widest vector instructions
+    /// the CPU has; stored to `output` (`[oc, oh, ow]`) without the padding columns.
+    fn shifted_sums(&self, bias: &[f32], padded: &[f32], output: &mut [f32]) {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            use std::is_x86_feature_detected as has;
+            if has!("avx512f") && has!("fma") {
+                #[allow(unsafe_code)]
+                // SAFETY: the function needs AVX-512F and FMA, and the CPU has both.
+                unsafe {
+                    self.shifted_sums_avx512(bias, padded, output)
+                };
+                return;
+            }
+            if has!("avx2") && has!("fma") {
+                #[allow(unsafe_code)]
+                // SAFETY: the function needs AVX2 and FMA, and the CPU has both.
+                unsafe {
+                    self.shifted_sums_avx2(bias, padded, output)
+                };
+                return;
+            }
+        }
+        self.shifted_sums_in::<CHUNK, false>(bias, padded, output);
+    }
+
+    /// The same, compiled for AVX2 and FMA: eight lanes per instruction instead of
+    /// four, and each multiply–add one instruction, so twice the chunk fits in registers.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[target_feature(enable = "avx2,fma")]
+    fn shifted_sums_avx2(&self, bias: &[f32], padded: &[f32], output: &mut [f32]) {
+        self.shifted_sums_in::<{ 2 * CHUNK }, true>(bias, padded, output);
+    }
+
+    /// The same with AVX-512: sixteen lanes, and twice the registers again.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[target_feature(enable = "avx512f,fma")]
+    fn shifted_sums_avx512(&self, bias: &[f32], padded: &[f32], output: &mut [f32]) {
+        self.shifted_sums_in::<{ 4 * CHUNK }, true>(bias, padded, output);
+    }
+
+    /// The kernel, `N` outputs at a time (`N` a multiple of the vector width: the
+    /// partial sums of a chunk stay in registers across all of a filter's taps);
+    /// `FUSED` rounds each multiply–add once (where the CPU has the instruction).
+    #[inline(always)]
+    fn shifted_sums_in<const N: usize, const FUSED: bool>(
+        &self,
+        bias: &[f32],
+        padded: &[f32],
+        output: &mut [f32],
+    ) {
+        let [oc, oh, ow] = self.shape.output;
         // Output positions of a plane at the padded width: rows 0..oh−1 whole, the last
         // one up to ow.
-        let span = (oh - 1) * pw + ow;
-        let mut wide = alloc::vec![0.0f32; oc * span];
+        let span = (oh - 1) * self.padded[1] + ow;
         // Chunks outermost: a chunk's input windows (a few rows of every channel) stay in
         // cache while every output channel reads them.
-        for start in (0..span).step_by(CHUNK) {
+        for start in (0..span).step_by(N) {
+            let len = N.min(span - start);
             for o in 0..oc {
                 let (s, e) = (self.starts[o] as usize, self.starts[o + 1] as usize);
                 let taps = self.offsets[s..e].iter().zip(&self.weights[s..e]);
-                let b = bias.get(o).copied().unwrap_or(0.0);
-                let out = &mut wide[o * span + start..][..CHUNK.min(span - start)];
-                if let Some(out) = out.first_chunk_mut::<CHUNK>() {
-                    let mut acc = [b; CHUNK];
+                let mut acc = [bias.get(o).copied().unwrap_or(0.0); N];
+                if len == N {
                     for (&offset, &wv) in taps {
                         let at = offset as usize + start;
-                        if let Some(src) = padded[at..].first_chunk::<CHUNK>() {
-                            for (a, x) in acc.iter_mut().zip(src) {
-                                *a += wv * x;
+                        if let Some(src) = padded[at..].first_chunk::<N>() {
+                            for (a, &x) in acc.iter_mut().zip(src) {
+                                *a = multiply_add::<FUSED>(wv, x, *a);
                             }
                         }
                     }
-                    *out = acc;
                 } else {
-                    out.fill(b);
                     for (&offset, &wv) in taps {
-                        let src = &padded[offset as usize + start..][..out.len()];
-                        for (a, x) in out.iter_mut().zip(src) {
-                            *a += wv * x;
+                        let src = &padded[offset as usize + start..][..len];
+                        for (a, &x) in acc.iter_mut().zip(src) {
+                            *a = multiply_add::<FUSED>(wv, x, *a);
                         }
                     }
                 }
-            }
-        }
-        for o in 0..oc {
-            for y in 0..oh {
-                output[(o * oh + y) * ow..][..ow].copy_from_slice(&wide[o * span + y * pw..][..ow]);
+                self.store(&acc[..len], start, &mut output[o * oh * ow..][..oh * ow]);
             }
         }
     }
+
+    /// Stores the sums of padded-width positions `start..start + sums.len()` into an
+    /// output plane `[oh, ow]`, dropping the positions in the padding columns.
+    #[inline(always)]
+    fn store(&self, sums: &[f32], start: usize, plane: &mut [f32]) {
+        let (ow, pw) = (self.shape.output[2], self.padded[1]);
+        let (mut position, mut rest) = (start, sums);
+        while !rest.is_empty() {
+            let (y, x) = (position / pw, position % pw);
+            let run = (pw - x).min(rest.len());
+            if x < ow {
+                let kept = (ow - x).min(run);
+                plane[y * ow + x..][..kept].copy_from_slice(&rest[..kept]);
+            }
+            position += run;
+            rest = &rest[run..];
+        }
+    }
+}
+
+/// A variant of [`TapConv::shifted_sums`].
+type ShiftedSums = fn(&TapConv, &[f32], &[f32], &mut [f32]);
+
+/// `w · x + a`, rounded once when `FUSED` (only where the CPU has a fused multiply–add:
+/// without one `mul_add` is a slow library call), else twice.
+#[inline(always)]
+fn multiply_add<const FUSED: bool>(w: f32, x: f32, a: f32) -> f32 {
+    #[cfg(feature = "std")]
+    if FUSED {
+        return w.mul_add(x, a);
+    }
+    a + w * x
 }
 
 /// An offset or count as stored; [`Convolution::new`] uses taps only where both fit.
@@ -279,6 +365,40 @@ mod tests {
         out
     }
 
+    /// The shifted-sum kernel as `run` picks it, and each variant this CPU can run by
+    /// itself (the portable one is not what `run` picks on an AVX2 machine).
+    fn kernels() -> Vec<(&'static str, ShiftedSums)> {
+        let mut kernels: Vec<(&'static str, ShiftedSums)> = vec![
+            ("as picked", TapConv::shifted_sums),
+            ("portable", |t, b, p, o| {
+                t.shifted_sums_in::<CHUNK, false>(b, p, o)
+            }),
+        ];
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            use std::is_x86_feature_detected as has;
+            if has!("avx2") && has!("fma") {
+                kernels.push(("avx2", |t, b, p, o| {
+                    #[allow(unsafe_code)]
+                    // SAFETY: the CPU has AVX2 and FMA, checked above.
+                    unsafe {
+                        t.shifted_sums_avx2(b, p, o)
+                    }
+                }));
+            }
+            if has!("avx512f") && has!("fma") {
+                kernels.push(("avx512", |t, b, p, o| {
+                    #[allow(unsafe_code)]
+                    // SAFETY: the CPU has AVX-512F and FMA, checked above.
+                    unsafe {
+                        t.shifted_sums_avx512(b, p, o)
+                    }
+                }));
+            }
+        }
+        kernels
+    }
+
     #[test]
     fn convolution_matches_the_definition() {
         // (input, out channels, kernel, geometry): the VGG nets' padded 3×3; the DS-CNN's
@@ -371,12 +491,15 @@ mod tests {
                     assert!((a - b).abs() < 1e-5, "rows, {s:?}: {a} vs {b}");
                 }
                 if geometry.stride == [1, 1] {
-                    let taps = Convolution::new(m.clone(), s);
-                    assert!(matches!(taps, Convolution::Taps(_)));
-                    let mut out = vec![f32::NAN; oc * oh * ow];
-                    taps.run(&bias, &input, &mut out);
-                    for (a, b) in out.iter().zip(&expected) {
-                        assert!((a - b).abs() < 1e-5, "taps, {s:?}: {a} vs {b}");
+                    let Convolution::Taps(taps) = Convolution::new(m.clone(), s) else {
+                        panic!("a stride-1 convolution runs as taps: {s:?}");
+                    };
+                    for (kernel, sums) in kernels() {
+                        let mut out = vec![f32::NAN; oc * oh * ow];
+                        taps.run_with(sums, &bias, &input, &mut out);
+                        for (a, b) in out.iter().zip(&expected) {
+                            assert!((a - b).abs() < 1e-5, "taps, {kernel}, {s:?}: {a} vs {b}");
+                        }
                     }
                 }
             }

@@ -358,6 +358,24 @@ pub(crate) fn global_avg_pool(input: &[f32], [c, h, w]: [usize; 3], output: &mut
 /// `[c, h / size, w / size]`.
 pub(crate) fn max_pool(input: &[f32], [c, h, w]: [usize; 3], size: usize, output: &mut [f32]) {
     let (oh, ow) = (h / size, w / size);
+    if size == 2 {
+        // The VGG-style nets' pooling, a pair of rows at a time: no per-window slicing,
+        // so the compiler unrolls it.
+        for (plane, out) in input
+            .chunks_exact(h * w)
+            .zip(output.chunks_exact_mut(oh * ow))
+            .take(c)
+        {
+            for (rows, out) in plane.chunks_exact(2 * w).zip(out.chunks_exact_mut(ow)) {
+                let (top, bottom) = rows.split_at(w);
+                let pairs = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+                for (o, (t, b)) in out.iter_mut().zip(pairs) {
+                    *o = t[0].max(t[1]).max(b[0].max(b[1]));
+                }
+            }
+        }
+        return;
+    }
     for ch in 0..c {
         let src = &input[ch * h * w..(ch + 1) * h * w];
         for oy in 0..oh {
@@ -429,5 +447,25 @@ mod tests {
         let mut out = vec![0.0; 4];
         max_pool(&input, [1, 4, 4], 2, &mut out);
         assert_eq!(out, vec![5.0, 7.0, 13.0, 15.0]);
+        // Several channels, odd sides (the last row and column dropped), the 2×2 path
+        // and the general one.
+        for (shape, size) in [([3, 5, 7], 2), ([2, 4, 6], 2), ([2, 7, 6], 3)] {
+            let [c, h, w] = shape;
+            let input: Vec<f32> = (0..c * h * w).map(|i| (i as f32 * 0.61).sin()).collect();
+            let (oh, ow) = (h / size, w / size);
+            let expected: Vec<f32> = (0..c * oh * ow)
+                .map(|i| {
+                    let (ch, oy, ox) = (i / (oh * ow), i / ow % oh, i % ow);
+                    let window = (0..size * size).map(|k| {
+                        let (y, x) = (oy * size + k / size, ox * size + k % size);
+                        input[(ch * h + y) * w + x]
+                    });
+                    window.fold(f32::NEG_INFINITY, f32::max)
+                })
+                .collect();
+            let mut out = vec![f32::NAN; c * oh * ow];
+            max_pool(&input, shape, size, &mut out);
+            assert_eq!(out, expected, "{shape:?}, size {size}");
+        }
     }
 }

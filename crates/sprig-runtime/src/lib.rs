@@ -3,7 +3,8 @@
 //! Loads a ticket exported by `sprig-export` (the format is `docs/sparse-format.md`) and
 //! runs its forward pass with sparse kernels: a pruned weight is neither stored nor
 //! multiplied. It is `#![no_std]` with `alloc` and depends on nothing but a CRC, so it
-//! can be built for a microcontroller target.
+//! can be built for a microcontroller target (without the default `std` feature, which
+//! only lets the convolutions detect AVX2, AVX-512 and FMA on x86-64).
 //!
 //! ```
 //! use sprig_runtime::{Execution, Graph, Layer, Model, Preprocess, TensorSpec, write_model};
@@ -29,8 +30,8 @@
 #![no_std]
 
 extern crate alloc;
-// proptest's macros name `::std`; the library itself never does.
-#[cfg(test)]
+// With the `std` feature, for CPU feature detection; proptest's macros name `::std` too.
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 mod bytes;
