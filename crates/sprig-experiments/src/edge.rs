@@ -42,6 +42,10 @@ pub struct EdgeRow {
     pub method: String,
     /// Sparsity the ticket was pruned to (over prunable weights).
     pub sparsity: f64,
+    /// The wall-clock budget the ticket was found in, seconds (two tickets of one
+    /// sparsity differ by it).
+    #[serde(default)]
+    pub budget_s: Option<f64>,
     /// `dense_f32`, `sparse_f32` or `sparse_int8`.
     pub format: String,
     /// Bytes of the exported file.
@@ -445,6 +449,7 @@ impl<S: NormalizedSplit> WithModel for Measure<'_, S> {
                 model: e.model.name().into(),
                 method: e.method.name().into(),
                 sparsity: t.result.sparsity,
+                budget_s: e.budget_s,
                 format: format.name().into(),
                 bytes: file.bytes.len(),
                 dense_f32_bytes: SizeReport::of(&file).dense_f32_bytes,
@@ -569,7 +574,8 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
     s.push_str("# Edge: exported tickets, bytes and single-sample latency\n\n");
     s.push_str(header);
     s.push_str(
-        "\nEach ticket is exported three ways: `dense_f32` (every weight, run by the \
+        "\nBudget: the wall-clock budget the ticket was found in. \
+         Each ticket is exported three ways: `dense_f32` (every weight, run by the \
          runtime's dense kernels), `sparse_f32` (kept weights only, the smallest of bitmask, \
          CSR and delta-CSR per tensor, run by the sparse kernels) and `sparse_int8` (the \
          same with int8 values and one scale per row; the runtime dequantises at load, so \
@@ -599,8 +605,8 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
     for model in models {
         s.push_str(&format!("## {model}\n\n"));
         s.push_str(
-            "| sparsity | format | bytes | of dense fp32 | latency µs | speed-up vs dense runtime | Burn µs | of Burn's | tract µs (ONNX) | ONNX bytes | test acc. | Burn test acc. | agreement | ONNX agreement | examples |\n\
-             |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            "| sparsity | budget (s) | format | bytes | of dense fp32 | latency µs | speed-up vs dense runtime | Burn µs | of Burn's | tract µs (ONNX) | ONNX bytes | test acc. | Burn test acc. | agreement | ONNX agreement | examples |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         );
         for r in rows.iter().filter(|r| r.model == model) {
             let dense_runtime = rows
@@ -608,8 +614,9 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
                 .find(|d| d.ticket == r.ticket && d.format == "dense_f32")
                 .map_or(f64::NAN, |d| d.latency_us);
             s.push_str(&format!(
-                "| {:.3} | {} | {} | {:.1}% | {:.1} | {:.2}× | {:.1} | {:.2}× | {:.1} | {} | {:.2}% | {:.2}% | {:.2}% | {:.2}% | {} |\n",
+                "| {:.3} | {} | {} | {} | {:.1}% | {:.1} | {:.2}× | {:.1} | {:.2}× | {:.1} | {} | {:.2}% | {:.2}% | {:.2}% | {:.2}% | {} |\n",
                 r.sparsity,
+                r.budget_s.map_or("—".into(), |b| format!("{b:.0}")),
                 r.format,
                 r.bytes,
                 100.0 * r.bytes as f64 / r.dense_f32_bytes.max(1) as f64,
@@ -662,6 +669,7 @@ mod tests {
             model: "lenet-300-100".into(),
             method: "budgeted".into(),
             sparsity: 0.9,
+            budget_s: Some(60.0),
             format: format.into(),
             bytes: 1000,
             dense_f32_bytes: 4000,
@@ -684,10 +692,10 @@ mod tests {
         );
         assert!(
             page.contains(
-                "| 0.900 | sparse_f32 | 1000 | 25.0% | 10.0 | 3.00× | 50.0 | 0.20× | 40.0 | 16000 |"
+                "| 0.900 | 60 | sparse_f32 | 1000 | 25.0% | 10.0 | 3.00× | 50.0 | 0.20× | 40.0 | 16000 |"
             ),
             "{page}"
         );
-        assert!(page.contains("| 0.900 | dense_f32 |"), "{page}");
+        assert!(page.contains("| 0.900 | 60 | dense_f32 |"), "{page}");
     }
 }
