@@ -10,8 +10,8 @@ use crate::kernels::Matrix;
 
 /// Output values computed together in the shifted-sum kernel: 32 `f32`s fill eight SSE
 /// registers, so a chunk's partial sums stay in registers across all the filter's taps and
-/// the output is stored once per chunk instead of once per weight (twice that with AVX2's
-/// registers, twice as wide).
+/// the output is stored once per chunk instead of once per weight (two and four times that
+/// in AVX2's and AVX-512's wider registers).
 const CHUNK: usize = 32;
 
 /// A convolution layer ready to run.
