@@ -142,8 +142,7 @@ impl TapConv {
     fn shifted_sums(&self, bias: &[f32], padded: &[f32], output: &mut [f32]) {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         {
-            use std::is_x86_feature_detected as has;
-            if has!("avx512f") && has!("fma") {
+            if cpu::has_avx512() {
                 #[allow(unsafe_code)]
                 // SAFETY: the function needs AVX-512F and FMA, and the CPU has both.
                 unsafe {
@@ -151,7 +150,7 @@ impl TapConv {
                 };
                 return;
             }
-            if has!("avx2") && has!("fma") {
+            if cpu::has_avx2() {
                 #[allow(unsafe_code)]
                 // SAFETY: the function needs AVX2 and FMA, and the CPU has both.
                 unsafe {
@@ -160,6 +159,11 @@ impl TapConv {
                 return;
             }
         }
+        self.shifted_sums_portable(bias, padded, output);
+    }
+
+    /// The same with the instructions every CPU of the target has.
+    fn shifted_sums_portable(&self, bias: &[f32], padded: &[f32], output: &mut [f32]) {
         self.shifted_sums_in::<CHUNK, false>(bias, padded, output);
     }
 
@@ -238,6 +242,23 @@ impl TapConv {
             position += run;
             rest = &rest[run..];
         }
+    }
+}
+
+/// Which vector instructions the running CPU has (the OS is asked too: it must save the
+/// wider registers).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod cpu {
+    use std::is_x86_feature_detected as has;
+
+    /// AVX-512F and FMA.
+    pub(super) fn has_avx512() -> bool {
+        has!("avx512f") && has!("fma")
+    }
+
+    /// AVX2 and FMA.
+    pub(super) fn has_avx2() -> bool {
+        has!("avx2") && has!("fma")
     }
 }
 
@@ -370,14 +391,11 @@ mod tests {
     fn kernels() -> Vec<(&'static str, ShiftedSums)> {
         let mut kernels: Vec<(&'static str, ShiftedSums)> = vec![
             ("as picked", TapConv::shifted_sums),
-            ("portable", |t, b, p, o| {
-                t.shifted_sums_in::<CHUNK, false>(b, p, o)
-            }),
+            ("portable", TapConv::shifted_sums_portable),
         ];
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         {
-            use std::is_x86_feature_detected as has;
-            if has!("avx2") && has!("fma") {
+            if cpu::has_avx2() {
                 kernels.push(("avx2", |t, b, p, o| {
                     #[allow(unsafe_code)]
                     // SAFETY: the CPU has AVX2 and FMA, checked above.
@@ -386,7 +404,7 @@ mod tests {
                     }
                 }));
             }
-            if has!("avx512f") && has!("fma") {
+            if cpu::has_avx512() {
                 kernels.push(("avx512", |t, b, p, o| {
                     #[allow(unsafe_code)]
                     // SAFETY: the CPU has AVX-512F and FMA, checked above.
