@@ -389,6 +389,8 @@ mod tests {
     /// The shifted-sum kernel as `run` picks it, and each variant this CPU can run by
     /// itself (the portable one is not what `run` picks on an AVX2 machine).
     fn kernels() -> Vec<(&'static str, ShiftedSums)> {
+        // Without `std` (or off x86-64) nothing is added to it.
+        #[allow(unused_mut)]
         let mut kernels: Vec<(&'static str, ShiftedSums)> = vec![
             ("as picked", TapConv::shifted_sums),
             ("portable", TapConv::shifted_sums_portable),
