@@ -358,34 +358,19 @@ pub(crate) fn global_avg_pool(input: &[f32], [c, h, w]: [usize; 3], output: &mut
 /// `[c, h / size, w / size]`.
 pub(crate) fn max_pool(input: &[f32], [c, h, w]: [usize; 3], size: usize, output: &mut [f32]) {
     let (oh, ow) = (h / size, w / size);
-    if size == 2 {
-        // The VGG-style nets' pooling, a pair of rows at a time: no per-window slicing,
-        // so the compiler unrolls it.
-        for (plane, out) in input
-            .chunks_exact(h * w)
-            .zip(output.chunks_exact_mut(oh * ow))
-            .take(c)
-        {
-            for (rows, out) in plane.chunks_exact(2 * w).zip(out.chunks_exact_mut(ow)) {
-                let (top, bottom) = rows.split_at(w);
-                let pairs = top.chunks_exact(2).zip(bottom.chunks_exact(2));
-                for (o, (t, b)) in out.iter_mut().zip(pairs) {
-                    *o = t[0].max(t[1]).max(b[0].max(b[1]));
+    // A band of `size` input rows at a time, each row's windows side by side: no
+    // per-window slicing, so the compiler unrolls the rows.
+    for (plane, out) in input
+        .chunks_exact(h * w)
+        .zip(output.chunks_exact_mut(oh * ow))
+        .take(c)
+    {
+        for (band, out) in plane.chunks_exact(size * w).zip(out.chunks_exact_mut(ow)) {
+            out.fill(f32::NEG_INFINITY);
+            for row in band.chunks_exact(w) {
+                for (o, window) in out.iter_mut().zip(row.chunks_exact(size)) {
+                    *o = window.iter().fold(*o, |m, &v| m.max(v));
                 }
-            }
-        }
-        return;
-    }
-    for ch in 0..c {
-        let src = &input[ch * h * w..(ch + 1) * h * w];
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let mut m = f32::NEG_INFINITY;
-                for dy in 0..size {
-                    let row = &src[(oy * size + dy) * w + ox * size..][..size];
-                    m = row.iter().fold(m, |m, &v| m.max(v));
-                }
-                output[(ch * oh + oy) * ow + ox] = m;
             }
         }
     }
