@@ -426,7 +426,11 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             if !resuming {
                 let completed = self.train(&mut plan, replanner)?;
                 if !completed {
-                    return Ok(self.stop.take().unwrap_or(StopReason::Deadline));
+                    if let Some(stop) = self.stop.take() {
+                        return Ok(stop);
+                    }
+                    self.finish_pruned(replanner)?;
+                    return Ok(StopReason::Deadline);
                 }
                 if self.round == 0 && replanner.progress().dense_convergence.is_none() {
                     // The dense training hit its cap before its validation loss settled: the
@@ -445,6 +449,7 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             resuming = false;
             let prune_cost = self.profiler.prune_rewind_estimate().unwrap_or_default();
             if !self.deadline.may_start(prune_cost) {
+                self.finish_pruned(replanner)?;
                 return Ok(StopReason::Deadline);
             }
             let started = self.deadline.elapsed();
@@ -476,15 +481,37 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             self.profiler
                 .record_prune_rewind(pruning + self.deadline.elapsed().saturating_sub(started));
             if plan.is_finalise() {
-                // No time to train after this prune: keep the trained weights, pruned.
-                if let Some(weights) = &self.last_trained {
-                    self.trainee.load_weights(&weights.masked(&self.masks)?)?;
-                }
+                self.finish_pruned(replanner)?;
                 return Ok(StopReason::Finalised);
             }
             self.trainee
                 .start_training(&self.masks, plan.trainings[0])?;
         }
+    }
+
+    /// Ends a run that has no time left to train: the ticket is the trained weights pruned
+    /// to the target sparsity. A user who asked for a sparsity (or a file size) gets it,
+    /// whatever the machine did to the plan; the prune's time is kept free by `train`.
+    fn finish_pruned(
+        &mut self,
+        replanner: &mut Replanner<BuiltinPolicy>,
+    ) -> Result<(), PruneError> {
+        let weights = match self.last_trained.take() {
+            Some(weights) => weights,
+            None => self.trainee.weights()?,
+        };
+        let target = self.config.target_sparsity;
+        if self.masks.sparsity() < target - replanner.config().sparsity_tolerance {
+            let c = self.config;
+            let scores = Scores::magnitude(&weights);
+            prune_to_sparsity(&mut self.masks, &scores, c.scope, &c.rates, target)?;
+            replanner.record_prune(self.masks.sparsity())?;
+            self.prunes += 1;
+            self.round += 1;
+        }
+        self.trainee.load_weights(&weights.masked(&self.masks)?)?;
+        self.last_trained = Some(weights);
+        Ok(())
     }
 
     /// Runs the current training for what the plan gives it; returns false if the deadline
@@ -519,7 +546,12 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
                 completed = false;
                 break;
             }
-            let expected = self.profiler.estimate().unwrap_or_default();
+            let mut expected = self.profiler.estimate().unwrap_or_default();
+            if plan.next_sparsity().is_some() {
+                // A prune follows: its time stays free, so a training the deadline cuts can
+                // still end in a ticket at the target (`finish_pruned`).
+                expected += self.profiler.prune_rewind_estimate().unwrap_or_default();
+            }
             if !self.deadline.may_start_iteration(expected) {
                 completed = false;
                 break;

@@ -190,6 +190,28 @@ fn a_slowdown_after_the_first_round_still_meets_the_deadline() {
     assert_eq!(outcome.masks.pruned(), 540);
 }
 
+/// A machine that slows down twentyfold in a ranking training, too late for a re-plan
+/// to shrink it (the CI failure of stop 42: a real-clock run ended at 77 % of an 80 %
+/// target). Whatever the slowdown, the ticket is at the target: the last prune goes
+/// straight to it, and the time for that prune is kept free.
+#[test]
+fn a_slowdown_in_a_ranking_training_still_ends_at_the_target() {
+    for (from, factor) in [(1, 20), (2, 20), (2, 50), (3, 100), (1, 400)] {
+        let clock = FakeClock::new();
+        let mut trainee = FakeTrainee::new(clock.clone());
+        trainee.slowdown = Some((from, factor));
+        let slowest = trainee.iteration_cost * factor;
+        let outcome = run_and_check(&mut trainee, &clock, 30, slowest);
+        assert_eq!(
+            outcome.masks.pruned(),
+            540,
+            "slowdown ×{factor} from training {from}: {:?}, rounds {:?}",
+            outcome.stop,
+            outcome.rounds
+        );
+    }
+}
+
 #[test]
 fn the_same_inputs_give_the_same_ticket() {
     let run = || {
