@@ -710,6 +710,36 @@ fn a_size_budget_fits_the_keyword_spotter_too() {
 }
 
 #[test]
+fn a_size_budget_fits_the_text_models_too() {
+    // A text model's file holds its vocabulary (tokenisation settings and tokens) besides
+    // the weights: the search exports with it, so the sparsity it finds fits.
+    with_real_data("trec", |data| {
+        for model in ["bag-of-embeddings", "textcnn"] {
+            let (_out_dir, out) = temp_path("text-size", "t");
+            let output = Command::new(env!("CARGO_BIN_EXE_sprig"))
+                .args(["prune", "--dataset", "trec", "--model", model])
+                .args(["--budget", "60s", "--size", "128KiB", "--dry-run"])
+                .args(["--data-dir", path(&data), "--out", path(&out)])
+                .env("RUST_LOG", "error")
+                .output()
+                .unwrap();
+            let stdout = succeeded(&output);
+            let sparsity: f64 = stdout
+                .split("\"target_sparsity\":")
+                .nth(1)
+                .and_then(|rest| rest.split([',', '}']).next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{model}: no target sparsity in {stdout}"));
+            // The embedding table alone is far over 128 KiB in int8.
+            assert!(
+                (0.5..0.999).contains(&sparsity),
+                "{model}: {sparsity}: {stdout}"
+            );
+        }
+    });
+}
+
+#[test]
 #[ignore = "slow tier (a real-clock run): cargo xtask test --slow"]
 fn ctrl_c_keeps_the_best_ticket_so_far_and_the_run_resumes() {
     with_real_data("mnist", |data| {

@@ -272,7 +272,10 @@ impl EdgeBench {
                 };
                 build_model(experiment.model, input, classes, &device, job)?
             }
-            Modality::Text => bail!("{}: text models do not export yet", experiment.model),
+            Modality::Text => bail!(
+                "{}: the edge table does not measure text models yet",
+                experiment.model
+            ),
         }
     }
 

@@ -53,6 +53,12 @@ pub use tract::TractModel;
 /// What can go wrong exporting.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    /// The ONNX lowering has no operators for this layer yet.
+    #[error("{layer} has no ONNX lowering yet (text models export to the .sprig format only)")]
+    NoOnnxLowering {
+        /// The layer, as the runtime names it.
+        layer: String,
+    },
     /// The graph names a parameter the weights do not have.
     #[error("the weights have no tensor `{0}`, which the model's graph needs")]
     MissingTensor(String),

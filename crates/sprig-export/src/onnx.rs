@@ -85,6 +85,16 @@ pub fn onnx_model(graph: &Graph, tensors: &[TensorSpec]) -> Result<Vec<u8>, Expo
             }
             Layer::Relu => lowering.node("Relu", &[&x], vec![]),
             Layer::Flatten => lowering.node("Flatten", &[&x], vec![int("axis", 1)]),
+            Layer::GlobalMaxPool
+            | Layer::Embedding { .. }
+            | Layer::EmbeddingMean { .. }
+            | Layer::Save { .. }
+            | Layer::Load { .. }
+            | Layer::ConcatAfter { .. } => {
+                return Err(ExportError::NoOnnxLowering {
+                    layer: format!("{layer:?}"),
+                });
+            }
         };
     }
     // The last node's output is the logits.

@@ -1,11 +1,14 @@
 //! An exported ticket computes what the Burn model computes, and a LeNet-300-100 ticket
 //! at the LTH paper's smallest matching size (3.6% of weights) fits the size targets.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData};
 use sprig_backend::Backend;
 use sprig_export::{ExportFormat, ModelSpec, SizeReport, export};
 use sprig_mask::{LayerRates, MaskSet, Scope, Scores, prune_to_sparsity};
-use sprig_models::{Classifier, ConvNet, DsCnn, Initialization, Lenet300100, initial_weights};
+use sprig_models::{
+    AudioCnn, BagOfEmbeddings, Classifier, ConvNet, DsCnn, Initialization, Lenet300100, TextCnn,
+    TextCnnSize, initial_weights,
+};
 use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
 use sprig_runtime::{Execution, Model, Preprocess};
 
@@ -128,12 +131,48 @@ fn lenet_ticket_at_3_6_percent_is_small_and_computes_what_burn_computes() {
 }
 
 #[test]
-fn conv_ticket_computes_what_burn_computes() {
+fn conv_tickets_compute_what_burn_computes() {
     let device = Backend::Flex.device().unwrap();
     let input = [3, 8, 8];
-    let model = ConvNet::new(1, input, 10, &device);
-    let weights = pruned(&model, 0.8, Initialization::GlorotNormal);
-    let spec = ModelSpec::new("conv-2", input, 10, Preprocess::None);
+    // Conv-2, Conv-4 and Conv-6: one, two and three pairs of convolutions.
+    for pairs in 1..=3 {
+        let model = ConvNet::new(pairs, input, 10, &device);
+        let weights = pruned(&model, 0.8, Initialization::GlorotNormal);
+        let spec = ModelSpec::new("conv", input, 10, Preprocess::None);
+        let file = export(
+            &model.inference_graph(),
+            &weights,
+            &spec,
+            ExportFormat::SparseF32,
+        )
+        .unwrap();
+        let runtime = Model::load(&file.bytes, Execution::Sparse).unwrap();
+        let fresh = ConvNet::new(pairs, input, 10, &device);
+        let (agree, worst) = compare(fresh, &weights, input, &runtime);
+        assert_eq!(agree, 1.0, "{pairs} pair(s)");
+        assert!(worst < 1e-4, "{pairs} pair(s): logits differ by {worst}");
+        // Pruned weights are neither stored nor multiplied (Conv-2's 80 % is mostly its
+        // fully connected weights, used once; deeper nets keep more of their convolutions,
+        // whose weights are used at every pixel).
+        let dense = Model::load(&file.bytes, Execution::Dense).unwrap();
+        let saving = if pairs == 1 { 4 } else { 1 };
+        assert!(
+            runtime.multiply_adds() * saving < dense.multiply_adds(),
+            "{pairs} pair(s): {} of {} multiply-adds",
+            runtime.multiply_adds(),
+            dense.multiply_adds()
+        );
+    }
+}
+
+#[test]
+fn audio_cnn_ticket_computes_what_burn_computes() {
+    let device = Backend::Flex.device().unwrap();
+    // FSDD's spectrograms: 61 frames × 40 mel bands (odd sides: pooling floors them).
+    let input = [1, 61, 40];
+    let model = AudioCnn::new(input, 10, &device);
+    let weights = pruned(&model, 0.9, Initialization::KaimingNormal);
+    let spec = ModelSpec::new("audio-cnn", input, 10, Preprocess::None);
     let file = export(
         &model.inference_graph(),
         &weights,
@@ -141,18 +180,13 @@ fn conv_ticket_computes_what_burn_computes() {
         ExportFormat::SparseF32,
     )
     .unwrap();
-    let runtime = Model::load(&file.bytes, Execution::Sparse).unwrap();
-    let (agree, worst) = compare(
-        ConvNet::new(1, input, 10, &device),
-        &weights,
-        input,
-        &runtime,
-    );
-    assert_eq!(agree, 1.0);
-    assert!(worst < 1e-4, "logits differ by {worst}");
-    // Pruned weights are neither stored nor multiplied.
-    let dense = Model::load(&file.bytes, Execution::Dense).unwrap();
-    assert!(runtime.multiply_adds() * 4 < dense.multiply_adds());
+    for execution in [Execution::Sparse, Execution::Dense] {
+        let runtime = Model::load(&file.bytes, execution).unwrap();
+        let fresh = AudioCnn::new(input, 10, &device);
+        let (agree, worst) = compare(fresh, &weights, input, &runtime);
+        assert_eq!(agree, 1.0, "{execution:?}");
+        assert!(worst < 1e-3, "{execution:?}: logits differ by {worst}");
+    }
 }
 
 #[test]
@@ -195,6 +229,107 @@ fn ds_cnn_ticket_with_its_batch_norms_folded_computes_what_burn_computes() {
         let (agree, worst) = compare(DsCnn::new(10, &device), &weights, input, &runtime);
         assert_eq!(agree, 1.0, "{execution:?}");
         assert!(worst < 1e-3, "{execution:?}: logits differ by {worst}");
+    }
+}
+
+/// Token ids of `n` sentences of `length`, most padded at the end (id 0) after a few
+/// to all of their tokens.
+fn sentences(n: usize, length: usize, vocab: usize) -> Vec<Vec<u32>> {
+    (0..n)
+        .map(|i| {
+            let words = 1 + (i * 7) % length;
+            (0..length)
+                .map(|t| {
+                    if t < words {
+                        (1 + (i * 31 + t * 17) % (vocab - 1)) as u32
+                    } else {
+                        0
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Burn's logits for `sentences` and the runtime's: (agreeing argmax fraction, largest
+/// logit difference).
+fn compare_text<M: Classifier<Input = Tensor<2, Int>>>(
+    model: M,
+    weights: &sprig_mask::Snapshot,
+    sentences: &[Vec<u32>],
+    runtime: &Model,
+) -> (f64, f32) {
+    let device = Backend::Flex.device().unwrap();
+    let model = load_snapshot(model, weights).unwrap();
+    let (n, length) = (sentences.len(), sentences[0].len());
+    let ids: Vec<i64> = sentences.iter().flatten().map(|&i| i64::from(i)).collect();
+    let batch = Tensor::<2, Int>::from_data(TensorData::new(ids, [n, length]), &device);
+    let burn: Vec<f32> = model
+        .forward(batch)
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let classes = burn.len() / n;
+    let (mut agree, mut worst) = (0, 0.0_f32);
+    for (i, sentence) in sentences.iter().enumerate() {
+        // Unpadded, as a device would pass them: the runtime pads to the length.
+        let words: Vec<u32> = sentence.iter().copied().filter(|&id| id != 0).collect();
+        let ours = runtime.forward_tokens(&words).unwrap();
+        let theirs = &burn[i * classes..(i + 1) * classes];
+        for (a, b) in ours.iter().zip(theirs) {
+            worst = worst.max((a - b).abs());
+        }
+        let argmax = |v: &[f32]| (0..v.len()).fold(0, |b, j| if v[j] > v[b] { j } else { b });
+        agree += usize::from(argmax(&ours) == argmax(theirs));
+    }
+    (agree as f64 / n as f64, worst)
+}
+
+#[test]
+fn text_tickets_compute_what_burn_computes() {
+    let device = Backend::Flex.device().unwrap();
+    let (vocab, length, classes) = (300, 12, 6);
+    let size = TextCnnSize {
+        embedding: 16,
+        filters: 8,
+    };
+    let input = sentences(64, length, vocab);
+    let spec = ModelSpec::new("text", [1, 1, length], classes, Preprocess::None);
+    let cnn = TextCnn::new(vocab, classes, size, &device);
+    let cnn_weights = pruned(&cnn, 0.8, Initialization::KaimingNormal);
+    let bag = BagOfEmbeddings::new(vocab, classes, &device);
+    let bag_weights = pruned(&bag, 0.8, Initialization::KaimingNormal);
+    let files = [
+        export(
+            &cnn.inference_graph(),
+            &cnn_weights,
+            &spec,
+            ExportFormat::SparseF32,
+        )
+        .unwrap(),
+        export(
+            &bag.inference_graph(),
+            &bag_weights,
+            &spec,
+            ExportFormat::SparseF32,
+        )
+        .unwrap(),
+    ];
+    for execution in [Execution::Sparse, Execution::Dense] {
+        let runtime = Model::load(&files[0].bytes, execution).unwrap();
+        let fresh = TextCnn::new(vocab, classes, size, &device);
+        let (agree, worst) = compare_text(fresh, &cnn_weights, &input, &runtime);
+        assert_eq!(agree, 1.0, "TextCNN {execution:?}");
+        assert!(
+            worst < 1e-4,
+            "TextCNN {execution:?}: logits differ by {worst}"
+        );
+        let runtime = Model::load(&files[1].bytes, execution).unwrap();
+        let fresh = BagOfEmbeddings::new(vocab, classes, &device);
+        let (agree, worst) = compare_text(fresh, &bag_weights, &input, &runtime);
+        assert_eq!(agree, 1.0, "bag {execution:?}");
+        assert!(worst < 1e-4, "bag {execution:?}: logits differ by {worst}");
     }
 }
 
@@ -269,6 +404,10 @@ fn onnx_exports_run_in_tract_as_in_burn() {
     let ds_cnn = DsCnn::new(10, &device);
     let weights = pruned(&ds_cnn, 0.8, Initialization::KaimingNormal);
     onnx_agrees(ds_cnn, DsCnn::new(10, &device), &weights, input, 1e-3);
+    let audio_cnn = AudioCnn::new(input, 10, &device);
+    let weights = pruned(&audio_cnn, 0.9, Initialization::KaimingNormal);
+    let fresh = AudioCnn::new(input, 10, &device);
+    onnx_agrees(audio_cnn, fresh, &weights, input, 1e-3);
 }
 
 #[cfg(feature = "tract")]

@@ -147,6 +147,9 @@ impl Classifier for AudioCnn {
     fn prunable(&self) -> Vec<PrunableTensor> {
         AudioCnn::prunable(self)
     }
+    fn inference_graph(&self) -> Option<InferenceGraph> {
+        Some(AudioCnn::inference_graph(self))
+    }
 }
 
 impl Classifier for TextCnn {
@@ -157,6 +160,9 @@ impl Classifier for TextCnn {
     fn prunable(&self) -> Vec<PrunableTensor> {
         TextCnn::prunable(self)
     }
+    fn inference_graph(&self) -> Option<InferenceGraph> {
+        Some(TextCnn::inference_graph(self))
+    }
 }
 
 impl Classifier for BagOfEmbeddings {
@@ -166,6 +172,9 @@ impl Classifier for BagOfEmbeddings {
     }
     fn prunable(&self) -> Vec<PrunableTensor> {
         BagOfEmbeddings::prunable(self)
+    }
+    fn inference_graph(&self) -> Option<InferenceGraph> {
+        Some(BagOfEmbeddings::inference_graph(self))
     }
 }
 

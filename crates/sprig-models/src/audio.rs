@@ -198,3 +198,21 @@ impl DsCnn {
         g
     }
 }
+
+impl AudioCnn {
+    /// The network as the runtime runs it: three 3×3 convolutions ("same"), each with
+    /// ReLU and 2×2 max pooling after it; flatten; two linear layers with ReLU between.
+    pub fn inference_graph(&self) -> InferenceGraph {
+        let mut g = InferenceGraph::empty();
+        for i in 0..self.convs.len() {
+            g.conv(&format!("convs.{i}"), 1);
+            g.layers.push(Layer::Relu);
+            g.layers.push(Layer::MaxPool2d { size: 2 });
+        }
+        g.layers.push(Layer::Flatten);
+        g.linear("fcs.0");
+        g.layers.push(Layer::Relu);
+        g.linear("fcs.1");
+        g
+    }
+}

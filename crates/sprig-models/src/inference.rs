@@ -104,6 +104,17 @@ impl InferenceGraph {
         });
     }
 
+    /// A Burn `Embedding` at `prefix`: the token ids to their embeddings, channels first,
+    /// or (`mean`) to the mean embedding of the ids that are not padding.
+    pub(crate) fn embedding(&mut self, prefix: &str, mean: bool) {
+        let table = self.push(format!("{prefix}.weight"), false);
+        self.layers.push(if mean {
+            Layer::EmbeddingMean { table }
+        } else {
+            Layer::Embedding { table }
+        });
+    }
+
     /// A Burn `Linear` at `prefix` (weight transposed, bias as is).
     pub(crate) fn linear(&mut self, prefix: &str) {
         let weight = self.push(format!("{prefix}.weight"), true);
@@ -112,7 +123,7 @@ impl InferenceGraph {
     }
 
     /// A Burn `Conv2d` at `prefix` with zero padding `padding`.
-    fn conv(&mut self, prefix: &str, padding: usize) {
+    pub(crate) fn conv(&mut self, prefix: &str, padding: usize) {
         let weight = self.push(format!("{prefix}.weight"), false);
         let bias = Some(self.push(format!("{prefix}.bias"), false));
         self.layers.push(Layer::Conv2d {

@@ -8,7 +8,9 @@ use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, Linea
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor};
 
-use crate::PrunableTensor;
+use sprig_runtime::Layer;
+
+use crate::{InferenceGraph, PrunableTensor};
 
 /// Sizes of a [`TextCnn`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,5 +125,46 @@ impl BagOfEmbeddings {
             PrunableTensor::new("hidden.weight", "linear"),
             PrunableTensor::new("output.weight", "output"),
         ]
+    }
+}
+
+impl TextCnn {
+    /// The network as the runtime runs it: the embedding (channels first); per window
+    /// width a branch from the embeddings (slot 0) of a 1-D convolution, ReLU and max over
+    /// time, each branch's features appended to the ones before (slot 1); the output layer.
+    /// Dropout does nothing at inference.
+    pub fn inference_graph(&self) -> InferenceGraph {
+        let (embedded, features) = (0, 1);
+        let mut g = InferenceGraph::empty();
+        g.embedding("embedding", false);
+        g.layers.push(Layer::Save { slot: embedded });
+        for i in 0..self.convs.len() {
+            if i > 0 {
+                g.layers.push(Layer::Load { slot: embedded });
+            }
+            g.conv(&format!("convs.{i}"), 0);
+            g.layers.extend([Layer::Relu, Layer::GlobalMaxPool]);
+            if i > 0 {
+                g.layers.push(Layer::ConcatAfter { slot: features });
+            }
+            if i + 1 < self.convs.len() {
+                g.layers.push(Layer::Save { slot: features });
+            }
+        }
+        g.linear("output");
+        g
+    }
+}
+
+impl BagOfEmbeddings {
+    /// The network as the runtime runs it: the mean embedding of the tokens that are not
+    /// padding, the hidden layer with ReLU, the output layer.
+    pub fn inference_graph(&self) -> InferenceGraph {
+        let mut g = InferenceGraph::empty();
+        g.embedding("embedding", true);
+        g.linear("hidden");
+        g.layers.push(Layer::Relu);
+        g.linear("output");
+        g
     }
 }

@@ -1,18 +1,21 @@
 //! What a ticket becomes on a device: the ticket folder exported to a `.sprig` file, the
 //! sparsity at which a model fits a size budget, and an exported file run on a test split.
 
+use std::marker::PhantomData;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use burn::tensor::Tensor;
 use sprig_backend::Backend;
 use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, export_onnx, write_file};
-use sprig_models::{Architecture, Classifier, Modality, WithModel, build_model};
+use sprig_models::{
+    Architecture, Classifier, InferenceGraph, Modality, WithModel, build_model, build_text_model,
+};
 use sprig_runtime::{Execution, Model, Preprocess};
 
 use crate::config::{Dataset, Experiment};
 use crate::runner::{Runner, dense_masks};
 use crate::ticket::{self, files};
+use sprig_data::text::Vocabulary;
 
 /// What an exported vision model says besides its weights: the pixel preprocessing is
 /// the normalisation training used.
@@ -29,17 +32,6 @@ pub fn model_spec(
         classes,
         Preprocess::PixelAffine { scale, offset },
     )
-}
-
-/// Gets a zoo model's inference graph.
-struct GraphOf;
-
-impl WithModel for GraphOf {
-    type Input = Tensor<4>;
-    type Output = Option<sprig_models::InferenceGraph>;
-    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
-        model.inference_graph()
-    }
 }
 
 /// Exports the ticket folder `dir` to `out` in `format` and returns its size report. The
@@ -97,14 +89,9 @@ impl Exportable {
                 experiment.dataset
             );
         }
-        let device = Backend::Flex.device()?;
-        let graph = build_model(experiment.model, spec.input, classes, &device, GraphOf)?
-            .with_context(|| {
-                format!(
-                    "{} has no sequential graph the runtime can run",
-                    experiment.model
-                )
-            })?;
+        let graph = anatomy(&experiment, &spec)?.0.with_context(|| {
+            format!("{} has no graph the runtime can run yet", experiment.model)
+        })?;
         Ok(Self {
             graph,
             weights,
@@ -146,8 +133,33 @@ pub fn ticket_spec(runner: &mut Runner, experiment: &Experiment, dir: &Path) -> 
             .with_context(|| format!("{} is not a feature normalisation", path.display()))?;
             audio_spec(experiment, &norm)?
         }
-        Modality::Text => bail!("{}: text models do not export yet", experiment.model),
+        Modality::Text => {
+            let path = dir.join(files::VOCABULARY);
+            let vocab: Vocabulary = serde_json::from_slice(
+                &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+            )
+            .with_context(|| format!("{} is not a vocabulary", path.display()))?;
+            text_spec(experiment, &vocab)?
+        }
     })
+}
+
+/// Metadata key of an exported text model's vocabulary: its tokenisation settings and
+/// its tokens in id order, as the ticket folder's `vocabulary.json` holds them.
+pub const TEXT_VOCABULARY: &str = "text.vocabulary";
+
+/// What an exported text model says besides its weights: it takes the `length` token ids
+/// training padded or cut every text to (`[1, 1, length]`); the metadata carry the
+/// vocabulary a device encodes text with ([`TEXT_VOCABULARY`]).
+fn text_spec(experiment: &Experiment, vocab: &Vocabulary) -> Result<ModelSpec> {
+    let mut spec = ModelSpec::new(
+        experiment.model.name(),
+        [1, 1, vocab.config().length],
+        experiment.dataset.classes(),
+        Preprocess::None,
+    );
+    spec.metadata = vec![(TEXT_VOCABULARY.into(), serde_json::to_string(vocab)?)];
+    Ok(spec)
 }
 
 /// What an exported keyword-spotting model says besides its weights: it takes the
@@ -184,21 +196,41 @@ pub struct SizeFit {
     pub dense_bytes: usize,
 }
 
-/// A zoo model's graph, parameter shapes and prunable tensors.
-struct Anatomy;
+/// A zoo model's graph (if the runtime can run it), parameter shapes and prunable tensors.
+type Parts = (
+    Option<InferenceGraph>,
+    Vec<(String, Vec<usize>)>,
+    sprig_mask::MaskSet,
+);
 
-impl WithModel for Anatomy {
-    type Input = Tensor<4>;
-    type Output = Result<(
-        Option<sprig_models::InferenceGraph>,
-        Vec<(String, Vec<usize>)>,
-        sprig_mask::MaskSet,
-    )>;
-    fn with<M: Classifier<Input = Tensor<4>>>(self, model: M) -> Self::Output {
+/// Gets a zoo model's [`Parts`], whatever its input.
+struct Anatomy<I>(PhantomData<I>);
+
+impl<I: Clone> WithModel for Anatomy<I> {
+    type Input = I;
+    type Output = Result<Parts>;
+    fn with<M: Classifier<Input = I>>(self, model: M) -> Self::Output {
         let shapes = sprig_prune::tensor_shapes(&model);
         let masks = dense_masks(&model, &shapes, None)?;
         Ok((model.inference_graph(), shapes, masks))
     }
+}
+
+/// The [`Parts`] of the model `spec` describes: an image or audio model for its input
+/// shape, a text model for the vocabulary in its metadata.
+fn anatomy(experiment: &Experiment, spec: &ModelSpec) -> Result<Parts> {
+    let device = Backend::Flex.device()?;
+    let (model, classes) = (experiment.model, spec.classes);
+    if experiment.dataset.modality() != Modality::Text {
+        return build_model(model, spec.input, classes, &device, Anatomy(PhantomData))?;
+    }
+    let (_, vocab) = spec
+        .metadata
+        .iter()
+        .find(|(key, _)| key == TEXT_VOCABULARY)
+        .context("a text model's spec without its vocabulary")?;
+    let vocab: Vocabulary = serde_json::from_str(vocab)?;
+    build_text_model(model, vocab.len(), classes, &device, Anatomy(PhantomData))?
 }
 
 /// The target sparsity at which `experiment`'s ticket, exported in `format`, fits in
@@ -233,17 +265,15 @@ pub fn sparsity_for_size(
             let norm = runner.audio_data(experiment)?.1.clone();
             audio_spec(experiment, &norm)?
         }
-        Modality::Text => bail!(
-            "a size budget needs a model the runtime exports, and text models do not export \
-             yet: give --sparsity instead"
-        ),
+        Modality::Text => {
+            let vocab = runner.text_data(experiment)?.vocab.clone();
+            text_spec(experiment, &vocab)?
+        }
     };
-    let input = spec.input;
-    let device = Backend::Flex.device()?;
-    let (graph, shapes, masks) = build_model(experiment.model, input, classes, &device, Anatomy)??;
+    let (graph, shapes, masks) = anatomy(experiment, &spec)?;
     let graph = graph.with_context(|| {
         format!(
-            "{} has no sequential graph the runtime can run: give --sparsity instead of a size",
+            "{} has no graph the runtime can run yet: give --sparsity instead of a size",
             experiment.model
         )
     })?;

@@ -197,6 +197,12 @@ const FLATTEN: u8 = 4;
 /// their files are unchanged).
 const CONV2D_GENERAL: u8 = 5;
 const GLOBAL_AVG_POOL: u8 = 6;
+const GLOBAL_MAX_POOL: u8 = 7;
+const EMBEDDING: u8 = 8;
+const EMBEDDING_MEAN: u8 = 9;
+const SAVE: u8 = 10;
+const LOAD: u8 = 11;
+const CONCAT_AFTER: u8 = 12;
 /// "No bias".
 const NONE: u16 = u16::MAX;
 
@@ -249,8 +255,29 @@ fn write_layer(w: &mut Writer, layer: &Layer) -> Result<(), RuntimeError> {
             w.u8(small(size, "pool size")?);
         }
         Layer::GlobalAvgPool => w.u8(GLOBAL_AVG_POOL),
+        Layer::GlobalMaxPool => w.u8(GLOBAL_MAX_POOL),
         Layer::Relu => w.u8(RELU),
         Layer::Flatten => w.u8(FLATTEN),
+        Layer::Embedding { table } => {
+            w.u8(EMBEDDING);
+            w.u16(index(table)?);
+        }
+        Layer::EmbeddingMean { table } => {
+            w.u8(EMBEDDING_MEAN);
+            w.u16(index(table)?);
+        }
+        Layer::Save { slot } => {
+            w.u8(SAVE);
+            w.u8(slot);
+        }
+        Layer::Load { slot } => {
+            w.u8(LOAD);
+            w.u8(slot);
+        }
+        Layer::ConcatAfter { slot } => {
+            w.u8(CONCAT_AFTER);
+            w.u8(slot);
+        }
     }
     Ok(())
 }
@@ -300,8 +327,24 @@ fn read_layer(r: &mut Reader<'_>) -> Result<Layer, RuntimeError> {
             }
             Layer::MaxPool2d { size }
         }
+        GLOBAL_MAX_POOL => Layer::GlobalMaxPool,
         RELU => Layer::Relu,
         FLATTEN => Layer::Flatten,
+        EMBEDDING => Layer::Embedding {
+            table: usize::from(r.u16("table index")?),
+        },
+        EMBEDDING_MEAN => Layer::EmbeddingMean {
+            table: usize::from(r.u16("table index")?),
+        },
+        SAVE => Layer::Save {
+            slot: r.u8("slot")?,
+        },
+        LOAD => Layer::Load {
+            slot: r.u8("slot")?,
+        },
+        CONCAT_AFTER => Layer::ConcatAfter {
+            slot: r.u8("slot")?,
+        },
         t => return Err(invalid(alloc::format!("unknown layer tag {t}"))),
     })
 }
@@ -309,13 +352,12 @@ fn read_layer(r: &mut Reader<'_>) -> Result<Layer, RuntimeError> {
 /// Every tensor index a layer names exists.
 fn check_refs(layers: &[Layer], tensors: usize) -> Result<(), RuntimeError> {
     for (i, layer) in layers.iter().enumerate() {
-        let refs = match *layer {
-            Layer::Linear { weight, bias } | Layer::Conv2d { weight, bias, .. } => {
-                [Some(weight), bias]
-            }
-            _ => [None, None],
-        };
-        if let Some(bad) = refs.into_iter().flatten().find(|&t| t >= tensors) {
+        if let Some(bad) = layer
+            .tensors()
+            .into_iter()
+            .flatten()
+            .find(|&t| t >= tensors)
+        {
             return Err(invalid(alloc::format!(
                 "layer {i} names tensor {bad}, but there are {tensors}"
             )));

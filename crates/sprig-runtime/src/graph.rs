@@ -49,7 +49,8 @@ pub enum Layer {
         /// The bias tensor, if any.
         bias: Option<usize>,
     },
-    /// 2-D convolution; weight `[out, in / groups, kernel_h, kernel_w]` as in Burn.
+    /// 2-D convolution; weight `[out, in / groups, kernel_h, kernel_w]` as in Burn, or a
+    /// 1-D one's `[out, in, kernel_w]` (one kernel row, over `[in, 1, length]`).
     Conv2d {
         /// The weight tensor.
         weight: usize,
@@ -66,10 +67,54 @@ pub enum Layer {
     /// The mean of each channel's plane: `[c, h, w]` to `[c]` (a keyword-spotting
     /// network's pooling before its classifier).
     GlobalAvgPool,
+    /// The largest value of each channel's plane: `[c, h, w]` to `[c]` (a text CNN's max
+    /// over time).
+    GlobalMaxPool,
     /// `max(x, 0)`.
     Relu,
     /// `[c, h, w]` to `[c·h·w]`, channel-major (as Burn's `flatten(1, 3)`).
     Flatten,
+    /// Token ids `[1, 1, length]` to their embeddings, channels first: `[dim, 1, length]`
+    /// (Burn's `embedding(ids).swap_dims(1, 2)`), from the `[vocab, dim]` table.
+    Embedding {
+        /// The table.
+        table: usize,
+    },
+    /// Token ids `[1, 1, length]` to the mean embedding `[dim]` of the ids that are not
+    /// padding (id 0); only padding gives zeros (a bag of embeddings).
+    EmbeddingMean {
+        /// The table.
+        table: usize,
+    },
+    /// Keeps a copy of the current activations in `slot`: the input of parallel branches.
+    Save {
+        /// Which of the 256 slots.
+        slot: u8,
+    },
+    /// Makes the activations kept in `slot` the current ones: the next branch starts.
+    Load {
+        /// Which slot.
+        slot: u8,
+    },
+    /// `[kept in slot, current]`, flat: the outputs of branches side by side (a text CNN's
+    /// filter widths), each appended to what `slot` kept.
+    ConcatAfter {
+        /// Which slot.
+        slot: u8,
+    },
+}
+
+impl Layer {
+    /// The tensors the layer names.
+    pub(crate) fn tensors(&self) -> [Option<usize>; 2] {
+        match *self {
+            Layer::Linear { weight, bias } | Layer::Conv2d { weight, bias, .. } => {
+                [Some(weight), bias]
+            }
+            Layer::Embedding { table } | Layer::EmbeddingMean { table } => [Some(table), None],
+            _ => [None, None],
+        }
+    }
 }
 
 /// Where a convolution's windows fall on its input.

@@ -273,6 +273,14 @@ impl Matrix {
     }
 
     /// Multiply–adds one product with a vector costs.
+    pub(crate) fn cols(&self) -> usize {
+        match self {
+            Matrix::Dense(m) => m.cols,
+            Matrix::Sparse(m) => m.cols,
+            Matrix::SparseColumns(m) => m.cols,
+        }
+    }
+
     pub(crate) fn multiply_adds(&self) -> usize {
         match self {
             Matrix::Dense(m) => m.data.len(),
@@ -352,6 +360,39 @@ pub(crate) fn global_avg_pool(input: &[f32], [c, h, w]: [usize; 3], output: &mut
         let sum: f32 = input[ch * n..(ch + 1) * n].iter().sum();
         *out = sum / n as f32;
     }
+}
+
+/// The largest value of each channel's `h × w` plane; `output` has `c` values.
+pub(crate) fn global_max_pool(input: &[f32], [c, h, w]: [usize; 3], output: &mut [f32]) {
+    let n = (h * w).max(1);
+    for (ch, out) in output.iter_mut().enumerate().take(c) {
+        *out = input[ch * n..(ch + 1) * n]
+            .iter()
+            .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    }
+}
+
+/// Row `ids[t]` of `table` into column `t` of `output`, which is `[dim, length]`
+/// (channels first). The ids were checked against the table when the input came in.
+pub(crate) fn embed(table: &Matrix, ids: &[f32], output: &mut [f32]) {
+    let length = ids.len();
+    output.fill(0.0);
+    for (t, &id) in ids.iter().enumerate() {
+        table.for_row(id as usize, |c, v| output[c * length + t] = v);
+    }
+}
+
+/// The mean of the rows of `table` the ids that are not padding (0) name; zeros if every
+/// id is padding. `output` has the table's width.
+pub(crate) fn embed_mean(table: &Matrix, ids: &[f32], output: &mut [f32]) {
+    output.fill(0.0);
+    let mut tokens = 0usize;
+    for &id in ids.iter().filter(|&&id| id != 0.0) {
+        tokens += 1;
+        table.for_row(id as usize, |c, v| output[c] += v);
+    }
+    let tokens = tokens.max(1) as f32;
+    output.iter_mut().for_each(|o| *o /= tokens);
 }
 
 /// Max over `size × size` windows with stride `size`; `output` is

@@ -8,7 +8,10 @@ use crate::encoding::{Decoded, TensorSize};
 use crate::error::shape;
 use crate::format::read_file;
 use crate::graph::{Graph, Layer, Preprocess};
-use crate::kernels::{CscMatrix, CsrMatrix, DenseMatrix, Matrix, global_avg_pool, max_pool};
+use crate::kernels::{
+    CscMatrix, CsrMatrix, DenseMatrix, Matrix, embed, embed_mean, global_avg_pool, global_max_pool,
+    max_pool,
+};
 
 /// How weight matrices are held and multiplied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,9 +46,17 @@ enum Op {
     Conv { conv: Convolution, bias: Vec<f32> },
     MaxPool { input: [usize; 3], size: usize },
     GlobalAvgPool { input: [usize; 3] },
+    GlobalMaxPool { input: [usize; 3] },
     Relu,
     Flatten,
+    Embedding { table: Matrix, mean: bool },
+    Save(usize),
+    Load(usize),
+    ConcatAfter(usize),
 }
+
+/// The activations a [`Layer::Save`] keeps, by slot (256 at most).
+type Slots = Vec<Option<Activations>>;
 
 /// An exported model, loaded and checked, ready for inference.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +71,10 @@ pub struct Model {
     /// the pixel normalisation folded in (`W·diag(scale)` and `b + W·offset`), so it runs
     /// on raw pixels and skips the zero ones (the background of most images).
     folded: Option<Op>,
+    /// For a model whose input is token ids: the vocabulary size (ids are below it).
+    vocabulary: Option<usize>,
+    /// Slots the branches use.
+    slots: usize,
 }
 
 impl Model {
@@ -77,8 +92,15 @@ impl Model {
         let mut ops = Vec::with_capacity(graph.layers.len());
         let mut act = Activations::Image(graph.input);
         let mut widest = act.len();
+        let mut slots: Slots = alloc::vec![None; 256];
         for (i, layer) in graph.layers.iter().enumerate() {
-            let (op, next) = build(i, *layer, act, &tensors, execution)?;
+            if i > 0 && matches!(layer, Layer::Embedding { .. } | Layer::EmbeddingMean { .. }) {
+                return Err(shape(alloc::format!(
+                    "layer {i} ({layer:?}): an embedding takes the input's token ids, so it \
+                     comes first"
+                )));
+            }
+            let (op, next) = build(i, *layer, act, &tensors, execution, &mut slots)?;
             ops.push(op);
             act = next;
             widest = widest.max(act.len());
@@ -91,6 +113,19 @@ impl Model {
             )));
         }
         let folded = fold_pixels(&graph, &ops);
+        let vocabulary = match ops.first() {
+            Some(Op::Embedding { table, .. }) => Some(table.rows()),
+            _ => None,
+        };
+        let slots = graph
+            .layers
+            .iter()
+            .filter_map(|l| match *l {
+                Layer::Save { slot } => Some(usize::from(slot) + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
         Ok(Self {
             graph,
             ops,
@@ -98,6 +133,8 @@ impl Model {
             execution,
             widest,
             folded,
+            vocabulary,
+            slots,
         })
     }
 
@@ -152,13 +189,49 @@ impl Model {
             .collect())
     }
 
-    /// The logits for one input (already preprocessed).
+    /// The logits for one input (already preprocessed; for a text model, its
+    /// [`Model::input_len`] token ids as `f32`, see [`Model::forward_tokens`]).
     ///
     /// # Errors
-    /// [`RuntimeError::Shape`] if `input` does not have [`Model::input_len`] values.
+    /// [`RuntimeError::Shape`] if `input` does not have [`Model::input_len`] values, or,
+    /// for a text model, holds a value that is not a token id of its vocabulary.
     pub fn forward(&self, input: &[f32]) -> Result<Vec<f32>, RuntimeError> {
         self.check_input(input.len())?;
+        if let Some(vocabulary) = self.vocabulary
+            && let Some(bad) = input
+                .iter()
+                .position(|&id| !(id >= 0.0 && id < vocabulary as f32 && id == (id as u32) as f32))
+        {
+            return Err(shape(alloc::format!(
+                "input {bad} is {}, not a token id below the vocabulary's {vocabulary}",
+                input[bad]
+            )));
+        }
         Ok(self.run(&self.ops, input))
+    }
+
+    /// Whether the input is token ids (a text model): how many ids its vocabulary has.
+    pub fn vocabulary(&self) -> Option<usize> {
+        self.vocabulary
+    }
+
+    /// The logits for a text: its token ids (`docs/sparse-format.md` says how text becomes
+    /// ids), padded with 0 (`<pad>`) or cut to [`Model::input_len`] as training did.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Shape`] if the model does not take token ids or an id is not in
+    /// its vocabulary.
+    pub fn forward_tokens(&self, ids: &[u32]) -> Result<Vec<f32>, RuntimeError> {
+        if self.vocabulary.is_none() {
+            return Err(shape("this model's input is not token ids"));
+        }
+        let mut input: Vec<f32> = ids
+            .iter()
+            .take(self.input_len())
+            .map(|&i| i as f32)
+            .collect();
+        input.resize(self.input_len(), 0.0);
+        self.forward(&input)
     }
 
     /// The logits for raw 8-bit pixels (planar by channel), preprocessing included. In
@@ -184,6 +257,7 @@ impl Model {
         let mut a = Vec::with_capacity(self.widest);
         a.extend_from_slice(input);
         let mut b = alloc::vec![0.0; self.widest];
+        let mut slots: Vec<Vec<f32>> = alloc::vec![Vec::new(); self.slots];
         for op in ops {
             match op {
                 Op::Linear { weights, bias } => {
@@ -208,8 +282,39 @@ impl Model {
                     global_avg_pool(&a, *input, &mut b[..input[0]]);
                     swap(&mut a, &mut b, input[0]);
                 }
+                Op::GlobalMaxPool { input } => {
+                    global_max_pool(&a, *input, &mut b[..input[0]]);
+                    swap(&mut a, &mut b, input[0]);
+                }
                 Op::Relu => a.iter_mut().for_each(|v| *v = v.max(0.0)),
                 Op::Flatten => {}
+                Op::Embedding { table, mean } => {
+                    let n = if *mean {
+                        table.cols()
+                    } else {
+                        table.cols() * a.len()
+                    };
+                    if *mean {
+                        embed_mean(table, &a, &mut b[..n]);
+                    } else {
+                        embed(table, &a, &mut b[..n]);
+                    }
+                    swap(&mut a, &mut b, n);
+                }
+                Op::Save(slot) => {
+                    slots[*slot].clear();
+                    slots[*slot].extend_from_slice(&a);
+                }
+                Op::Load(slot) => {
+                    a.clear();
+                    a.extend_from_slice(&slots[*slot]);
+                }
+                Op::ConcatAfter(slot) => {
+                    let (kept, n) = (slots[*slot].len(), slots[*slot].len() + a.len());
+                    b[..kept].copy_from_slice(&slots[*slot]);
+                    b[kept..n].copy_from_slice(&a);
+                    swap(&mut a, &mut b, n);
+                }
             }
         }
         a
@@ -271,6 +376,7 @@ fn build(
     act: Activations,
     tensors: &[Decoded],
     execution: Execution,
+    slots: &mut Slots,
 ) -> Result<(Op, Activations), RuntimeError> {
     let fail =
         |why: alloc::string::String| shape(alloc::format!("layer {index} ({layer:?}): {why}"));
@@ -323,12 +429,19 @@ fn build(
                 return Err(fail(alloc::format!("takes an image, got {act:?}")));
             };
             let groups = geometry.groups;
-            let &[o, i, kh, kw] = t.shape.as_slice() else {
-                return Err(fail(alloc::format!(
-                    "weight `{}` has shape {:?}, expected [out, in / groups, kh, kw]",
-                    t.name,
-                    t.shape
-                )));
+            // A 1-D convolution's weight `[out, in, kw]` (Burn's `Conv1d`, over time) is a
+            // 2-D one with one row.
+            let (o, i, kh, kw) = match *t.shape.as_slice() {
+                [o, i, kh, kw] => (o, i, kh, kw),
+                [o, i, kw] => (o, i, 1, kw),
+                _ => {
+                    return Err(fail(alloc::format!(
+                        "weight `{}` has shape {:?}, expected [out, in / groups, kh, kw] \
+                         or [out, in, kw]",
+                        t.name,
+                        t.shape
+                    )));
+                }
             };
             if groups == 0 || c % groups != 0 || o % groups != 0 {
                 return Err(fail(alloc::format!(
@@ -379,8 +492,54 @@ fn build(
             };
             (op, Activations::Image([c, h / size, w / size]))
         }
+        Layer::GlobalMaxPool => {
+            let Activations::Image([c, h, w]) = act else {
+                return Err(fail(alloc::format!("takes an image, got {act:?}")));
+            };
+            (Op::GlobalMaxPool { input: [c, h, w] }, Activations::Flat(c))
+        }
         Layer::Relu => (Op::Relu, act),
         Layer::Flatten => (Op::Flatten, Activations::Flat(act.len())),
+        Layer::Embedding { table } | Layer::EmbeddingMean { table } => {
+            let t = &tensors[table];
+            let Activations::Image([1, 1, length]) = act else {
+                return Err(fail(alloc::format!(
+                    "takes token ids [1, 1, length], got {act:?}"
+                )));
+            };
+            if t.shape.len() != 2 || t.rows == 0 {
+                return Err(fail(alloc::format!(
+                    "table `{}` has shape {:?}, expected [vocabulary, dim]",
+                    t.name,
+                    t.shape
+                )));
+            }
+            let mean = matches!(layer, Layer::EmbeddingMean { .. });
+            let next = if mean {
+                Activations::Flat(t.cols)
+            } else {
+                Activations::Image([t.cols, 1, length])
+            };
+            let table = matrix(t, execution);
+            (Op::Embedding { table, mean }, next)
+        }
+        Layer::Save { slot } => {
+            slots[usize::from(slot)] = Some(act);
+            (Op::Save(usize::from(slot)), act)
+        }
+        Layer::Load { slot } | Layer::ConcatAfter { slot } => {
+            let Some(kept) = slots[usize::from(slot)] else {
+                return Err(fail(alloc::format!("slot {slot} was never saved")));
+            };
+            let slot = usize::from(slot);
+            match layer {
+                Layer::Load { .. } => (Op::Load(slot), kept),
+                _ => (
+                    Op::ConcatAfter(slot),
+                    Activations::Flat(kept.len() + act.len()),
+                ),
+            }
+        }
     })
 }
 

@@ -3,48 +3,12 @@
 
 mod common;
 
-use common::{conv_net, ds_cnn, input, options, spectrogram};
+use common::{conv_net, ds_cnn, every_encoding_agrees, input, options, spectrogram};
 use proptest::prelude::*;
 use sprig_runtime::{
     ConvGeometry, EncodeOptions, Encoding, EncodingChoice, Execution, FORMAT_VERSION, Graph, Layer,
-    Model, Preprocess, Quantization, RuntimeError, TensorSpec, read_model, write_model,
+    Model, Preprocess, Quantization, RuntimeError, TensorSpec, write_model,
 };
-
-/// Writes `graph` in every encoding and checks that each reads back as written and gives
-/// the dense file's logits on `input` in both executions; returns those logits.
-fn every_encoding_agrees(graph: &Graph, tensors: &[TensorSpec], input: &[f32]) -> Vec<f32> {
-    let write = |encoding| {
-        write_model(
-            graph,
-            tensors,
-            &options(EncodingChoice::Force(encoding), Quantization::F32),
-        )
-        .unwrap()
-    };
-    let reference = Model::load(&write(Encoding::Dense).bytes, Execution::Dense)
-        .unwrap()
-        .forward(input)
-        .unwrap();
-    for encoding in Encoding::ALL {
-        let file = write(encoding);
-        let (read_graph, sizes) = read_model(&file.bytes).unwrap();
-        assert_eq!(read_graph, *graph, "{encoding:?}");
-        assert_eq!(sizes, file.tensors, "{encoding:?}");
-        for execution in [Execution::Dense, Execution::Sparse] {
-            let logits = Model::load(&file.bytes, execution)
-                .unwrap()
-                .forward(input)
-                .unwrap();
-            for (a, b) in logits.iter().zip(&reference) {
-                assert!(
-                    (a - b).abs() < 1e-5,
-                    "{encoding:?}/{execution:?}: {a} vs {b}"
-                );
-            }
-        }
-    }
-    reference
-}
 
 #[test]
 fn every_encoding_gives_the_same_logits_in_both_executions() {

@@ -12,6 +12,7 @@ use burn::tensor::Device;
 use sprig_backend::BackendChoice;
 use sprig_budget::{BuiltinPolicy, Clock, FixedRounds, RealClock};
 use sprig_data::audio::{AudioData, FeatureNorm};
+use sprig_data::text::TextData;
 use sprig_data::{Normalization, VisionData};
 use sprig_mask::{MaskSet, Snapshot, random_like};
 use sprig_models::{
@@ -334,6 +335,15 @@ impl Runner {
     /// A missing or corrupt data file, named; an experiment without audio settings.
     pub fn audio_data(&mut self, experiment: &Experiment) -> Result<&(AudioData, FeatureNorm)> {
         self.data.audio(experiment)
+    }
+
+    /// The text data set of `experiment` (its seed's validation split, the vocabulary of
+    /// its training split), loaded once per invocation.
+    ///
+    /// # Errors
+    /// A missing or corrupt data file, named; an experiment without tokenisation settings.
+    pub fn text_data(&mut self, experiment: &Experiment) -> Result<&TextData> {
+        self.data.text(experiment)
     }
 
     /// The folder run folders go under.

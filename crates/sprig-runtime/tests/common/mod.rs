@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use sprig_runtime::{
-    ConvGeometry, EncodeOptions, EncodingChoice, Graph, Layer, Preprocess, Quantization, TensorSpec,
+    ConvGeometry, EncodeOptions, Encoding, EncodingChoice, Execution, Graph, Layer, Model,
+    Preprocess, Quantization, TensorSpec, read_model, write_model,
 };
 
 /// A small conv net: conv 3×3 (2→3 channels, padding 1) → ReLU → pool 2 → flatten →
@@ -144,4 +145,40 @@ pub fn options(encoding: EncodingChoice, quantization: Quantization) -> EncodeOp
         encoding,
         quantization,
     }
+}
+
+/// Writes `graph` in every encoding and checks that each reads back as written and gives
+/// the dense file's logits on `input` in both executions; returns those logits.
+pub fn every_encoding_agrees(graph: &Graph, tensors: &[TensorSpec], input: &[f32]) -> Vec<f32> {
+    let write = |encoding| {
+        write_model(
+            graph,
+            tensors,
+            &options(EncodingChoice::Force(encoding), Quantization::F32),
+        )
+        .unwrap()
+    };
+    let reference = Model::load(&write(Encoding::Dense).bytes, Execution::Dense)
+        .unwrap()
+        .forward(input)
+        .unwrap();
+    for encoding in Encoding::ALL {
+        let file = write(encoding);
+        let (read_graph, sizes) = read_model(&file.bytes).unwrap();
+        assert_eq!(read_graph, *graph, "{encoding:?}");
+        assert_eq!(sizes, file.tensors, "{encoding:?}");
+        for execution in [Execution::Dense, Execution::Sparse] {
+            let logits = Model::load(&file.bytes, execution)
+                .unwrap()
+                .forward(input)
+                .unwrap();
+            for (a, b) in logits.iter().zip(&reference) {
+                assert!(
+                    (a - b).abs() < 1e-5,
+                    "{encoding:?}/{execution:?}: {a} vs {b}"
+                );
+            }
+        }
+    }
+    reference
 }
