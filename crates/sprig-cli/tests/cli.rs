@@ -673,6 +673,16 @@ fn a_size_budget_becomes_a_sparsity_or_says_what_would_fit() {
     });
 }
 
+/// The target sparsity a `--dry-run`'s printed experiment has.
+fn planned_sparsity(stdout: &str) -> f64 {
+    stdout
+        .split("\"target_sparsity\":")
+        .nth(1)
+        .and_then(|rest| rest.split([',', '}']).next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no target sparsity in {stdout}"))
+}
+
 #[test]
 fn a_size_budget_fits_the_keyword_spotter_too() {
     // The DS-CNN's file holds its spectrogram settings and band normalisation besides the
@@ -697,12 +707,7 @@ fn a_size_budget_fits_the_keyword_spotter_too() {
             .output()
             .unwrap();
         let stdout = succeeded(&output);
-        let sparsity: f64 = stdout
-            .split("\"target_sparsity\":")
-            .nth(1)
-            .and_then(|rest| rest.split([',', '}']).next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no target sparsity in {stdout}"));
+        let sparsity = planned_sparsity(&stdout);
         // 21,888 weights: over 16 KiB in int8 with their scales, biases and the
         // spectrogram settings, so some must go, but far from all.
         assert!((0.05..0.9).contains(&sparsity), "{sparsity}: {stdout}");
@@ -724,12 +729,7 @@ fn a_size_budget_fits_the_text_models_too() {
                 .output()
                 .unwrap();
             let stdout = succeeded(&output);
-            let sparsity: f64 = stdout
-                .split("\"target_sparsity\":")
-                .nth(1)
-                .and_then(|rest| rest.split([',', '}']).next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{model}: no target sparsity in {stdout}"));
+            let sparsity = planned_sparsity(&stdout);
             // The embedding table alone is far over 128 KiB in int8.
             assert!(
                 (0.5..0.999).contains(&sparsity),

@@ -81,10 +81,16 @@ fn compare_with<M: Classifier<Input = Tensor<4>>>(
         .convert::<f32>()
         .try_to_vec::<f32>()
         .unwrap();
+    agreement(&burn, n, |i| forward(&x[i * len..(i + 1) * len]))
+}
+
+/// Burn's logits of `n` examples against `ours(i)` for each: (agreeing argmax fraction,
+/// largest logit difference).
+fn agreement(burn: &[f32], n: usize, ours: impl Fn(usize) -> Vec<f32>) -> (f64, f32) {
     let classes = burn.len() / n;
     let (mut agree, mut worst) = (0, 0.0_f32);
     for i in 0..n {
-        let ours = forward(&x[i * len..(i + 1) * len]);
+        let ours = ours(i);
         let theirs = &burn[i * classes..(i + 1) * classes];
         for (a, b) in ours.iter().zip(theirs) {
             worst = worst.max((a - b).abs());
@@ -270,20 +276,11 @@ fn compare_text<M: Classifier<Input = Tensor<2, Int>>>(
         .convert::<f32>()
         .try_to_vec::<f32>()
         .unwrap();
-    let classes = burn.len() / n;
-    let (mut agree, mut worst) = (0, 0.0_f32);
-    for (i, sentence) in sentences.iter().enumerate() {
+    agreement(&burn, n, |i| {
         // Unpadded, as a device would pass them: the runtime pads to the length.
-        let words: Vec<u32> = sentence.iter().copied().filter(|&id| id != 0).collect();
-        let ours = runtime.forward_tokens(&words).unwrap();
-        let theirs = &burn[i * classes..(i + 1) * classes];
-        for (a, b) in ours.iter().zip(theirs) {
-            worst = worst.max((a - b).abs());
-        }
-        let argmax = |v: &[f32]| (0..v.len()).fold(0, |b, j| if v[j] > v[b] { j } else { b });
-        agree += usize::from(argmax(&ours) == argmax(theirs));
-    }
-    (agree as f64 / n as f64, worst)
+        let words: Vec<u32> = sentences[i].iter().copied().filter(|&id| id != 0).collect();
+        runtime.forward_tokens(&words).unwrap()
+    })
 }
 
 #[test]
