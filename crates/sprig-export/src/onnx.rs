@@ -90,7 +90,8 @@ pub fn onnx_model(graph: &Graph, tensors: &[TensorSpec]) -> Result<Vec<u8>, Expo
             | Layer::EmbeddingMean { .. }
             | Layer::Save { .. }
             | Layer::Load { .. }
-            | Layer::ConcatAfter { .. } => {
+            | Layer::ConcatAfter { .. }
+            | Layer::AddFrom { .. } => {
                 return Err(ExportError::NoOnnxLowering {
                     layer: format!("{layer:?}"),
                 });

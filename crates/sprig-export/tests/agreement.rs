@@ -6,8 +6,8 @@ use sprig_backend::Backend;
 use sprig_export::{ExportFormat, ModelSpec, SizeReport, export};
 use sprig_mask::{LayerRates, MaskSet, Scope, Scores, prune_to_sparsity};
 use sprig_models::{
-    AudioCnn, BagOfEmbeddings, Classifier, ConvNet, DsCnn, Initialization, Lenet300100, TextCnn,
-    TextCnnSize, initial_weights,
+    AudioCnn, BagOfEmbeddings, Classifier, ConvNet, DsCnn, Initialization, Lenet300100, ResNet,
+    TextCnn, TextCnnSize, initial_weights,
 };
 use sprig_prune::{load_snapshot, snapshot, tensor_shapes};
 use sprig_runtime::{Execution, Model, Preprocess};
@@ -195,19 +195,13 @@ fn audio_cnn_ticket_computes_what_burn_computes() {
     }
 }
 
-#[test]
-fn ds_cnn_ticket_with_its_batch_norms_folded_computes_what_burn_computes() {
-    let device = Backend::Flex.device().unwrap();
-    // FSDD's spectrograms: 61 frames × 40 mel bands.
-    let input = [1, 61, 40];
-    let model = DsCnn::new(10, &device);
-    let mut weights = pruned(&model, 0.8, Initialization::KaimingNormal);
-    // Batch norms far from the identity, so the fold is exercised: scales of both signs,
-    // shifted means, variances away from 1.
+/// Batch norms (the tensors whose path contains `marker`) far from the identity, so their
+/// fold is exercised: scales of both signs, shifted means, variances away from 1.
+fn norms_away_from_identity(weights: &mut sprig_mask::Snapshot, marker: &str) {
     let names: Vec<String> = weights
         .iter()
         .map(|(n, _)| n.to_string())
-        .filter(|n| n.contains("_norm"))
+        .filter(|n| n.contains(marker))
         .collect();
     for name in names {
         let t = weights.get_mut(&name).unwrap();
@@ -222,6 +216,41 @@ fn ds_cnn_ticket_with_its_batch_norms_folded_computes_what_burn_computes() {
             };
         }
     }
+}
+
+#[test]
+fn resnet_ticket_with_its_shortcuts_and_folded_norms_computes_what_burn_computes() {
+    let device = Backend::Flex.device().unwrap();
+    // Small images: the two stride-2 stages still leave a 2×2 plane.
+    let input = [3, 8, 8];
+    let model = ResNet::resnet20(3, 10, &device);
+    let mut weights = pruned(&model, 0.8, Initialization::KaimingNormal);
+    norms_away_from_identity(&mut weights, ".bn.");
+    let spec = ModelSpec::new("resnet-20", input, 10, Preprocess::None);
+    let file = export(
+        &model.inference_graph(),
+        &weights,
+        &spec,
+        ExportFormat::SparseF32,
+    )
+    .unwrap();
+    for execution in [Execution::Sparse, Execution::Dense] {
+        let runtime = Model::load(&file.bytes, execution).unwrap();
+        let fresh = ResNet::resnet20(3, 10, &device);
+        let (agree, worst) = compare(fresh, &weights, input, &runtime);
+        assert_eq!(agree, 1.0, "{execution:?}");
+        assert!(worst < 1e-3, "{execution:?}: logits differ by {worst}");
+    }
+}
+
+#[test]
+fn ds_cnn_ticket_with_its_batch_norms_folded_computes_what_burn_computes() {
+    let device = Backend::Flex.device().unwrap();
+    // FSDD's spectrograms: 61 frames × 40 mel bands.
+    let input = [1, 61, 40];
+    let model = DsCnn::new(10, &device);
+    let mut weights = pruned(&model, 0.8, Initialization::KaimingNormal);
+    norms_away_from_identity(&mut weights, "_norm");
     let spec = ModelSpec::new("ds-cnn", input, 10, Preprocess::None);
     let file = export(
         &model.inference_graph(),

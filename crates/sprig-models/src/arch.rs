@@ -74,8 +74,8 @@ pub trait Classifier: Module + Clone + fmt::Debug + 'static {
     fn prunable(&self) -> Vec<PrunableTensor> {
         Vec::new()
     }
-    /// The model as a sequential graph for the sparse runtime, if it is one (a ResNet,
-    /// with its skip connections and batch norm, is not yet).
+    /// The model as the sparse runtime runs it (`sprig-runtime`'s layers, branches and
+    /// residual connections through its slots), if the runtime can run it.
     fn inference_graph(&self) -> Option<InferenceGraph> {
         None
     }
@@ -110,6 +110,9 @@ impl Classifier for ResNet {
     }
     fn prunable(&self) -> Vec<PrunableTensor> {
         ResNet::prunable(self)
+    }
+    fn inference_graph(&self) -> Option<InferenceGraph> {
+        Some(ResNet::inference_graph(self))
     }
 }
 

@@ -10,7 +10,9 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
-use crate::PrunableTensor;
+use sprig_runtime::{ConvGeometry, Layer};
+
+use crate::{InferenceGraph, PrunableTensor};
 
 /// A convolution followed by batch normalisation.
 #[derive(Module, Debug)]
@@ -133,5 +135,70 @@ impl ResNet {
         }
         tensors.push(PrunableTensor::new("fc.weight", "output"));
         tensors
+    }
+}
+
+impl ConvBn {
+    /// Where the convolution's windows fall (as `new` configured it).
+    fn geometry(&self, kernel: usize, stride: usize) -> ConvGeometry {
+        ConvGeometry {
+            stride: [stride, stride],
+            ..ConvGeometry::padded(kernel / 2)
+        }
+    }
+}
+
+impl ResNet {
+    /// The network as the runtime runs it: every batch norm folded into the convolution
+    /// before it; per block, its input kept (slot 0), the two convolutions, then the
+    /// shortcut added: the kept input itself, or (stride 2) its 1×1 projection computed
+    /// from it after the block's output is kept in slot 1; ReLU; then global average
+    /// pooling and the output layer.
+    pub fn inference_graph(&self) -> InferenceGraph {
+        let (input, output) = (0, 1);
+        let mut g = InferenceGraph::empty();
+        fn conv(g: &mut InferenceGraph, path: &str, c: &ConvBn, kernel: usize, stride: usize) {
+            let geometry = c.geometry(kernel, stride);
+            g.conv_norm(
+                &format!("{path}.conv"),
+                &format!("{path}.bn"),
+                c.bn.epsilon,
+                geometry,
+            );
+        }
+        conv(&mut g, "stem", &self.stem, 3, 1);
+        g.layers.push(Layer::Relu);
+        for (i, block) in self.blocks.iter().enumerate() {
+            let stride = block.first.conv.stride[0];
+            g.layers.push(Layer::Save { slot: input });
+            conv(
+                &mut g,
+                &format!("blocks.{i}.first"),
+                &block.first,
+                3,
+                stride,
+            );
+            g.layers.push(Layer::Relu);
+            conv(&mut g, &format!("blocks.{i}.second"), &block.second, 3, 1);
+            match &block.shortcut {
+                Some(projection) => {
+                    g.layers.push(Layer::Save { slot: output });
+                    g.layers.push(Layer::Load { slot: input });
+                    conv(
+                        &mut g,
+                        &format!("blocks.{i}.shortcut"),
+                        projection,
+                        1,
+                        stride,
+                    );
+                    g.layers.push(Layer::AddFrom { slot: output });
+                }
+                None => g.layers.push(Layer::AddFrom { slot: input }),
+            }
+            g.layers.push(Layer::Relu);
+        }
+        g.layers.push(Layer::GlobalAvgPool);
+        g.linear("fc");
+        g
     }
 }

@@ -203,6 +203,7 @@ const EMBEDDING_MEAN: u8 = 9;
 const SAVE: u8 = 10;
 const LOAD: u8 = 11;
 const CONCAT_AFTER: u8 = 12;
+const ADD_FROM: u8 = 13;
 /// "No bias".
 const NONE: u16 = u16::MAX;
 
@@ -278,6 +279,10 @@ fn write_layer(w: &mut Writer, layer: &Layer) -> Result<(), RuntimeError> {
             w.u8(CONCAT_AFTER);
             w.u8(slot);
         }
+        Layer::AddFrom { slot } => {
+            w.u8(ADD_FROM);
+            w.u8(slot);
+        }
     }
     Ok(())
 }
@@ -343,6 +348,9 @@ fn read_layer(r: &mut Reader<'_>) -> Result<Layer, RuntimeError> {
             slot: r.u8("slot")?,
         },
         CONCAT_AFTER => Layer::ConcatAfter {
+            slot: r.u8("slot")?,
+        },
+        ADD_FROM => Layer::AddFrom {
             slot: r.u8("slot")?,
         },
         t => return Err(invalid(alloc::format!("unknown layer tag {t}"))),

@@ -102,6 +102,12 @@ pub enum Layer {
         /// Which slot.
         slot: u8,
     },
+    /// `current + kept in slot`, element by element, of the same shape: a residual
+    /// connection (a ResNet block's shortcut).
+    AddFrom {
+        /// Which slot.
+        slot: u8,
+    },
 }
 
 impl Layer {

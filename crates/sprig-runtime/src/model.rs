@@ -53,6 +53,7 @@ enum Op {
     Save(usize),
     Load(usize),
     ConcatAfter(usize),
+    AddFrom(usize),
 }
 
 /// The activations a [`Layer::Save`] keeps, by slot (256 at most).
@@ -309,6 +310,11 @@ impl Model {
                     a.clear();
                     a.extend_from_slice(&slots[*slot]);
                 }
+                Op::AddFrom(slot) => {
+                    for (x, kept) in a.iter_mut().zip(&slots[*slot]) {
+                        *x += kept;
+                    }
+                }
                 Op::ConcatAfter(slot) => {
                     let (kept, n) = (slots[*slot].len(), slots[*slot].len() + a.len());
                     b[..kept].copy_from_slice(&slots[*slot]);
@@ -527,13 +533,19 @@ fn build(
             slots[usize::from(slot)] = Some(act);
             (Op::Save(usize::from(slot)), act)
         }
-        Layer::Load { slot } | Layer::ConcatAfter { slot } => {
+        Layer::Load { slot } | Layer::ConcatAfter { slot } | Layer::AddFrom { slot } => {
             let Some(kept) = slots[usize::from(slot)] else {
                 return Err(fail(alloc::format!("slot {slot} was never saved")));
             };
             let slot = usize::from(slot);
             match layer {
                 Layer::Load { .. } => (Op::Load(slot), kept),
+                Layer::AddFrom { .. } if kept != act => {
+                    return Err(fail(alloc::format!(
+                        "adds {kept:?} from slot {slot} to {act:?}: the shapes differ"
+                    )));
+                }
+                Layer::AddFrom { .. } => (Op::AddFrom(slot), act),
                 _ => (
                     Op::ConcatAfter(slot),
                     Activations::Flat(kept.len() + act.len()),
