@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 use sprig_backend::BackendChoice;
 use sprig_data::ImageSet;
 use sprig_data::audio::{FeatureNorm, FeatureSet, FsddSplit};
+use sprig_data::text::TextSet;
 use sprig_export::{
-    ExportFormat, ModelSpec, SizeReport, TractModel, export, export_onnx, write_file,
+    ExportError, ExportFormat, ModelSpec, SizeReport, TractModel, export, export_onnx, write_file,
 };
-use sprig_models::{Architecture, Classifier, Modality, WithModel, build_model};
+use sprig_models::{Architecture, Classifier, Modality, WithModel, build_model, build_text_model};
 use sprig_prune::classifier::{
-    Batches, FeatureBatches, ImageBatches, LabelledData, NormalizedSplit, TrainConfig,
+    FeatureBatches, ImageBatches, LabelledData, TokenBatches, TrainConfig,
 };
 use sprig_prune::load_snapshot;
 use sprig_report::{RunResult, median};
@@ -173,9 +174,24 @@ pub fn suite(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
                     exported(e, Architecture::DsCnn) && official && wanted
                 }),
         );
+        // The text classifier: the text table's TREC TextCNN tickets of 180 s, seed 0:
+        // dense, 0.8 and 0.95.
+        let mut text: Vec<Experiment> = suite::text(Mode::Standard, backend)
+            .into_iter()
+            .filter(|e| {
+                exported(e, Architecture::TextCnn)
+                    && e.dataset == Dataset::Trec
+                    && e.budget_s == Some(TEXT_BUDGET)
+            })
+            .collect();
+        text.sort_by(|a, b| a.target_sparsity.total_cmp(&b.target_sparsity));
+        runs.extend(text);
     }
     runs
 }
+
+/// The budget of the text table's TREC TextCNN tickets the edge table exports, seconds.
+const TEXT_BUDGET: f64 = 180.0;
 
 /// Whether `e` is a run of `model` whose ticket the edge table exports: seed 0, dense or
 /// the default budgeted method (its ablations and baselines stay in their own tables).
@@ -272,10 +288,17 @@ impl EdgeBench {
                 };
                 build_model(experiment.model, input, classes, &device, job)?
             }
-            Modality::Text => bail!(
-                "{}: the edge table does not measure text models yet",
-                experiment.model
-            ),
+            Modality::Text => {
+                let data = runner.text_data(experiment)?;
+                let test = data.test.subset(&first_n(data.test.len()))?;
+                let vocab = data.vocab.len();
+                let job = Measure {
+                    ticket,
+                    test: TokenBatches::new(test.clone()),
+                    inputs: DeviceInputs::Tokens(test),
+                };
+                build_text_model(experiment.model, vocab, classes, &device, job)?
+            }
         }
     }
 
@@ -320,12 +343,14 @@ struct Ticket<'a> {
 enum DeviceInputs {
     Pixels(ImageSet),
     Features { set: FeatureSet, norm: FeatureNorm },
+    Tokens(TextSet),
 }
 
 /// One example as the runtime takes it.
 enum DeviceInput {
     Pixels(Vec<u8>),
     Features(Vec<f32>),
+    Tokens(Vec<u32>),
 }
 
 impl DeviceInputs {
@@ -335,6 +360,7 @@ impl DeviceInputs {
             DeviceInputs::Features { set, .. } => {
                 set.labels().iter().map(|&l| usize::from(l)).collect()
             }
+            DeviceInputs::Tokens(set) => set.labels().iter().map(|&l| usize::from(l)).collect(),
         }
     }
 
@@ -348,6 +374,11 @@ impl DeviceInputs {
                 set.fill_batch(&[index], norm, &mut values, &mut labels)?;
                 DeviceInput::Features(values)
             }
+            DeviceInputs::Tokens(set) => {
+                // The words without the padding: the runtime pads as training did.
+                let row = set.row(index).context("test text")?;
+                DeviceInput::Tokens(row.iter().copied().filter(|&id| id != 0).collect())
+            }
         })
     }
 }
@@ -357,6 +388,7 @@ impl DeviceInput {
         match self {
             DeviceInput::Pixels(pixels) => runtime.forward_pixels(pixels),
             DeviceInput::Features(values) => runtime.forward(values),
+            DeviceInput::Tokens(ids) => runtime.forward_tokens(ids),
         }
     }
 
@@ -364,6 +396,7 @@ impl DeviceInput {
         match self {
             DeviceInput::Pixels(pixels) => runtime.predict_pixels(pixels),
             DeviceInput::Features(values) => runtime.predict(values),
+            DeviceInput::Tokens(ids) => Ok(argmax(&runtime.forward_tokens(ids)?)),
         }
     }
 
@@ -372,24 +405,25 @@ impl DeviceInput {
         match self {
             DeviceInput::Pixels(pixels) => pixels.iter().map(|&p| f32::from(p)).collect(),
             DeviceInput::Features(values) => values.clone(),
+            DeviceInput::Tokens(ids) => ids.iter().map(|&id| id as f32).collect(),
         }
     }
 }
 
 /// One ticket being measured on its test examples; runs with the concrete model type.
-struct Measure<'a, S: NormalizedSplit> {
+struct Measure<'a, D: LabelledData> {
     ticket: Ticket<'a>,
     /// The examples as Burn takes them.
-    test: Batches<S>,
+    test: D,
     /// The same examples as the runtime takes them.
     inputs: DeviceInputs,
 }
 
-impl<S: NormalizedSplit> WithModel for Measure<'_, S> {
-    type Input = Tensor<4>;
+impl<D: LabelledData> WithModel for Measure<'_, D> {
+    type Input = D::Input;
     type Output = Result<Vec<EdgeRow>>;
 
-    fn with<M: Classifier<Input = Tensor<4>>>(mut self, model: M) -> Self::Output {
+    fn with<M: Classifier<Input = D::Input>>(mut self, model: M) -> Self::Output {
         let t = &self.ticket;
         let e = t.experiment;
         let Some(graph) = model.inference_graph() else {
@@ -472,28 +506,43 @@ impl<S: NormalizedSplit> WithModel for Measure<'_, S> {
             runtimes.push(runtime);
         }
 
-        // The ONNX export in tract: what a user deploying with ONNX tooling would run.
-        let onnx = export_onnx(&graph, t.weights, &t.spec)?;
-        let onnx_path = t.bench.out_dir.join(format!("{tag}.onnx"));
-        write_file(&onnx_path, &onnx)?;
-        let [c, h, w] = t.spec.input;
-        let tract = TractModel::load(
-            &std::fs::read(&onnx_path)
-                .with_context(|| format!("reading {}", onnx_path.display()))?,
-            &[1, c, h, w],
-        )?;
-        let tract_predictions = examples
-            .iter()
-            .map(|x| Ok(argmax(&tract.forward(&x.onnx())?)))
-            .collect::<Result<Vec<_>>>()?;
-        let onnx_agreement = accuracy(&tract_predictions, &burn_predictions);
+        // The ONNX export in tract: what a user deploying with ONNX tooling would run
+        // (none for a model the ONNX lowering does not cover yet).
+        let onnx = match export_onnx(&graph, t.weights, &t.spec) {
+            Ok(onnx) => Some(onnx),
+            Err(ExportError::NoOnnxLowering { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let tract = match &onnx {
+            Some(onnx) => {
+                let onnx_path = t.bench.out_dir.join(format!("{tag}.onnx"));
+                write_file(&onnx_path, onnx)?;
+                let [c, h, w] = t.spec.input;
+                Some(TractModel::load(
+                    &std::fs::read(&onnx_path)
+                        .with_context(|| format!("reading {}", onnx_path.display()))?,
+                    &[1, c, h, w],
+                )?)
+            }
+            None => None,
+        };
+        let onnx_agreement = match &tract {
+            Some(tract) => {
+                let predictions = examples
+                    .iter()
+                    .map(|x| Ok(argmax(&tract.forward(&x.onnx())?)))
+                    .collect::<Result<Vec<_>>>()?;
+                accuracy(&predictions, &burn_predictions)
+            }
+            None => f64::NAN,
+        };
         let onnx_first = first.onnx();
 
         // Latency: Burn, tract and every variant take turns within a run, the runs
         // repeated; medians of the runs.
         let timer = t.bench.timer();
         // Burn's input for the first example, normalised as in training.
-        let (x, _): (Tensor<4>, Tensor<1, Int>) = self.test.batch(&[0], t.device)?;
+        let (x, _) = self.test.batch(&[0], t.device)?;
         let (mut burn_runs, mut tract_runs) = (Vec::new(), Vec::new());
         for _ in 0..t.bench.latency_runs() {
             let mut burn = || -> Result<()> {
@@ -502,7 +551,9 @@ impl<S: NormalizedSplit> WithModel for Measure<'_, S> {
                 Ok(())
             };
             let mut onnx_run = || -> Result<()> {
-                std::hint::black_box(tract.forward(std::hint::black_box(&onnx_first))?);
+                if let Some(tract) = &tract {
+                    std::hint::black_box(tract.forward(std::hint::black_box(&onnx_first))?);
+                }
                 Ok(())
             };
             let mut variants: Vec<Box<dyn FnMut() -> Result<()> + '_>> = runtimes
@@ -518,7 +569,11 @@ impl<S: NormalizedSplit> WithModel for Measure<'_, S> {
             work.extend(variants.iter_mut().map(|v| v.as_mut() as Work<'_>));
             let medians = timer.medians_ns(&mut work)?;
             burn_runs.push(medians[0] / 1000.0);
-            tract_runs.push(medians[1] / 1000.0);
+            tract_runs.push(if tract.is_some() {
+                medians[1] / 1000.0
+            } else {
+                f64::NAN
+            });
             for (row, ns) in rows.iter_mut().zip(&medians[2..]) {
                 row.latency_runs_us.push(ns / 1000.0);
             }
@@ -528,7 +583,7 @@ impl<S: NormalizedSplit> WithModel for Measure<'_, S> {
             row.latency_us = median(&row.latency_runs_us);
             row.burn_latency_us = burn_latency;
             row.tract_latency_us = tract_latency;
-            row.onnx_bytes = onnx.len();
+            row.onnx_bytes = onnx.as_ref().map_or(0, Vec::len);
             row.onnx_agreement = onnx_agreement;
         }
         Ok(rows)
@@ -536,15 +591,15 @@ impl<S: NormalizedSplit> WithModel for Measure<'_, S> {
 }
 
 /// Burn's predicted class for every example, in batches of 500 on `device` (no autodiff).
-fn burn_predictions<M: Classifier<Input = Tensor<4>>>(
+fn burn_predictions<D: LabelledData, M: Classifier<Input = D::Input>>(
     model: &M,
-    data: &mut impl LabelledData<Input = Tensor<4>>,
+    data: &mut D,
     device: &Device,
 ) -> Result<Vec<usize>> {
     let mut out = Vec::with_capacity(data.len());
     let indices: Vec<usize> = (0..data.len()).collect();
     for chunk in indices.chunks(500) {
-        let (x, _): (Tensor<4>, Tensor<1, Int>) = data.batch(chunk, device)?;
+        let (x, _): (D::Input, Tensor<1, Int>) = data.batch(chunk, device)?;
         let predicted = model.forward(x).argmax(1).reshape([chunk.len()]);
         let values: Vec<i64> = predicted
             .into_data()
@@ -601,7 +656,9 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
          \"of Burn's\" is the runtime's latency over Burn's. ONNX: the same ticket exported \
          by `sprig export --format onnx` (opset 13, pruned weights stored as zeros) and run \
          by tract (its optimised plan, default settings), timed in the same runs; ONNX agreement: \
-         tract's predictions against Burn's on the same examples.\n\n",
+         tract's predictions against Burn's on the same examples; \"—\": the model has no ONNX \
+         form yet (text models). The TextCNN runs on the token ids of the first test question \
+         (the runtime pads them as training did), Burn on the same padded ids.\n\n",
     );
     let mut models: Vec<&str> = rows.iter().map(|r| r.model.as_str()).collect();
     models.dedup();
@@ -617,7 +674,7 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
                 .find(|d| d.ticket == r.ticket && d.format == "dense_f32")
                 .map_or(f64::NAN, |d| d.latency_us);
             s.push_str(&format!(
-                "| {:.3} | {} | {} | {} | {:.1}% | {:.1} | {:.2}× | {:.1} | {:.2}× | {:.1} | {} | {:.2}% | {:.2}% | {:.2}% | {:.2}% | {} |\n",
+                "| {:.3} | {} | {} | {} | {:.1}% | {:.1} | {:.2}× | {:.1} | {:.2}× | {} | {} | {:.2}% | {:.2}% | {:.2}% | {} | {} |\n",
                 r.sparsity,
                 r.budget_s.map_or("—".into(), |b| format!("{b:.0}")),
                 r.format,
@@ -627,18 +684,28 @@ pub fn markdown(rows: &[EdgeRow], header: &str) -> String {
                 dense_runtime / r.latency_us,
                 r.burn_latency_us,
                 r.latency_us / r.burn_latency_us,
-                r.tract_latency_us,
-                r.onnx_bytes,
+                measured(r.tract_latency_us, 1.0),
+                if r.onnx_bytes == 0 { "—".into() } else { r.onnx_bytes.to_string() },
                 100.0 * r.test_accuracy,
                 100.0 * r.burn_test_accuracy,
                 100.0 * r.agreement,
-                100.0 * r.onnx_agreement,
+                measured(r.onnx_agreement, 100.0),
                 r.test_examples,
             ));
         }
         s.push('\n');
     }
     s
+}
+
+/// `value × scale` with one decimal (a percentage: two, and "%"), or "—" where nothing was
+/// measured (a model without an ONNX form).
+fn measured(value: f64, scale: f64) -> String {
+    match (value.is_nan(), scale == 100.0) {
+        (true, _) => "—".into(),
+        (false, true) => format!("{:.2}%", value * scale),
+        (false, false) => format!("{:.1}", value * scale),
+    }
 }
 
 #[cfg(test)]
@@ -663,6 +730,12 @@ mod tests {
             .collect();
         ds_cnn.sort_by(f64::total_cmp);
         assert_eq!(ds_cnn, [0.0, 0.8, 0.9]);
+        let text_cnn: Vec<f64> = suite(Mode::Standard, BackendChoice::Auto)
+            .iter()
+            .filter(|r| r.model == Architecture::TextCnn)
+            .map(|r| r.target_sparsity)
+            .collect();
+        assert_eq!(text_cnn, [0.0, 0.8, 0.95]);
     }
 
     #[test]
