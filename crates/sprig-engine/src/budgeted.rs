@@ -429,7 +429,11 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
                     if let Some(stop) = self.stop.take() {
                         return Ok(stop);
                     }
-                    self.finish_pruned(replanner)?;
+                    // A final training the deadline cut keeps what it selected; a training
+                    // before a prune still owes the target.
+                    if self.short_of_target(replanner) {
+                        self.finish_pruned(replanner)?;
+                    }
                     return Ok(StopReason::Deadline);
                 }
                 if self.round == 0 && replanner.progress().dense_convergence.is_none() {
@@ -500,11 +504,16 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             Some(weights) => weights,
             None => self.trainee.weights()?,
         };
-        let target = self.config.target_sparsity;
-        if self.masks.sparsity() < target - replanner.config().sparsity_tolerance {
+        if self.short_of_target(replanner) {
             let c = self.config;
             let scores = Scores::magnitude(&weights);
-            prune_to_sparsity(&mut self.masks, &scores, c.scope, &c.rates, target)?;
+            prune_to_sparsity(
+                &mut self.masks,
+                &scores,
+                c.scope,
+                &c.rates,
+                c.target_sparsity,
+            )?;
             replanner.record_prune(self.masks.sparsity())?;
             self.prunes += 1;
             self.round += 1;
@@ -512,6 +521,13 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
         self.trainee.load_weights(&weights.masked(&self.masks)?)?;
         self.last_trained = Some(weights);
         Ok(())
+    }
+
+    /// Whether the masks are still short of the target sparsity (beyond the rounding of
+    /// whole weights).
+    fn short_of_target(&self, replanner: &Replanner<BuiltinPolicy>) -> bool {
+        let tolerance = replanner.config().sparsity_tolerance;
+        self.masks.sparsity() < self.config.target_sparsity - tolerance
     }
 
     /// Runs the current training for what the plan gives it; returns false if the deadline

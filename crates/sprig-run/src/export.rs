@@ -10,7 +10,7 @@ use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, export_onnx, wri
 use sprig_models::{
     Architecture, Classifier, InferenceGraph, Modality, WithModel, build_model, build_text_model,
 };
-use sprig_runtime::{Execution, Model, Preprocess};
+use sprig_runtime::{Execution, LogMelConfig, Model, Preprocess};
 
 use crate::config::{Dataset, Experiment};
 use crate::runner::{Runner, dense_masks};
@@ -172,11 +172,26 @@ fn audio_spec(experiment: &Experiment, norm: &sprig_data::audio::FeatureNorm) ->
         .as_ref()
         .context("an audio experiment without its spectrogram settings")?;
     let features = &audio.features;
+    // The file computes the spectrogram itself (`Model::forward_pcm`); the metadata say the
+    // same for tools that read JSON (and for the ONNX export, which takes the spectrogram).
+    let log_mel = Preprocess::LogMel {
+        features: LogMelConfig {
+            sample_rate: features.sample_rate,
+            duration_ms: features.duration_ms,
+            window: features.window,
+            hop: features.hop,
+            mels: features.mels,
+            fmin: features.fmin,
+            fmax: features.fmax,
+        },
+        mean: norm.mean.clone(),
+        inv_std: norm.inv_std.clone(),
+    };
     let mut spec = ModelSpec::new(
         experiment.model.name(),
         [1, features.frames(), features.mels],
         experiment.dataset.classes(),
-        Preprocess::None,
+        log_mel,
     );
     spec.metadata = vec![
         ("audio.features".into(), serde_json::to_string(features)?),

@@ -164,7 +164,7 @@ impl TapConv {
 
     /// The same with the instructions every CPU of the target has.
     fn shifted_sums_portable(&self, bias: &[f32], padded: &[f32], output: &mut [f32]) {
-        self.shifted_sums_in::<CHUNK, false>(bias, padded, output);
+        self.shifted_sums_in::<CHUNK, 4, false>(bias, padded, output);
     }
 
     /// The same, compiled for AVX2 and FMA: eight lanes per instruction instead of
@@ -172,57 +172,94 @@ impl TapConv {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[target_feature(enable = "avx2,fma")]
     fn shifted_sums_avx2(&self, bias: &[f32], padded: &[f32], output: &mut [f32]) {
-        self.shifted_sums_in::<{ 2 * CHUNK }, true>(bias, padded, output);
+        self.shifted_sums_in::<{ 2 * CHUNK }, 8, true>(bias, padded, output);
     }
 
     /// The same with AVX-512: sixteen lanes, and twice the registers again.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     #[target_feature(enable = "avx512f,fma")]
     fn shifted_sums_avx512(&self, bias: &[f32], padded: &[f32], output: &mut [f32]) {
-        self.shifted_sums_in::<{ 4 * CHUNK }, true>(bias, padded, output);
+        self.shifted_sums_in::<{ 4 * CHUNK }, 16, true>(bias, padded, output);
     }
 
     /// The kernel, `N` outputs at a time (`N` a multiple of the vector width: the
-    /// partial sums of a chunk stay in registers across all of a filter's taps);
+    /// partial sums of a chunk stay in registers across all of a filter's taps), then
+    /// `LANES` (one vector) at a time where fewer than `N` are left (a short plane, such
+    /// as a sentence's positions, is nothing but that), then the last few;
     /// `FUSED` rounds each multiply–add once (where the CPU has the instruction).
     #[inline(always)]
-    fn shifted_sums_in<const N: usize, const FUSED: bool>(
+    fn shifted_sums_in<const N: usize, const LANES: usize, const FUSED: bool>(
         &self,
         bias: &[f32],
         padded: &[f32],
         output: &mut [f32],
     ) {
-        let [oc, oh, ow] = self.shape.output;
+        let [_, oh, ow] = self.shape.output;
         // Output positions of a plane at the padded width: rows 0..oh−1 whole, the last
         // one up to ow.
         let span = (oh - 1) * self.padded[1] + ow;
+        let mut start = 0;
         // Chunks outermost: a chunk's input windows (a few rows of every channel) stay in
         // cache while every output channel reads them.
-        for start in (0..span).step_by(N) {
-            let len = N.min(span - start);
-            for o in 0..oc {
-                let (s, e) = (self.starts[o] as usize, self.starts[o + 1] as usize);
-                let taps = self.offsets[s..e].iter().zip(&self.weights[s..e]);
-                let mut acc = [bias.get(o).copied().unwrap_or(0.0); N];
-                if len == N {
-                    for (&offset, &wv) in taps {
-                        let at = offset as usize + start;
-                        if let Some(src) = padded[at..].first_chunk::<N>() {
-                            for (a, &x) in acc.iter_mut().zip(src) {
-                                *a = multiply_add::<FUSED>(wv, x, *a);
-                            }
-                        }
-                    }
-                } else {
-                    for (&offset, &wv) in taps {
-                        let src = &padded[offset as usize + start..][..len];
-                        for (a, &x) in acc.iter_mut().zip(src) {
-                            *a = multiply_add::<FUSED>(wv, x, *a);
-                        }
+        while start + N <= span {
+            self.chunk::<N, FUSED>(bias, padded, output, start);
+            start += N;
+        }
+        while start + LANES <= span {
+            self.chunk::<LANES, FUSED>(bias, padded, output, start);
+            start += LANES;
+        }
+        if start < span {
+            self.last_chunk::<LANES, FUSED>(bias, padded, output, start, span - start);
+        }
+    }
+
+    /// Every output channel at the `M` padded-width positions from `start`.
+    #[inline(always)]
+    fn chunk<const M: usize, const FUSED: bool>(
+        &self,
+        bias: &[f32],
+        padded: &[f32],
+        output: &mut [f32],
+        start: usize,
+    ) {
+        let [oc, oh, ow] = self.shape.output;
+        for o in 0..oc {
+            let (s, e) = (self.starts[o] as usize, self.starts[o + 1] as usize);
+            let mut acc = [bias.get(o).copied().unwrap_or(0.0); M];
+            for (&offset, &wv) in self.offsets[s..e].iter().zip(&self.weights[s..e]) {
+                // In bounds: a tap's window ends within its padded channel planes.
+                if let Some(src) = padded[offset as usize + start..].first_chunk::<M>() {
+                    for (a, &x) in acc.iter_mut().zip(src) {
+                        *a = multiply_add::<FUSED>(wv, x, *a);
                     }
                 }
-                self.store(&acc[..len], start, &mut output[o * oh * ow..][..oh * ow]);
             }
+            self.store(&acc, start, &mut output[o * oh * ow..][..oh * ow]);
+        }
+    }
+
+    /// Every output channel at the last `len` (fewer than `M`) positions from `start`.
+    #[inline(always)]
+    fn last_chunk<const M: usize, const FUSED: bool>(
+        &self,
+        bias: &[f32],
+        padded: &[f32],
+        output: &mut [f32],
+        start: usize,
+        len: usize,
+    ) {
+        let [oc, oh, ow] = self.shape.output;
+        for o in 0..oc {
+            let (s, e) = (self.starts[o] as usize, self.starts[o + 1] as usize);
+            let mut acc = [bias.get(o).copied().unwrap_or(0.0); M];
+            for (&offset, &wv) in self.offsets[s..e].iter().zip(&self.weights[s..e]) {
+                let src = &padded[offset as usize + start..][..len];
+                for (a, &x) in acc.iter_mut().zip(src) {
+                    *a = multiply_add::<FUSED>(wv, x, *a);
+                }
+            }
+            self.store(&acc[..len], start, &mut output[o * oh * ow..][..oh * ow]);
         }
     }
 
@@ -450,6 +487,10 @@ mod tests {
             // (3×3), exactly two chunks (1×1), a depthwise layer over several chunks.
             ([3, 12, 11], 5, [3, 3], ConvGeometry::padded(1)),
             ([6, 8, 8], 5, [1, 1], ConvGeometry::padded(0)),
+            // A text CNN's 1-D convolutions over a sentence: one row, a few vectors of
+            // positions and a last few (35 − 4 + 1 = 32 and 35 − 2 + 1 = 34 outputs).
+            ([8, 1, 35], 6, [1, 5], ConvGeometry::padded(0)),
+            ([8, 1, 35], 3, [1, 2], ConvGeometry::padded(0)),
             (
                 [4, 10, 9],
                 4,

@@ -7,6 +7,7 @@ use crate::RuntimeError;
 use crate::bytes::{Reader, Writer};
 use crate::encoding::{Decoded, EncodeOptions, TensorSize, read_tensor, write_tensor};
 use crate::error::invalid;
+use crate::features::LogMelConfig;
 use crate::graph::{ConvGeometry, Graph, Layer, Preprocess, TensorSpec};
 
 /// The first eight bytes of every file.
@@ -72,6 +73,40 @@ pub fn write_model(
             for (s, o) in scale.iter().zip(offset) {
                 w.f32(*s);
                 w.f32(*o);
+            }
+        }
+        Preprocess::LogMel {
+            features,
+            mean,
+            inv_std,
+        } => {
+            features.check()?;
+            let bands = features.mels;
+            if mean.len() != bands || inv_std.len() != bands {
+                return Err(invalid(
+                    "log-mel preprocessing needs one mean and scale per band",
+                ));
+            }
+            if graph.input != [1, features.frames(), bands] {
+                return Err(invalid(alloc::format!(
+                    "log-mel settings give [1, {}, {bands}], not the input {:?}",
+                    features.frames(),
+                    graph.input
+                )));
+            }
+            let small =
+                |v: usize| u32::try_from(v).map_err(|_| invalid("a log-mel setting over 2^32"));
+            w.u8(2);
+            w.u32(features.sample_rate);
+            w.u32(features.duration_ms);
+            w.u32(small(features.window)?);
+            w.u32(small(features.hop)?);
+            w.u32(small(bands)?);
+            w.f32(features.fmin);
+            w.f32(features.fmax);
+            for (m, k) in mean.iter().zip(inv_std) {
+                w.f32(*m);
+                w.f32(*k);
             }
         }
     }
@@ -161,6 +196,34 @@ pub(crate) fn read_file(bytes: &[u8]) -> Result<(Graph, Vec<Decoded>), RuntimeEr
             })?;
             let (scale, offset) = pairs.into_iter().unzip();
             Preprocess::PixelAffine { scale, offset }
+        }
+        2 => {
+            let features = LogMelConfig {
+                sample_rate: r.u32("sample rate")?,
+                duration_ms: r.u32("clip length")?,
+                window: r.u32("window")? as usize,
+                hop: r.u32("hop")? as usize,
+                mels: r.u32("mel bands")? as usize,
+                fmin: r.f32("lowest frequency")?,
+                fmax: r.f32("highest frequency")?,
+            };
+            features.check()?;
+            if input != [1, features.frames(), features.mels] {
+                return Err(invalid(alloc::format!(
+                    "log-mel settings give [1, {}, {}], not the input {input:?}",
+                    features.frames(),
+                    features.mels
+                )));
+            }
+            let pairs = r.many(features.mels, 8, "band normalisation", |r| {
+                Ok((r.f32("band mean")?, r.f32("band scale")?))
+            })?;
+            let (mean, inv_std) = pairs.into_iter().unzip();
+            Preprocess::LogMel {
+                features,
+                mean,
+                inv_std,
+            }
         }
         t => return Err(invalid(alloc::format!("unknown preprocessing {t}"))),
     };

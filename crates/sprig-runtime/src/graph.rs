@@ -36,6 +36,17 @@ pub enum Preprocess {
         /// Per-channel offset.
         offset: Vec<f32>,
     },
+    /// Mono PCM samples in [-1, 1] at `features.sample_rate`: their log-mel spectrogram
+    /// `[1, frames, mels]` as training computed it ([`LogMel`](crate::LogMel)), then per
+    /// band `(x − mean[band]) × inv_std[band]` (a keyword spotter's input).
+    LogMel {
+        /// The spectrogram's settings.
+        features: crate::LogMelConfig,
+        /// Per mel band, the training split's mean.
+        mean: Vec<f32>,
+        /// Per mel band, 1 / the training split's standard deviation.
+        inv_std: Vec<f32>,
+    },
 }
 
 /// One layer; tensors are named by their index in the file's tensor list.

@@ -2,7 +2,7 @@
 //!
 //! Loads a ticket exported by `sprig-export` (the format is `docs/sparse-format.md`) and
 //! runs its forward pass with sparse kernels: a pruned weight is neither stored nor
-//! multiplied. It is `#![no_std]` with `alloc` and depends on nothing but a CRC, so it
+//! multiplied. It is `#![no_std]` with `alloc` and depends on nothing but a CRC and libm, so it
 //! can be built for a microcontroller target (without the default `std` feature, which
 //! only lets the convolutions detect AVX2, AVX-512 and FMA on x86-64).
 //!
@@ -38,6 +38,7 @@ mod bytes;
 mod conv;
 mod encoding;
 mod error;
+mod features;
 mod format;
 mod graph;
 mod kernels;
@@ -45,6 +46,7 @@ mod model;
 
 pub use encoding::{EncodeOptions, Encoding, EncodingChoice, Quantization, TensorSize};
 pub use error::RuntimeError;
+pub use features::{LogMel, LogMelConfig};
 pub use format::{FORMAT_VERSION, MAGIC, ModelFile, read_model, write_model};
 pub use graph::{ConvGeometry, Graph, Layer, Preprocess, TensorSpec};
 pub use kernels::{CscMatrix, CsrMatrix, DenseMatrix};

@@ -6,6 +6,7 @@ use crate::RuntimeError;
 use crate::conv::{ConvShape, Convolution};
 use crate::encoding::{Decoded, TensorSize};
 use crate::error::shape;
+use crate::features::LogMel;
 use crate::format::read_file;
 use crate::graph::{Graph, Layer, Preprocess};
 use crate::kernels::{
@@ -76,6 +77,8 @@ pub struct Model {
     vocabulary: Option<usize>,
     /// Slots the branches use.
     slots: usize,
+    /// For a model whose input is a spectrogram: the extractor that makes it from PCM.
+    log_mel: Option<LogMel>,
 }
 
 impl Model {
@@ -127,6 +130,10 @@ impl Model {
             })
             .max()
             .unwrap_or(0);
+        let log_mel = match &graph.preprocess {
+            Preprocess::LogMel { features, .. } => Some(LogMel::new(*features)?),
+            _ => None,
+        };
         Ok(Self {
             graph,
             ops,
@@ -136,6 +143,7 @@ impl Model {
             folded,
             vocabulary,
             slots,
+            log_mel,
         })
     }
 
@@ -233,6 +241,36 @@ impl Model {
             .collect();
         input.resize(self.input_len(), 0.0);
         self.forward(&input)
+    }
+
+    /// The model's input from mono PCM samples in [-1, 1] at the rate its spectrogram
+    /// settings name (cut or padded with silence to their clip length): the normalised
+    /// log-mel spectrogram `[1, frames, mels]`, as training computed it.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Shape`] if the model does not take a spectrogram.
+    pub fn preprocess_pcm(&self, samples: &[f32]) -> Result<Vec<f32>, RuntimeError> {
+        let (Some(log_mel), Preprocess::LogMel { mean, inv_std, .. }) =
+            (&self.log_mel, &self.graph.preprocess)
+        else {
+            return Err(shape("this model's input is not a spectrogram"));
+        };
+        let mut features = Vec::with_capacity(self.input_len());
+        log_mel.extend(samples, &mut features);
+        for frame in features.chunks_exact_mut(mean.len().max(1)) {
+            for (x, (m, k)) in frame.iter_mut().zip(mean.iter().zip(inv_std)) {
+                *x = (*x - m) * k;
+            }
+        }
+        Ok(features)
+    }
+
+    /// The logits for mono PCM samples ([`Model::preprocess_pcm`], then the model).
+    ///
+    /// # Errors
+    /// As [`Model::preprocess_pcm`].
+    pub fn forward_pcm(&self, samples: &[f32]) -> Result<Vec<f32>, RuntimeError> {
+        self.forward(&self.preprocess_pcm(samples)?)
     }
 
     /// The logits for raw 8-bit pixels (planar by channel), preprocessing included. In

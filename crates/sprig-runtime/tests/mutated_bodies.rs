@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{conv_net, input, options};
+use common::{conv_net, input, options, residual, text_cnn};
 use proptest::prelude::*;
 use sprig_runtime::{Encoding, EncodingChoice, Execution, Model, Quantization, write_model};
 
@@ -35,26 +35,31 @@ fn load_damaged(file: &[u8], mutations: &[Mutation]) {
     let damaged = restamped(file, &body);
     for execution in [Execution::Sparse, Execution::Dense] {
         if let Ok(model) = Model::load(&damaged, execution) {
-            let _ = model.forward(&input());
+            let x = input();
+            let _ = model.forward(&x);
+            let _ = model.forward(&x[..model.input_len().min(x.len())]);
             let _ = model.forward(&[]);
+            let _ = model.forward_tokens(&[1, 2, 3, 8, 8, 8, 8]);
             let _ = model.preprocess(&[7; 32]);
         }
     }
 }
 
-/// Valid files to damage: every encoding and number type of the conv net (made once).
+/// Valid files to damage: every encoding and number type of the conv net, the text CNN
+/// (embeddings, branches) and the residual block (made once).
 fn originals() -> &'static [Vec<u8>] {
     static FILES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     FILES.get_or_init(write_originals)
 }
 
 fn write_originals() -> Vec<Vec<u8>> {
-    let (graph, tensors) = conv_net(0.4);
     let mut files = Vec::new();
-    for encoding in Encoding::ALL {
-        for quantization in [Quantization::F32, Quantization::Int8PerRow] {
-            let opts = options(EncodingChoice::Force(encoding), quantization);
-            files.push(write_model(&graph, &tensors, &opts).unwrap().bytes);
+    for (graph, tensors) in [conv_net(0.4), text_cnn(), residual(4)] {
+        for encoding in Encoding::ALL {
+            for quantization in [Quantization::F32, Quantization::Int8PerRow] {
+                let opts = options(EncodingChoice::Force(encoding), quantization);
+                files.push(write_model(&graph, &tensors, &opts).unwrap().bytes);
+            }
         }
     }
     files

@@ -3,56 +3,8 @@
 
 mod common;
 
-use common::every_encoding_agrees;
-use sprig_runtime::{
-    EncodeOptions, Execution, Graph, Layer, Model, Preprocess, RuntimeError, TensorSpec,
-    write_model,
-};
-
-/// flatten → keep x → `W x + b` → add x → ReLU → the output layer, on 4 values.
-fn residual(width: usize) -> (Graph, Vec<TensorSpec>) {
-    let w: Vec<f32> = (0..width * 4)
-        .map(|i| {
-            if i % 3 == 0 {
-                0.0
-            } else {
-                (i as f32 * 0.7).sin()
-            }
-        })
-        .collect();
-    let tensors = vec![
-        TensorSpec::new("block.weight", vec![width, 4], w),
-        TensorSpec::new("block.bias", vec![width], vec![0.1; width]),
-        TensorSpec::new(
-            "out.weight",
-            vec![2, 4],
-            vec![1.0, -1.0, 0.5, 0.0, 0.0, 2.0, 0.0, -0.5],
-        ),
-    ];
-    let layers = vec![
-        Layer::Flatten,
-        Layer::Save { slot: 3 },
-        Layer::Linear {
-            weight: 0,
-            bias: Some(1),
-        },
-        Layer::AddFrom { slot: 3 },
-        Layer::Relu,
-        Layer::Linear {
-            weight: 2,
-            bias: None,
-        },
-    ];
-    let graph = Graph {
-        architecture: "residual".into(),
-        input: [1, 1, 4],
-        classes: 2,
-        preprocess: Preprocess::None,
-        metadata: Vec::new(),
-        layers,
-    };
-    (graph, tensors)
-}
+use common::{every_encoding_agrees, residual};
+use sprig_runtime::{EncodeOptions, Execution, Model, RuntimeError, write_model};
 
 #[test]
 fn a_kept_input_is_added_back_after_the_block() {

@@ -4,84 +4,13 @@
 
 mod common;
 
-use common::every_encoding_agrees;
-use sprig_runtime::{
-    EncodeOptions, Execution, Graph, Layer, Model, Preprocess, RuntimeError, TensorSpec,
-    write_model,
+use common::{
+    CLASSES, DIM, FILTERS, LENGTH, VOCAB, WIDTHS, every_encoding_agrees, text_cnn, text_graph,
+    text_values,
 };
-
-const VOCAB: usize = 9;
-const DIM: usize = 3;
-const LENGTH: usize = 6;
-const FILTERS: usize = 2;
-const WIDTHS: [usize; 2] = [2, 3];
-const CLASSES: usize = 3;
-
-/// Deterministic values with some exact zeros (pruned weights).
-fn values(n: usize, salt: f32) -> Vec<f32> {
-    (0..n)
-        .map(|i| {
-            let v = ((i as f32 + 1.0) * salt).sin();
-            if i % 3 == 1 { 0.0 } else { v }
-        })
-        .collect()
-}
-
-/// A text CNN: embedding, then per width a 1-D convolution, ReLU and max over time, the
-/// branches side by side, then the output layer.
-fn text_cnn() -> (Graph, Vec<TensorSpec>) {
-    let mut tensors = vec![TensorSpec::new(
-        "embedding.weight",
-        vec![VOCAB, DIM],
-        values(VOCAB * DIM, 0.7),
-    )];
-    let mut layers = vec![Layer::Embedding { table: 0 }, Layer::Save { slot: 0 }];
-    for (i, &w) in WIDTHS.iter().enumerate() {
-        tensors.push(TensorSpec::new(
-            format!("convs.{i}.weight"),
-            vec![FILTERS, DIM, w],
-            values(FILTERS * DIM * w, 1.3 + i as f32),
-        ));
-        tensors.push(TensorSpec::new(
-            format!("convs.{i}.bias"),
-            vec![FILTERS],
-            values(FILTERS, 0.4),
-        ));
-        if i > 0 {
-            layers.push(Layer::Load { slot: 0 });
-        }
-        layers.extend([
-            Layer::Conv2d {
-                weight: tensors.len() - 2,
-                bias: Some(tensors.len() - 1),
-                geometry: sprig_runtime::ConvGeometry::padded(0),
-            },
-            Layer::Relu,
-            Layer::GlobalMaxPool,
-        ]);
-        layers.push(if i == 0 {
-            Layer::Save { slot: 1 }
-        } else {
-            Layer::ConcatAfter { slot: 1 }
-        });
-    }
-    let features = FILTERS * WIDTHS.len();
-    tensors.push(TensorSpec::new(
-        "output.weight",
-        vec![CLASSES, features],
-        values(CLASSES * features, 0.9),
-    ));
-    tensors.push(TensorSpec::new(
-        "output.bias",
-        vec![CLASSES],
-        values(CLASSES, 2.1),
-    ));
-    layers.push(Layer::Linear {
-        weight: tensors.len() - 2,
-        bias: Some(tensors.len() - 1),
-    });
-    (graph(layers, "text-cnn"), tensors)
-}
+use sprig_runtime::{
+    EncodeOptions, Execution, Graph, Layer, Model, RuntimeError, TensorSpec, write_model,
+};
 
 /// A bag of embeddings: the mean embedding of the tokens that are not padding, a hidden
 /// layer with ReLU, the output layer.
@@ -91,20 +20,20 @@ fn bag() -> (Graph, Vec<TensorSpec>) {
         TensorSpec::new(
             "embedding.weight",
             vec![VOCAB, DIM],
-            values(VOCAB * DIM, 0.7),
+            text_values(VOCAB * DIM, 0.7),
         ),
         TensorSpec::new(
             "hidden.weight",
             vec![hidden, DIM],
-            values(hidden * DIM, 1.1),
+            text_values(hidden * DIM, 1.1),
         ),
-        TensorSpec::new("hidden.bias", vec![hidden], values(hidden, 0.3)),
+        TensorSpec::new("hidden.bias", vec![hidden], text_values(hidden, 0.3)),
         TensorSpec::new(
             "output.weight",
             vec![CLASSES, hidden],
-            values(CLASSES * hidden, 0.5),
+            text_values(CLASSES * hidden, 0.5),
         ),
-        TensorSpec::new("output.bias", vec![CLASSES], values(CLASSES, 2.1)),
+        TensorSpec::new("output.bias", vec![CLASSES], text_values(CLASSES, 2.1)),
     ];
     let layers = vec![
         Layer::EmbeddingMean { table: 0 },
@@ -118,18 +47,7 @@ fn bag() -> (Graph, Vec<TensorSpec>) {
             bias: Some(4),
         },
     ];
-    (graph(layers, "bag-of-embeddings"), tensors)
-}
-
-fn graph(layers: Vec<Layer>, architecture: &str) -> Graph {
-    Graph {
-        architecture: architecture.into(),
-        input: [1, 1, LENGTH],
-        classes: CLASSES,
-        preprocess: Preprocess::None,
-        metadata: vec![("vocabulary".into(), "test".into())],
-        layers,
-    }
+    (text_graph(layers, "bag-of-embeddings"), tensors)
 }
 
 fn tensor<'a>(tensors: &'a [TensorSpec], name: &str) -> &'a [f32] {

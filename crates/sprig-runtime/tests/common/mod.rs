@@ -182,3 +182,134 @@ pub fn every_encoding_agrees(graph: &Graph, tensors: &[TensorSpec], input: &[f32
     }
     reference
 }
+
+// A text CNN (tests/text.rs checks it against its definition).
+
+pub const VOCAB: usize = 9;
+pub const DIM: usize = 3;
+pub const LENGTH: usize = 6;
+pub const FILTERS: usize = 2;
+pub const WIDTHS: [usize; 2] = [2, 3];
+pub const CLASSES: usize = 3;
+
+/// Deterministic values with some exact zeros (pruned weights).
+pub fn text_values(n: usize, salt: f32) -> Vec<f32> {
+    (0..n)
+        .map(|i| {
+            let v = ((i as f32 + 1.0) * salt).sin();
+            if i % 3 == 1 { 0.0 } else { v }
+        })
+        .collect()
+}
+
+/// A text CNN: embedding, then per width a 1-D convolution, ReLU and max over time, the
+/// branches side by side, then the output layer.
+pub fn text_cnn() -> (Graph, Vec<TensorSpec>) {
+    let mut tensors = vec![TensorSpec::new(
+        "embedding.weight",
+        vec![VOCAB, DIM],
+        text_values(VOCAB * DIM, 0.7),
+    )];
+    let mut layers = vec![Layer::Embedding { table: 0 }, Layer::Save { slot: 0 }];
+    for (i, &w) in WIDTHS.iter().enumerate() {
+        tensors.push(TensorSpec::new(
+            format!("convs.{i}.weight"),
+            vec![FILTERS, DIM, w],
+            text_values(FILTERS * DIM * w, 1.3 + i as f32),
+        ));
+        tensors.push(TensorSpec::new(
+            format!("convs.{i}.bias"),
+            vec![FILTERS],
+            text_values(FILTERS, 0.4),
+        ));
+        if i > 0 {
+            layers.push(Layer::Load { slot: 0 });
+        }
+        layers.extend([
+            Layer::Conv2d {
+                weight: tensors.len() - 2,
+                bias: Some(tensors.len() - 1),
+                geometry: sprig_runtime::ConvGeometry::padded(0),
+            },
+            Layer::Relu,
+            Layer::GlobalMaxPool,
+        ]);
+        layers.push(if i == 0 {
+            Layer::Save { slot: 1 }
+        } else {
+            Layer::ConcatAfter { slot: 1 }
+        });
+    }
+    let features = FILTERS * WIDTHS.len();
+    tensors.push(TensorSpec::new(
+        "output.weight",
+        vec![CLASSES, features],
+        text_values(CLASSES * features, 0.9),
+    ));
+    tensors.push(TensorSpec::new(
+        "output.bias",
+        vec![CLASSES],
+        text_values(CLASSES, 2.1),
+    ));
+    layers.push(Layer::Linear {
+        weight: tensors.len() - 2,
+        bias: Some(tensors.len() - 1),
+    });
+    (text_graph(layers, "text-cnn"), tensors)
+}
+
+pub fn text_graph(layers: Vec<Layer>, architecture: &str) -> Graph {
+    Graph {
+        architecture: architecture.into(),
+        input: [1, 1, LENGTH],
+        classes: CLASSES,
+        preprocess: Preprocess::None,
+        metadata: vec![("vocabulary".into(), "test".into())],
+        layers,
+    }
+}
+
+/// flatten → keep x → `W x + b` → add x → ReLU → the output layer, on 4 values.
+pub fn residual(width: usize) -> (Graph, Vec<TensorSpec>) {
+    let w: Vec<f32> = (0..width * 4)
+        .map(|i| {
+            if i % 3 == 0 {
+                0.0
+            } else {
+                (i as f32 * 0.7).sin()
+            }
+        })
+        .collect();
+    let tensors = vec![
+        TensorSpec::new("block.weight", vec![width, 4], w),
+        TensorSpec::new("block.bias", vec![width], vec![0.1; width]),
+        TensorSpec::new(
+            "out.weight",
+            vec![2, 4],
+            vec![1.0, -1.0, 0.5, 0.0, 0.0, 2.0, 0.0, -0.5],
+        ),
+    ];
+    let layers = vec![
+        Layer::Flatten,
+        Layer::Save { slot: 3 },
+        Layer::Linear {
+            weight: 0,
+            bias: Some(1),
+        },
+        Layer::AddFrom { slot: 3 },
+        Layer::Relu,
+        Layer::Linear {
+            weight: 2,
+            bias: None,
+        },
+    ];
+    let graph = Graph {
+        architecture: "residual".into(),
+        input: [1, 1, 4],
+        classes: 2,
+        preprocess: Preprocess::None,
+        metadata: Vec::new(),
+        layers,
+    };
+    (graph, tensors)
+}
