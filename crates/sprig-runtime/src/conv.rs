@@ -13,6 +13,8 @@ use crate::kernels::Matrix;
 /// the output is stored once per chunk instead of once per weight (two and four times that
 /// in AVX2's and AVX-512's wider registers).
 const CHUNK: usize = 32;
+/// The widest vector, in floats (AVX-512): the spare zeros after the padded input.
+const TAIL: usize = 16;
 
 /// A convolution layer ready to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +128,9 @@ impl TapConv {
         let [c_in, h, w] = self.shape.input;
         let [top, left, ..] = self.shape.geometry.padding;
         let [ph, pw] = self.padded;
-        let mut padded = alloc::vec![0.0f32; c_in * ph * pw];
+        // `TAIL` zeros past the planes: a plane's last few outputs are computed one whole
+        // vector wide (the extra sums are dropped), so the last taps read that far.
+        let mut padded = alloc::vec![0.0f32; c_in * ph * pw + TAIL];
         for c in 0..c_in {
             for y in 0..h {
                 let at = (c * ph + y + top) * pw + left;
@@ -225,21 +229,13 @@ impl TapConv {
     ) {
         let [oc, oh, ow] = self.shape.output;
         for o in 0..oc {
-            let (s, e) = (self.starts[o] as usize, self.starts[o + 1] as usize);
-            let mut acc = [bias.get(o).copied().unwrap_or(0.0); M];
-            for (&offset, &wv) in self.offsets[s..e].iter().zip(&self.weights[s..e]) {
-                // In bounds: a tap's window ends within its padded channel planes.
-                if let Some(src) = padded[offset as usize + start..].first_chunk::<M>() {
-                    for (a, &x) in acc.iter_mut().zip(src) {
-                        *a = multiply_add::<FUSED>(wv, x, *a);
-                    }
-                }
-            }
-            self.store(&acc, start, &mut output[o * oh * ow..][..oh * ow]);
+            let sums = self.sums::<M, FUSED>(o, bias, padded, start);
+            self.store(&sums, start, &mut output[o * oh * ow..][..oh * ow]);
         }
     }
 
-    /// Every output channel at the last `len` (fewer than `M`) positions from `start`.
+    /// Every output channel at the last `len` (fewer than `M`) positions from `start`:
+    /// computed `M` wide (the padded input has `TAIL` spare zeros), `len` kept.
     #[inline(always)]
     fn last_chunk<const M: usize, const FUSED: bool>(
         &self,
@@ -251,16 +247,57 @@ impl TapConv {
     ) {
         let [oc, oh, ow] = self.shape.output;
         for o in 0..oc {
-            let (s, e) = (self.starts[o] as usize, self.starts[o + 1] as usize);
-            let mut acc = [bias.get(o).copied().unwrap_or(0.0); M];
-            for (&offset, &wv) in self.offsets[s..e].iter().zip(&self.weights[s..e]) {
-                let src = &padded[offset as usize + start..][..len];
+            let sums = self.sums::<M, FUSED>(o, bias, padded, start);
+            self.store(&sums[..len], start, &mut output[o * oh * ow..][..oh * ow]);
+        }
+    }
+
+    /// Output channel `o`'s sums at the `M` positions from `start`. A chunk of one or two
+    /// vectors keeps four partial sums over alternate taps: one chain of dependent
+    /// multiply–adds would wait for each to finish.
+    #[inline(always)]
+    fn sums<const M: usize, const FUSED: bool>(
+        &self,
+        o: usize,
+        bias: &[f32],
+        padded: &[f32],
+        start: usize,
+    ) -> [f32; M] {
+        let (s, e) = (self.starts[o] as usize, self.starts[o + 1] as usize);
+        let (offsets, weights) = (&self.offsets[s..e], &self.weights[s..e]);
+        let mut acc = [bias.get(o).copied().unwrap_or(0.0); M];
+        let tap = |acc: &mut [f32; M], offset: u32, wv: f32| {
+            // In bounds: a tap's window ends within its padded channel planes (or the
+            // spare zeros after them).
+            if let Some(src) = padded[offset as usize + start..].first_chunk::<M>() {
                 for (a, &x) in acc.iter_mut().zip(src) {
                     *a = multiply_add::<FUSED>(wv, x, *a);
                 }
             }
-            self.store(&acc[..len], start, &mut output[o * oh * ow..][..oh * ow]);
+        };
+        if M > 2 * TAIL {
+            for (&offset, &wv) in offsets.iter().zip(weights) {
+                tap(&mut acc, offset, wv);
+            }
+            return acc;
         }
+        let mut more = [[0.0f32; M]; 3];
+        let whole = offsets.len() / 4 * 4;
+        for i in (0..whole).step_by(4) {
+            tap(&mut acc, offsets[i], weights[i]);
+            tap(&mut more[0], offsets[i + 1], weights[i + 1]);
+            tap(&mut more[1], offsets[i + 2], weights[i + 2]);
+            tap(&mut more[2], offsets[i + 3], weights[i + 3]);
+        }
+        for i in whole..offsets.len() {
+            tap(&mut acc, offsets[i], weights[i]);
+        }
+        for m in &more {
+            for (a, b) in acc.iter_mut().zip(m) {
+                *a += b;
+            }
+        }
+        acc
     }
 
     /// Stores the sums of padded-width positions `start..start + sums.len()` into an
