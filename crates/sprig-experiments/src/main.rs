@@ -359,12 +359,8 @@ fn write_edge(
         humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
     );
     if !missing.is_empty() {
-        header.push_str(&format!(
-            "\nIncomplete: {} ticket(s) of this grid have not been trained yet and are not in \
-             the table ({}; the same command without `--finished-only` trains them).\n",
-            missing.len(),
-            missing.join(", ")
-        ));
+        let note = incomplete(missing.len(), "ticket", &missing.join(", "));
+        header.push_str(&format!("\n{note}\n"));
     }
     let path = dir.join(format!("{stem}.md"));
     std::fs::write(&path, edge::markdown(rows, &header))
@@ -487,11 +483,7 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
         );
     }
     if missing > 0 {
-        notes.push(format!(
-            "Incomplete: {missing} experiment(s) of this grid have not run yet and are not in \
-             the table (`--list` names the grid; the same command without `--finished-only` \
-             runs them)."
-        ));
+        notes.push(incomplete(missing, "experiment", "`--list` names the grid"));
     }
     if mode == Mode::Quick {
         let budget = runs
@@ -504,4 +496,13 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
         ));
     }
     notes
+}
+
+/// The note of a table written with `--finished-only` while `missing` runs of its grid
+/// (`what`s, named by `which`) had not run.
+fn incomplete(missing: usize, what: &str, which: &str) -> String {
+    format!(
+        "Incomplete: {missing} {what}(s) of this grid have not run yet and are not in the \
+         table ({which}; the same command without `--finished-only` runs them)."
+    )
 }
