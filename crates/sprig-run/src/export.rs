@@ -10,7 +10,7 @@ use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, export_onnx, wri
 use sprig_models::{
     Architecture, Classifier, InferenceGraph, Modality, WithModel, build_model, build_text_model,
 };
-use sprig_runtime::{Execution, LogMelConfig, Model, Preprocess};
+use sprig_runtime::{Execution, Model, Preprocess};
 
 use crate::config::{Dataset, Experiment};
 use crate::runner::{Runner, dense_masks};
@@ -175,15 +175,7 @@ fn audio_spec(experiment: &Experiment, norm: &sprig_data::audio::FeatureNorm) ->
     // The file computes the spectrogram itself (`Model::forward_pcm`); the metadata say the
     // same for tools that read JSON (and for the ONNX export, which takes the spectrogram).
     let log_mel = Preprocess::LogMel {
-        features: LogMelConfig {
-            sample_rate: features.sample_rate,
-            duration_ms: features.duration_ms,
-            window: features.window,
-            hop: features.hop,
-            mels: features.mels,
-            fmin: features.fmin,
-            fmax: features.fmax,
-        },
+        features: features.into(),
         mean: norm.mean.clone(),
         inv_std: norm.inv_std.clone(),
     };

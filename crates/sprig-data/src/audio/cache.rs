@@ -1,5 +1,5 @@
 //! The feature cache: extracted spectrograms on disk, under a key that changes whenever the
-//! feature settings or any recording (name, size, modification time) changes.
+//! extractor, the feature settings or any recording (name, size, modification time) changes.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,6 +14,10 @@ use crate::DataError;
 /// First bytes of a cache file.
 const MAGIC: &[u8; 8] = b"SPRIGFT1";
 
+/// Which computation made the features: part of the key, so spectrograms an earlier
+/// extractor computed (`realfft`, before training used the runtime's) are not reused.
+const EXTRACTOR: &[u8] = b"sprig_runtime::LogMel";
+
 /// The cache key of `config` and the recordings `(name, path)`.
 ///
 /// # Errors
@@ -23,6 +27,7 @@ pub fn cache_key<'a>(
     files: impl Iterator<Item = (&'a str, &'a Path)>,
 ) -> Result<String, DataError> {
     let mut hash = Sha256::new();
+    hash.update(EXTRACTOR);
     hash.update(serde_json::to_vec(config).unwrap_or_default());
     for (name, path) in files {
         let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;

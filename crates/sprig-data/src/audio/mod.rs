@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `wav` | decoding with `hound`, mono mix-down |
 //! | `resample` | windowed-sinc resampling to the feature rate |
-//! | `features` | log-mel spectrograms with `realfft` |
+//! | `features` | log-mel spectrograms (`sprig_runtime::LogMel`, the device's extractor) |
 //! | `cache` | extracted features on disk, keyed by settings and files |
 //! | `feature_set` | spectrograms in memory, per-band normalisation, the batch path |
 //! | `load` | [`load_fsdd`] (official or speaker-held-out split), [`load_wav_folders`] |
