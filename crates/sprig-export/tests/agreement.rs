@@ -178,21 +178,12 @@ fn audio_cnn_ticket_computes_what_burn_computes() {
     let input = [1, 61, 40];
     let model = AudioCnn::new(input, 10, &device);
     let weights = pruned(&model, 0.9, Initialization::KaimingNormal);
-    let spec = ModelSpec::new("audio-cnn", input, 10, Preprocess::None);
-    let file = export(
-        &model.inference_graph(),
+    runtime_agrees(
+        &model,
+        || AudioCnn::new(input, 10, &device),
         &weights,
-        &spec,
-        ExportFormat::SparseF32,
-    )
-    .unwrap();
-    for execution in [Execution::Sparse, Execution::Dense] {
-        let runtime = Model::load(&file.bytes, execution).unwrap();
-        let fresh = AudioCnn::new(input, 10, &device);
-        let (agree, worst) = compare(fresh, &weights, input, &runtime);
-        assert_eq!(agree, 1.0, "{execution:?}");
-        assert!(worst < 1e-3, "{execution:?}: logits differ by {worst}");
-    }
+        input,
+    );
 }
 
 /// Batch norms (the tensors whose path contains `marker`) far from the identity, so their
@@ -226,21 +217,7 @@ fn resnet_ticket_with_its_shortcuts_and_folded_norms_computes_what_burn_computes
     let model = ResNet::resnet20(3, 10, &device);
     let mut weights = pruned(&model, 0.8, Initialization::KaimingNormal);
     norms_away_from_identity(&mut weights, ".bn.");
-    let spec = ModelSpec::new("resnet-20", input, 10, Preprocess::None);
-    let file = export(
-        &model.inference_graph(),
-        &weights,
-        &spec,
-        ExportFormat::SparseF32,
-    )
-    .unwrap();
-    for execution in [Execution::Sparse, Execution::Dense] {
-        let runtime = Model::load(&file.bytes, execution).unwrap();
-        let fresh = ResNet::resnet20(3, 10, &device);
-        let (agree, worst) = compare(fresh, &weights, input, &runtime);
-        assert_eq!(agree, 1.0, "{execution:?}");
-        assert!(worst < 1e-3, "{execution:?}: logits differ by {worst}");
-    }
+    runtime_agrees(&model, || ResNet::resnet20(3, 10, &device), &weights, input);
 }
 
 #[test]
@@ -251,17 +228,24 @@ fn ds_cnn_ticket_with_its_batch_norms_folded_computes_what_burn_computes() {
     let model = DsCnn::new(10, &device);
     let mut weights = pruned(&model, 0.8, Initialization::KaimingNormal);
     norms_away_from_identity(&mut weights, "_norm");
-    let spec = ModelSpec::new("ds-cnn", input, 10, Preprocess::None);
-    let file = export(
-        &model.inference_graph(),
-        &weights,
-        &spec,
-        ExportFormat::SparseF32,
-    )
-    .unwrap();
+    runtime_agrees(&model, || DsCnn::new(10, &device), &weights, input);
+}
+
+/// `model`'s ticket `weights`, exported in sparse f32 and run by the runtime in both
+/// executions, predicts Burn's class on every input (a `fresh` model holds Burn's copy),
+/// its logits within 1e-3.
+fn runtime_agrees<M: Classifier<Input = Tensor<4>>>(
+    model: &M,
+    fresh: impl Fn() -> M,
+    weights: &sprig_mask::Snapshot,
+    input: [usize; 3],
+) {
+    let spec = ModelSpec::new("ticket", input, 10, Preprocess::None);
+    let graph = model.inference_graph().expect("a graph the runtime runs");
+    let file = export(&graph, weights, &spec, ExportFormat::SparseF32).unwrap();
     for execution in [Execution::Sparse, Execution::Dense] {
         let runtime = Model::load(&file.bytes, execution).unwrap();
-        let (agree, worst) = compare(DsCnn::new(10, &device), &weights, input, &runtime);
+        let (agree, worst) = compare(fresh(), weights, input, &runtime);
         assert_eq!(agree, 1.0, "{execution:?}");
         assert!(worst < 1e-3, "{execution:?}: logits differ by {worst}");
     }
