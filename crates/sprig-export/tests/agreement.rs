@@ -67,7 +67,6 @@ fn compare_with<M: Classifier<Input = Tensor<4>>>(
     forward: impl Fn(&[f32]) -> Vec<f32>,
 ) -> (f64, f32) {
     let device = Backend::Flex.device().unwrap();
-    let model = load_snapshot(model, weights).unwrap();
     let n = 64;
     let len: usize = input.iter().product();
     let x = inputs(n, len);
@@ -75,13 +74,23 @@ fn compare_with<M: Classifier<Input = Tensor<4>>>(
         TensorData::new(x.clone(), [n, input[0], input[1], input[2]]),
         &device,
     );
-    let burn: Vec<f32> = model
+    let burn = burn_logits(model, weights, batch);
+    agreement(&burn, n, |i| forward(&x[i * len..(i + 1) * len]))
+}
+
+/// The logits of `model` holding `weights` for `batch`, flat.
+fn burn_logits<M: Classifier>(
+    model: M,
+    weights: &sprig_mask::Snapshot,
+    batch: M::Input,
+) -> Vec<f32> {
+    load_snapshot(model, weights)
+        .unwrap()
         .forward(batch)
         .into_data()
         .convert::<f32>()
         .try_to_vec::<f32>()
-        .unwrap();
-    agreement(&burn, n, |i| forward(&x[i * len..(i + 1) * len]))
+        .unwrap()
 }
 
 /// Burn's logits of `n` examples against `ours(i)` for each: (agreeing argmax fraction,
@@ -279,16 +288,10 @@ fn compare_text<M: Classifier<Input = Tensor<2, Int>>>(
     runtime: &Model,
 ) -> (f64, f32) {
     let device = Backend::Flex.device().unwrap();
-    let model = load_snapshot(model, weights).unwrap();
     let (n, length) = (sentences.len(), sentences[0].len());
     let ids: Vec<i64> = sentences.iter().flatten().map(|&i| i64::from(i)).collect();
     let batch = Tensor::<2, Int>::from_data(TensorData::new(ids, [n, length]), &device);
-    let burn: Vec<f32> = model
-        .forward(batch)
-        .into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap();
+    let burn = burn_logits(model, weights, batch);
     agreement(&burn, n, |i| {
         // Unpadded, as a device would pass them: the runtime pads to the length.
         let words: Vec<u32> = sentences[i].iter().copied().filter(|&id| id != 0).collect();
