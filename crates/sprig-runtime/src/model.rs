@@ -231,8 +231,16 @@ impl Model {
     /// [`RuntimeError::Shape`] if the model does not take token ids or an id is not in
     /// its vocabulary.
     pub fn forward_tokens(&self, ids: &[u32]) -> Result<Vec<f32>, RuntimeError> {
-        if self.vocabulary.is_none() {
+        let Some(vocabulary) = self.vocabulary else {
             return Err(shape("this model's input is not token ids"));
+        };
+        // Checked before they become floats, which hold every id exactly only below 2^24.
+        let used = &ids[..ids.len().min(self.input_len())];
+        if let Some(bad) = used.iter().position(|&id| id as usize >= vocabulary) {
+            return Err(shape(alloc::format!(
+                "input {bad} is {}, not a token id below the vocabulary's {vocabulary}",
+                used[bad]
+            )));
         }
         let mut input: Vec<f32> = ids
             .iter()
