@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use sprig_backend::Backend;
+use sprig_data::text::Vocabulary;
 use sprig_export::{ExportFormat, ModelSpec, SizeReport, export, export_onnx, write_file};
 use sprig_models::{
     Architecture, Classifier, InferenceGraph, Modality, WithModel, build_model, build_text_model,
@@ -15,7 +16,6 @@ use sprig_runtime::{Execution, Model, Preprocess};
 use crate::config::{Dataset, Experiment};
 use crate::runner::{Runner, dense_masks};
 use crate::ticket::{self, files};
-use sprig_data::text::Vocabulary;
 
 /// What an exported vision model says besides its weights: the pixel preprocessing is
 /// the normalisation training used.
@@ -163,9 +163,10 @@ fn text_spec(experiment: &Experiment, vocab: &Vocabulary) -> Result<ModelSpec> {
 }
 
 /// What an exported keyword-spotting model says besides its weights: it takes the
-/// normalised log-mel spectrogram `[1, frames, mels]` training took; the metadata carry
-/// the spectrogram settings (`audio.features`) and the per-band normalisation
-/// (`audio.normalization`: `mean`, `inv_std`) a device applies first.
+/// normalised log-mel spectrogram `[1, frames, mels]` training took, and its log-mel
+/// preprocessing makes that from PCM samples (the spectrogram settings and the per-band
+/// normalisation); the metadata say the same as JSON (`audio.features`,
+/// `audio.normalization`: `mean`, `inv_std`).
 fn audio_spec(experiment: &Experiment, norm: &sprig_data::audio::FeatureNorm) -> Result<ModelSpec> {
     let audio = experiment
         .audio
