@@ -54,9 +54,7 @@ pub use tract::TractModel;
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// The ONNX lowering has no operators for this layer yet.
-    #[error(
-        "{layer} has no ONNX lowering yet (text models and ResNets export to the .sprig format only)"
-    )]
+    #[error("{layer} has no ONNX lowering yet (text models export to the .sprig format only)")]
     NoOnnxLowering {
         /// The layer, as the runtime names it.
         layer: String,

@@ -48,6 +48,8 @@ pub fn onnx_model(graph: &Graph, tensors: &[TensorSpec]) -> Result<Vec<u8>, Expo
         x = lowering.node("Mul", &[&x, &s], vec![]);
         x = lowering.node("Add", &[&x, &o], vec![]);
     }
+    // The loader checked that every slot read was saved before.
+    let mut kept = vec![String::new(); 256];
     for layer in &graph.layers {
         x = match *layer {
             Layer::Linear { weight, bias } => {
@@ -85,13 +87,25 @@ pub fn onnx_model(graph: &Graph, tensors: &[TensorSpec]) -> Result<Vec<u8>, Expo
             }
             Layer::Relu => lowering.node("Relu", &[&x], vec![]),
             Layer::Flatten => lowering.node("Flatten", &[&x], vec![int("axis", 1)]),
-            Layer::GlobalMaxPool
-            | Layer::Embedding { .. }
-            | Layer::EmbeddingMean { .. }
-            | Layer::Save { .. }
-            | Layer::Load { .. }
-            | Layer::ConcatAfter { .. }
-            | Layer::AddFrom { .. } => {
+            Layer::GlobalMaxPool => {
+                let pooled = lowering.node("GlobalMaxPool", &[&x], vec![]);
+                lowering.node("Flatten", &[&pooled], vec![int("axis", 1)])
+            }
+            // A slot is a name: the value it kept feeds the nodes that read it.
+            Layer::Save { slot } => {
+                kept[usize::from(slot)] = x.clone();
+                x
+            }
+            Layer::Load { slot } => kept[usize::from(slot)].clone(),
+            Layer::AddFrom { slot } => {
+                lowering.node("Add", &[&x, &kept[usize::from(slot)]], vec![])
+            }
+            Layer::ConcatAfter { slot } => lowering.node(
+                "Concat",
+                &[&kept[usize::from(slot)], &x],
+                vec![int("axis", 1)],
+            ),
+            Layer::Embedding { .. } | Layer::EmbeddingMean { .. } => {
                 return Err(ExportError::NoOnnxLowering {
                     layer: format!("{layer:?}"),
                 });

@@ -421,6 +421,18 @@ fn onnx_exports_run_in_tract_as_in_burn() {
     let weights = pruned(&audio_cnn, 0.9, Initialization::KaimingNormal);
     let fresh = AudioCnn::new(input, 10, &device);
     onnx_agrees(audio_cnn, fresh, &weights, input, 1e-3);
+    // ResNet-20: its shortcuts become Add nodes on the kept values.
+    let input = [3, 8, 8];
+    let resnet = ResNet::resnet20(3, 10, &device);
+    let mut weights = pruned(&resnet, 0.8, Initialization::KaimingNormal);
+    norms_away_from_identity(&mut weights, ".bn.");
+    onnx_agrees(
+        resnet,
+        ResNet::resnet20(3, 10, &device),
+        &weights,
+        input,
+        1e-3,
+    );
 }
 
 #[cfg(feature = "tract")]
