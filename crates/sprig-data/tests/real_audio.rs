@@ -6,7 +6,7 @@ mod common;
 
 use common::real_data::with_real_data;
 
-use sprig_data::audio::{AudioOptions, FeatureConfig, FsddSplit, load_fsdd};
+use sprig_data::audio::{AudioOptions, FsddSplit, load_fsdd, spoken_digits};
 
 #[test]
 fn real_fsdd_splits_and_caches() {
@@ -14,7 +14,7 @@ fn real_fsdd_splits_and_caches() {
         let cache = std::env::temp_dir().join(format!("sprig-fsdd-cache-{}", std::process::id()));
         let options = AudioOptions {
             cache_dir: Some(cache.clone()),
-            ..AudioOptions::new(0, FeatureConfig::spoken_digits())
+            ..AudioOptions::new(0, spoken_digits())
         };
         let official = load_fsdd(&dir.join("fsdd"), &FsddSplit::Official, &options).unwrap();
         assert!(!official.from_cache);

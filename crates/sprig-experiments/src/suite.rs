@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sprig_backend::BackendChoice;
 use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
-use sprig_data::audio::{FeatureConfig, FsddSplit};
+use sprig_data::audio::{FsddSplit, spoken_digits};
 use sprig_models::Architecture;
 use sprig_prune::classifier::{LrSchedule, TrainConfig};
 use sprig_run::config::{AudioSettings, Dataset, Domain, Experiment, ImpSchedule, Method};
@@ -443,7 +443,7 @@ pub fn audio(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
         .flat_map(|(s, split)| {
             let audio = Some(AudioSettings {
                 split,
-                features: FeatureConfig::spoken_digits(),
+                features: spoken_digits(),
             });
             section(&s, backend).into_iter().map(move |e| Experiment {
                 domain: Domain::Audio,

@@ -3,7 +3,7 @@
 
 use sprig_backend::BackendChoice;
 use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
-use sprig_data::audio::{FeatureConfig, FsddSplit};
+use sprig_data::audio::{FsddSplit, spoken_digits};
 use sprig_data::text::VocabConfig;
 use sprig_mask::{LayerRates, Scope};
 use sprig_models::{Architecture, Modality};
@@ -68,7 +68,7 @@ pub fn single(
         text: (modality == Modality::Text).then(|| text_settings(dataset)),
         audio: (modality == Modality::Audio).then(|| AudioSettings {
             split: FsddSplit::Official,
-            features: FeatureConfig::spoken_digits(),
+            features: spoken_digits(),
         }),
         pruning: match modality {
             _ if !prunes => None,

@@ -176,7 +176,7 @@ fn audio_spec(experiment: &Experiment, norm: &sprig_data::audio::FeatureNorm) ->
     // The file computes the spectrogram itself (`Model::forward_pcm`); the metadata say the
     // same for tools that read JSON (and for the ONNX export, which takes the spectrogram).
     let log_mel = Preprocess::LogMel {
-        features: features.into(),
+        features: *features,
         mean: norm.mean.clone(),
         inv_std: norm.inv_std.clone(),
     };

@@ -13,9 +13,9 @@ use crate::error::invalid;
 /// Added before the log, so silence is a finite floor (training's value).
 const LOG_FLOOR: f32 = 1e-6;
 
-/// How a clip becomes a `[frames, mels]` spectrogram: the fields of training's
-/// `FeatureConfig`.
+/// How a clip becomes a `[frames, mels]` spectrogram (training's `FeatureConfig`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LogMelConfig {
     /// The samples' rate, per second (a device records at it; training resampled to it).
     pub sample_rate: u32,
@@ -44,8 +44,11 @@ impl LogMelConfig {
         1 + self.clip_len().saturating_sub(self.window) / self.hop.max(1)
     }
 
-    /// Checks that the numbers describe a spectrogram (as training's `check`).
-    pub(crate) fn check(&self) -> Result<(), RuntimeError> {
+    /// Checks that the numbers describe a spectrogram.
+    ///
+    /// # Errors
+    /// [`RuntimeError::Invalid`] naming the settings.
+    pub fn check(&self) -> Result<(), RuntimeError> {
         let nyquist = self.sample_rate as f32 / 2.0;
         let ok = self.sample_rate > 0
             && self.duration_ms > 0

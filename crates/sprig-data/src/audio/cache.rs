@@ -108,6 +108,7 @@ impl FeatureCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::spoken_digits;
 
     #[test]
     fn round_trip_and_damage() {
@@ -129,7 +130,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("a.wav");
         std::fs::write(&file, b"1234").unwrap();
-        let config = FeatureConfig::spoken_digits();
+        let config = spoken_digits();
         let key =
             |c: &FeatureConfig| cache_key(c, [("a.wav", file.as_path())].into_iter()).unwrap();
         let k = key(&config);
@@ -138,7 +139,7 @@ mod tests {
             k,
             key(&FeatureConfig {
                 mels: 32,
-                ..config.clone()
+                ..config
             })
         );
         std::fs::write(&file, b"12345").unwrap();

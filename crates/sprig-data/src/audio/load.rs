@@ -339,7 +339,7 @@ fn assemble(
     source: String,
 ) -> Result<AudioData, DataError> {
     let config = &options.features;
-    let mel = LogMel::new(config.clone())?;
+    let mel = LogMel::new(*config)?;
     let per = config.frames() * config.mels;
     let started = Instant::now();
     let key = cache_key(
@@ -489,6 +489,7 @@ fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::spoken_digits;
 
     /// A tone of `freq` Hz, 0.5 s at 8 kHz, 16-bit.
     fn write_tone(path: &Path, freq: f32) {
@@ -523,7 +524,7 @@ mod tests {
     }
 
     fn options() -> AudioOptions {
-        AudioOptions::new(3, FeatureConfig::spoken_digits())
+        AudioOptions::new(3, spoken_digits())
     }
 
     #[test]

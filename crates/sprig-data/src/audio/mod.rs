@@ -17,7 +17,7 @@ mod resample;
 mod wav;
 
 pub use feature_set::{FeatureItem, FeatureNorm, FeatureSet};
-pub use features::{FeatureConfig, LogMel};
+pub use features::{FeatureConfig, LogMel, spoken_digits};
 pub use load::{AudioData, AudioOptions, BadFiles, FsddSplit, load_fsdd, load_wav_folders};
 pub use resample::resample;
 pub use wav::{Clip, decode_wav, read_wav};

@@ -63,7 +63,7 @@ impl DataCache {
             };
             let mut options = AudioOptions {
                 cache_dir: Some(self.feature_cache.clone()),
-                ..AudioOptions::new(e.seed, settings.features.clone())
+                ..AudioOptions::new(e.seed, settings.features)
             };
             if let Some(folder) = folder {
                 options.validation_fraction = folder.split.validation_fraction;
