@@ -135,13 +135,7 @@ mod tests {
             |c: &FeatureConfig| cache_key(c, [("a.wav", file.as_path())].into_iter()).unwrap();
         let k = key(&config);
         assert_eq!(k, key(&config));
-        assert_ne!(
-            k,
-            key(&FeatureConfig {
-                mels: 32,
-                ..config
-            })
-        );
+        assert_ne!(k, key(&FeatureConfig { mels: 32, ..config }));
         std::fs::write(&file, b"12345").unwrap();
         assert_ne!(k, key(&config));
     }
