@@ -565,7 +565,12 @@ impl<D: LabelledData> WithModel for Measure<'_, D> {
                     })
                 })
                 .collect();
-            let mut work: Vec<Work<'_>> = vec![&mut burn, &mut onnx_run];
+            // Tract takes turns only when there is an ONNX file for it to run.
+            let mut work: Vec<Work<'_>> = vec![&mut burn];
+            if tract.is_some() {
+                work.push(&mut onnx_run);
+            }
+            let first_variant = work.len();
             work.extend(variants.iter_mut().map(|v| v.as_mut() as Work<'_>));
             let medians = timer.medians_ns(&mut work)?;
             burn_runs.push(medians[0] / 1000.0);
@@ -574,7 +579,7 @@ impl<D: LabelledData> WithModel for Measure<'_, D> {
             } else {
                 f64::NAN
             });
-            for (row, ns) in rows.iter_mut().zip(&medians[2..]) {
+            for (row, ns) in rows.iter_mut().zip(&medians[first_variant..]) {
                 row.latency_runs_us.push(ns / 1000.0);
             }
         }
