@@ -1,5 +1,6 @@
-//! Runs cargo for the test and lint commands with one feature set, so that a CI run
-//! compiles Burn once for `clippy` (check mode) and once for `test`, never more.
+//! Runs cargo for the test and lint commands with one feature set and one compiler for the
+//! workspace's crates (clippy's), so that a CI run compiles Burn once, for lint and test
+//! alike, never more.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -96,18 +97,13 @@ fn cargo_home() -> Result<PathBuf> {
         .context("neither CARGO_HOME nor HOME is set: pass --root")
 }
 
-/// `cargo clippy` over every target of the workspace, warnings denied.
+/// Clippy over every target of the workspace, warnings denied: the test build (examples
+/// and benches too) with clippy as the compiler of the workspace's crates. `cargo clippy`
+/// would type-check every dependency a second time in check mode (Burn, LibTorch's
+/// bindings, tract: most of a cold CI run), while this build is the one `test` reuses.
 pub fn lint() -> Result<()> {
-    let mut cmd = cargo_with_backends("clippy")?;
-    // --keep-going: report every crate's lints in one run, not just the first failing crate's.
-    cmd.args([
-        "--workspace",
-        "--all-targets",
-        "--keep-going",
-        "--",
-        "-D",
-        "warnings",
-    ]);
+    let mut cmd = cargo_with_backends("test")?;
+    cmd.args(["--workspace", "--no-run", "--all-targets"]);
     run(cmd)?;
     no_std()
 }
@@ -153,6 +149,7 @@ pub fn cargo_with_backends(subcommand: &str) -> Result<Command> {
     let mut features = vec!["sprig-backend/ndarray", "sprig-export/tract"];
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.arg(subcommand).current_dir(libtorch::workspace_root());
+    with_clippy(&mut cmd);
     if let Some(dir) = libtorch::find()? {
         features.push("sprig-backend/tch");
         for (key, value) in libtorch::env(&dir) {
@@ -169,6 +166,18 @@ pub fn cargo_with_backends(subcommand: &str) -> Result<Command> {
     }
     cmd.args(["--features", &features.join(",")]);
     Ok(cmd)
+}
+
+/// Clippy's lints (warnings denied) in every compilation of the workspace's own crates, as
+/// `cargo clippy` runs them (its driver as `RUSTC_WORKSPACE_WRAPPER`, its arguments in
+/// `CLIPPY_ARGS`) but in the build that tests and runs them: dependencies are compiled once,
+/// and a lint fails the test build as it fails `lint`. The same settings in every command, so
+/// that cargo never recompiles the workspace for a different compiler.
+fn with_clippy(cmd: &mut Command) {
+    cmd.env("RUSTC_WORKSPACE_WRAPPER", "clippy-driver").env(
+        "CLIPPY_ARGS",
+        "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+    );
 }
 
 pub fn run(mut cmd: Command) -> Result<()> {

@@ -35,8 +35,9 @@ enum Command {
     /// Build every test and binary with the features of `test` (what `eval` runs), without
     /// running anything: the quick way to rebuild the experiment runner.
     Build,
-    /// `cargo clippy --workspace --all-targets -- -D warnings` with the same features as
-    /// `test`, and the layer rule of ARCHITECTURE.md.
+    /// Clippy (`-D warnings`) over every target, compiled with the features of `test` and
+    /// by the same build (clippy's driver compiles the workspace's crates), and the layer
+    /// rule of ARCHITECTURE.md.
     Lint,
     /// Run an evaluation suite and write `docs/results/DOMAIN.{md,json}` and its plots
     /// (`--quick` for the CI smoke run), here or as a Slurm job array (`--slurm`).
