@@ -56,6 +56,11 @@ pub struct PlanInput {
     pub reserve: Duration,
     /// Iterations the dense training needed to converge, once known.
     pub dense_convergence: Option<u64>,
+    /// What one iteration of the dense training cost, once timed: a policy may give a
+    /// training the time a number of dense iterations took, which buys more iterations
+    /// where a sparser round's step is cheaper (sparse products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense_iteration: Option<Duration>,
     /// Optional cap on the iterations of any one training (≥ `min_iterations`).
     pub max_iterations_per_training: Option<u64>,
     /// Which evaluations trainings are charged for.
@@ -89,6 +94,7 @@ impl PlanInput {
             min_iterations,
             reserve: Duration::ZERO,
             dense_convergence: None,
+            dense_iteration: None,
             max_iterations_per_training: None,
             eval: EvalSchedule::EndOfTraining,
             sparsity_tolerance: DEFAULT_SPARSITY_TOLERANCE,

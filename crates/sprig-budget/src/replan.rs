@@ -68,6 +68,9 @@ pub struct Progress {
     pub iterations_done: u64,
     /// Iterations the dense training needed to converge, once known.
     pub dense_convergence: Option<u64>,
+    /// The dense training's iteration cost, as the last plan made during it measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dense_iteration: Option<Duration>,
 }
 
 /// One plan and the input it was made from.
@@ -174,6 +177,7 @@ impl<P: RoundPolicy> Replanner<P> {
             min_iterations: self.config.min_iterations,
             reserve: self.config.reserve,
             dense_convergence: self.progress.dense_convergence,
+            dense_iteration: self.progress.dense_iteration,
             max_iterations_per_training: self.config.max_iterations_per_training,
             eval: self.config.eval,
             sparsity_tolerance: self.config.sparsity_tolerance,
@@ -183,6 +187,9 @@ impl<P: RoundPolicy> Replanner<P> {
     /// Plans the rest of the run from the current progress, the actual
     /// `elapsed` time and fresh `costs`, and records the plan.
     pub fn plan(&mut self, elapsed: Duration, costs: CostModel) -> Result<Plan, BudgetError> {
+        if self.progress.rounds_done == 0 {
+            self.progress.dense_iteration = Some(costs.iteration);
+        }
         let input = self.input(elapsed, costs);
         let plan = plan_with(&input, &self.policy)?;
         self.history.push(PlanRecord {
@@ -284,6 +291,8 @@ mod tests {
                 current_sparsity: 0.2,
                 iterations_done: 0,
                 dense_convergence: Some(400),
+                // The step the plans during the dense training were made with.
+                dense_iteration: Some(ms(1)),
             }
         );
         let p2 = r.plan(Duration::from_secs(3), costs).unwrap();

@@ -539,6 +539,63 @@ fn a_capped_final_training_gives_its_time_to_the_rankings() {
 }
 
 #[test]
+fn the_final_cap_is_the_time_of_its_dense_iterations() {
+    // The final training, 1000 iterations in, capped at 2 j* = 6000 iterations of the
+    // dense step (1.4 ms each): a step that got cheaper after the prunes trains for that
+    // time, one that got dearer (a slower machine) still for 6000 iterations; before the
+    // dense step was timed, the cap counts iterations.
+    let policy = capped_final_heavy();
+    let cases: [(Option<Duration>, Duration, u64); 4] = [
+        (Some(us(1400)), us(1400), 5000),
+        (Some(us(1400)), us(700), 11_000),
+        (Some(us(1400)), us(2800), 5000),
+        (None, us(700), 5000),
+    ];
+    for (dense, now, expected) in cases {
+        let input = PlanInput {
+            current_sparsity: 0.9 - 1e-7,
+            rounds_done: 10,
+            iterations_done: 1000,
+            dense_iteration: dense,
+            costs: CostModel {
+                iteration: now,
+                ..costs()
+            },
+            ..dense_converged(120)
+        };
+        let trainings = plan_with(&input, &policy).unwrap().trainings;
+        assert_eq!(trainings, vec![expected], "dense {dense:?}, now {now:?}");
+    }
+    // While rounds remain, the planned final training is as long as the cheaper step
+    // buys in the time of 2 j* dense iterations.
+    let input = PlanInput {
+        dense_iteration: Some(us(2800)),
+        ..dense_converged(120)
+    };
+    let p = plan_with(&input, &policy).unwrap();
+    assert_eq!(p.trainings.last(), Some(&12_000), "{:?}", p.trainings);
+    assert!(p.expected_finish <= p.cutoff);
+}
+
+#[test]
+fn the_replanner_keeps_the_dense_step_of_the_dense_training() {
+    use sprig_budget::{Replanner, RunConfig};
+    let config = RunConfig::new(Duration::from_secs(120), 0.9, 100, Duration::from_secs(1));
+    let mut replanner = Replanner::new(config, capped_final_heavy()).unwrap();
+    let cheaper = CostModel {
+        iteration: us(700),
+        ..costs()
+    };
+    replanner.plan(ms(91), costs()).unwrap();
+    assert_eq!(replanner.progress().dense_iteration, Some(us(1400)));
+    replanner.record_prune(0.2).unwrap();
+    replanner.plan(ms(5000), cheaper).unwrap();
+    let record = replanner.history().last().unwrap();
+    assert_eq!(record.input.dense_iteration, Some(us(1400)));
+    assert_eq!(record.input.costs.iteration, us(700));
+}
+
+#[test]
 fn a_dense_cooldown_lengthens_only_the_dense_training() {
     // The dense training has just plateaued at j* = 3000: without a cool-down it stops
     // there; with 0.5 it trains on to 4500 (its learning rate decaying over the 1500),

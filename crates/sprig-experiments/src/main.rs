@@ -433,7 +433,7 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              previous check's survivors (Early-Bird tickets, You et al., ICLR 2020); rounds \
              are added while they fit, up to a 10% per-round rate, and the final ticket's \
              training, from θ0 under the final mask, gets at least half of the time left but \
-             at most 2 j* (the run may end early). Ablations: `equal trainings` (every \
+             at most the time 2 j* dense iterations took (the run may end early). Ablations: `equal trainings` (every \
              training after the dense one from θ0, all of the same length); without \
              `resumed ranking`, ranking trainings rewind to θ0; without `rounds up to 0.1 per \
              round`, rounds stop at 20% per round; `early-bird 0.95` stops the rankings \

@@ -63,6 +63,19 @@ impl<'a> PlanContext<'a> {
         u64::try_from(self.available.unwrap_or(0) / per).unwrap_or(u64::MAX)
     }
 
+    /// How many iterations at the current step's cost take the time `iterations` dense
+    /// iterations took: more once a sparser round's step is cheaper, never fewer (a
+    /// machine that slows down does not shorten a training promised in iterations);
+    /// `iterations` itself until the dense step has been timed.
+    pub fn in_dense_time(&self, iterations: u64) -> u64 {
+        let Some(dense) = self.input.dense_iteration else {
+            return iterations;
+        };
+        let now = nanos(self.input.costs.iteration).max(1);
+        let scaled = u128::from(iterations).saturating_mul(nanos(dense)) / now;
+        u64::try_from(scaled).unwrap_or(u64::MAX).max(iterations)
+    }
+
     /// The round count (at least 1, at most [`MAX_ROUNDS`]; 0 when s* is
     /// reached) whose per-round rate from the current sparsity to s* is
     /// closest to `rate`. See [`rounds_for_rate`](sprig_mask::rate::rounds_for_rate).

@@ -92,8 +92,9 @@ pub struct ConvergencePolicy {
     /// gentler rate within the same time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ranking_share: Option<f64>,
-    /// With a final share: the final training is at most this many times j* (`None` = no
-    /// limit), at least 1. A final training stretched over all the time left spends most
+    /// With a final share: the final training takes at most the time this many times j*
+    /// dense iterations took (`None` = no limit), at least 1: cap × j* iterations at the
+    /// dense step's cost, more where the sparse rounds' step is cheaper. A final training stretched over all the time left spends most
     /// of it at a high learning rate past its best validation point; a capped one decays
     /// to zero where the ticket has converged. The time it frees lengthens the ranking
     /// trainings (up to j*); what is left after that is not spent: the run ends early.
@@ -234,7 +235,7 @@ impl RoundPolicy for ConvergencePolicy {
                 Some(cap) => {
                     // The final training is the current one: stop it at the cap, but never
                     // below `j_min`.
-                    let total = capped(Shape::of(ctx).j_star, cap);
+                    let total = capped(ctx, Shape::of(ctx).j_star, cap);
                     let lo = ctx
                         .input()
                         .min_iterations
@@ -300,7 +301,7 @@ impl RoundPolicy for ConvergencePolicy {
                 ctx.input().min_iterations,
                 j_star.max(ctx.input().min_iterations),
             );
-            let cap = self.final_cap.map(|cap| capped(j_star, cap));
+            let cap = self.final_cap.map(|cap| capped(ctx, j_star, cap));
             return Ok(final_heavy(
                 ctx,
                 shape,
@@ -327,9 +328,12 @@ impl RoundPolicy for ConvergencePolicy {
     }
 }
 
-/// `cap` × j*, in iterations.
-fn capped(j_star: u64, cap: f64) -> u64 {
-    (cap * j_star as f64) as u64
+/// The final training's limit: the time `cap` × j* dense iterations took, in iterations
+/// of the current step. Where a sparser round's step is cheaper (sparse products) the
+/// time the cheaper steps free goes into the final training instead of ending the run
+/// early; a limit in iterations alone would hand that time back unused.
+fn capped(ctx: &PlanContext<'_>, j_star: u64, cap: f64) -> u64 {
+    ctx.in_dense_time((cap * j_star as f64) as u64)
 }
 
 /// The schedule `[current, r × (R − 1), F]` with ranking trainings of r iterations, the
