@@ -94,10 +94,11 @@ pub struct ConvergencePolicy {
     pub ranking_share: Option<f64>,
     /// With a final share: the final training takes at most the time this many times j*
     /// dense iterations took (`None` = no limit), at least 1: cap × j* iterations at the
-    /// dense step's cost, more where the sparse rounds' step is cheaper. A final training stretched over all the time left spends most
-    /// of it at a high learning rate past its best validation point; a capped one decays
-    /// to zero where the ticket has converged. The time it frees lengthens the ranking
-    /// trainings (up to j*); what is left after that is not spent: the run ends early.
+    /// dense step's cost, more where the sparse rounds' step is cheaper. A final training
+    /// stretched over all the time left spends most of it at a high learning rate past its
+    /// best validation point; a capped one decays to zero where the ticket has converged.
+    /// The time it frees lengthens the ranking trainings (up to j*); what is left after
+    /// that is not spent: the run ends early.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_cap: Option<f64>,
     /// With a final cap: the cap shapes the plans while rounds remain (the time it frees
