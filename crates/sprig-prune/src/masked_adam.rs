@@ -37,12 +37,53 @@ pub struct MaskedAdam {
     moments: HashMap<ParamId, Moments>,
 }
 
-/// One parameter's step count and moment estimates.
-#[derive(Debug)]
+/// One parameter's step count and moment estimates: of every weight, or of the kept
+/// weights alone (in the mask's order) while the parameter is stepped under a sparse
+/// mask. Compact moments are read in order, so a sparse pass touches one scattered value
+/// per kept weight (the weight) instead of three: on a late round's largest layer the
+/// scattered moments missed the cache at every kept weight.
+#[derive(Debug, Default)]
 struct Moments {
     time: i32,
+    /// The weights the moments are for when not all: the kept indices, increasing.
+    kept: Option<Vec<u32>>,
     first: Vec<f32>,
     second: Vec<f32>,
+}
+
+impl Moments {
+    /// The moments of every weight of a parameter of `len` weights (zero where none were
+    /// kept before: a pruned weight's moments are never read again).
+    fn every(&mut self, len: usize) -> (&mut [f32], &mut [f32]) {
+        if let Some(kept) = self.kept.take() {
+            let scatter = |compact: &[f32]| {
+                let mut all = vec![0.0; len];
+                for (&i, &m) in kept.iter().zip(compact) {
+                    all[i as usize] = m;
+                }
+                all
+            };
+            self.first = scatter(&self.first);
+            self.second = scatter(&self.second);
+        } else if self.first.len() != len {
+            self.first = vec![0.0; len];
+            self.second = vec![0.0; len];
+        }
+        (&mut self.first, &mut self.second)
+    }
+
+    /// The moments of the `kept` weights of a parameter of `len` weights, in their order.
+    fn kept(&mut self, kept: &[u32], len: usize) -> (&mut [f32], &mut [f32]) {
+        if self.kept.as_deref() != Some(kept) {
+            let (first, second) = self.every(len);
+            let gather = |all: &[f32]| kept.iter().map(|&i| all[i as usize]).collect();
+            let (first, second) = (gather(first), gather(second));
+            self.first = first;
+            self.second = second;
+            self.kept = Some(kept.to_vec());
+        }
+        (&mut self.first, &mut self.second)
+    }
 }
 
 impl MaskedAdam {
@@ -110,11 +151,7 @@ impl FloatMapper for Step<'_> {
                 .as_mut_slice::<f32>()
                 .expect("converted to f32 above");
             let gradient = gradient.as_slice::<f32>().expect("converted to f32 above");
-            let moments = optimizer.moments.entry(id).or_insert_with(|| Moments {
-                time: 0,
-                first: vec![0.0; values.len()],
-                second: vec![0.0; values.len()],
-            });
+            let moments = optimizer.moments.entry(id).or_default();
             adam_pass(lr, moments, values, gradient, keep);
             let updated = Tensor::<D>::from_data(weights, &device);
             let updated = if autodiff {
@@ -162,12 +199,12 @@ fn adam_pass(
         // Burn multiplies by the rate as an f32 scalar.
         lr: lr as f32,
     };
-    let (first, second) = (&mut moments.first, &mut moments.second);
     // Baseline x86-64 (SSE2) code: the pass is bound by memory, so AVX-512 (`pulp`'s
     // run-time dispatch) would not make it faster.
     match keep {
         None => {
             assert_eq!(gradient.len(), values.len(), "one gradient per weight");
+            let (first, second) = moments.every(values.len());
             for (((w, &g), m), v) in values.iter_mut().zip(gradient).zip(first).zip(second) {
                 rule.update(w, g, m, v);
             }
@@ -181,6 +218,7 @@ fn adam_pass(
                 keep.len(),
                 values.len()
             );
+            let (first, second) = moments.every(values.len());
             for ((((w, &g), m), v), &k) in values
                 .iter_mut()
                 .zip(gradient)
@@ -203,10 +241,71 @@ fn adam_pass(
                     values.len()
                 );
             }
-            for (&i, &g) in kept.iter().zip(gradient) {
-                let i = i as usize;
-                rule.update(&mut values[i], g, &mut first[i], &mut second[i]);
+            let (first, second) = moments.kept(kept, values.len());
+            for ((&i, &g), (m, v)) in kept.iter().zip(gradient).zip(first.iter_mut().zip(second)) {
+                rule.update(&mut values[i as usize], g, m, v);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Int, Tensor, TensorData};
+
+    use super::*;
+
+    /// A weight's gradient at step `t`, varied so the moments differ from weight to weight.
+    fn gradient(t: usize, i: usize) -> f32 {
+        ((t * 7 + i * 3) as f32 * 0.41).sin()
+    }
+
+    /// Steps a parameter of eight weights under a sequence of masks that shrink, once with
+    /// every mask as flags (moments of every weight) and once with the kept indices
+    /// (compact moments, rebuilt whenever the kept set changes): the kept weights get the
+    /// same values, bit for bit, and the pruned ones stay zero.
+    #[test]
+    fn compact_moments_step_the_kept_weights_as_full_ones_do() {
+        let device = sprig_backend::Backend::default_compiled()
+            .device()
+            .expect("the default backend is compiled");
+        let masks: [&[u32]; 5] = [&[0, 2, 3, 5, 7], &[0, 2, 3, 5, 7], &[2, 5, 7], &[7], &[7]];
+        let (mut full, mut compact) = (Moments::default(), Moments::default());
+        let (mut w_full, mut w_compact) = (vec![0.5f32; 8], vec![0.5f32; 8]);
+        for (t, kept) in masks.iter().enumerate() {
+            let flags: Vec<f32> = (0..8u32)
+                .map(|i| f32::from(u8::from(kept.contains(&i))))
+                .collect();
+            let all: Vec<f32> = (0..8).map(|i| gradient(t, i)).collect();
+            adam_pass(
+                1e-2,
+                &mut full,
+                &mut w_full,
+                &all,
+                Some(HostKeep::Dense(&flags)),
+            );
+            let on_device = Tensor::<1, Int>::from_data(
+                TensorData::new(kept.iter().map(|&i| i64::from(i)).collect(), [kept.len()]),
+                &device,
+            );
+            let sparse = HostKeep::Sparse {
+                kept,
+                on_device: &on_device,
+            };
+            let kept_grads: Vec<f32> = kept.iter().map(|&i| all[i as usize]).collect();
+            // The weights the previous mask pruned are zero already, as the masks leave them.
+            for (i, w) in w_compact.iter_mut().enumerate() {
+                *w *= flags[i];
+            }
+            adam_pass(
+                1e-2,
+                &mut compact,
+                &mut w_compact,
+                &kept_grads,
+                Some(sparse),
+            );
+            assert_eq!(w_compact, w_full, "step {t}");
+        }
+        assert!(w_full[7] != 0.5, "the kept weight moved");
     }
 }

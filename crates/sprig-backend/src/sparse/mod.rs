@@ -6,9 +6,13 @@
 //! Plain row-major slices, so any backend can call them on host memory. The weight is in
 //! Burn's `Linear` layout, `[inputs, outputs]`: `y = x · W`.
 
-use std::mem::MaybeUninit;
-
 use thiserror::Error;
+
+use self::simd::{Level, RowSums, SampledDots};
+use self::transpose::{transpose_into, transposed};
+
+mod simd;
+mod transpose;
 
 /// A pattern that does not fit its weight.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -29,7 +33,7 @@ pub enum SparseError {
 
 /// The kept entries of a `[rows, cols]` weight, row by row (compressed sparse rows
 /// without values: the values change at every step and are gathered from the dense
-/// weight, the pattern only when the mask does).
+/// weight, the pattern only when the mask does), and column by column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SparsePattern {
     rows: usize,
@@ -38,6 +42,12 @@ pub struct SparsePattern {
     starts: Vec<usize>,
     /// The column of each kept entry, increasing within a row.
     columns: Vec<u32>,
+    /// Column `j`'s entries are `column_rows[column_starts[j]..column_starts[j + 1]]`.
+    column_starts: Vec<usize>,
+    /// The row of each kept entry in column order, increasing within a column.
+    column_rows: Vec<u32>,
+    /// Where each entry in column order is in row order (the order of the values).
+    column_order: Vec<u32>,
 }
 
 impl SparsePattern {
@@ -65,11 +75,33 @@ impl SparsePattern {
         for i in 0..rows {
             starts[i + 1] += starts[i];
         }
+        // Column order by counting: each column's entries in increasing rows.
+        let mut column_starts = vec![0; cols + 1];
+        for &j in &columns {
+            column_starts[j as usize + 1] += 1;
+        }
+        for j in 0..cols {
+            column_starts[j + 1] += column_starts[j];
+        }
+        let mut column_rows = vec![0; columns.len()];
+        let mut column_order = vec![0; columns.len()];
+        let mut fill = column_starts.clone();
+        for i in 0..rows {
+            for k in starts[i]..starts[i + 1] {
+                let at = &mut fill[columns[k] as usize];
+                column_rows[*at] = u32::try_from(i).expect("a weight's height fits in u32");
+                column_order[*at] = u32::try_from(k).expect("a weight's size fits in u32");
+                *at += 1;
+            }
+        }
         Ok(Self {
             rows,
             cols,
             starts,
             columns,
+            column_starts,
+            column_rows,
+            column_order,
         })
     }
 
@@ -111,37 +143,52 @@ impl SparsePattern {
     /// `[batch, rows]` in batch-major order (`[rows, batch]`, see [`BatchMajor`]), and W
     /// given by its kept `values`.
     pub fn forward(&self, xt: &BatchMajor, values: &[f32]) -> Vec<f32> {
-        let batch = self.batch(xt, self.rows, values);
-        // Batch-major rows: each kept entry is one contiguous axpy over the batch, which
-        // the compiler vectorises, instead of a scattered update per example.
-        let mut yt = vec![0.0; self.cols * batch];
-        for i in 0..self.rows {
-            let xi = xt.row(i);
-            let r = self.row(i);
-            for (&j, &w) in self.columns[r.clone()].iter().zip(&values[r]) {
-                let j = j as usize;
-                axpy(w, xi, &mut yt[j * batch..(j + 1) * batch]);
-            }
-        }
-        transposed(&yt, self.cols, batch)
+        self.forward_at(Level::detect(), xt, values)
+    }
+
+    fn forward_at(&self, level: Level, xt: &BatchMajor, values: &[f32]) -> Vec<f32> {
+        self.check_operand(xt, self.rows, values);
+        // Column by column: an output feature's run over the batch is summed in
+        // registers over its kept inputs and stored once.
+        let by_column: Vec<f32> = self
+            .column_order
+            .iter()
+            .map(|&k| values[k as usize])
+            .collect();
+        let mut yt = vec![0.0; self.cols * xt.stride()];
+        simd::run(
+            level,
+            RowSums {
+                starts: &self.column_starts,
+                indices: &self.column_rows,
+                values: &by_column,
+                operand: xt,
+                out: &mut yt,
+            },
+        );
+        transposed(&yt, xt.stride(), self.cols, xt.batch())
     }
 
     /// The input gradient `dx = dy · Wᵀ` of `[batch, rows]`, from the output gradient in
     /// batch-major order (`dyt`).
     pub fn input_grad(&self, dyt: &BatchMajor, values: &[f32]) -> Vec<f32> {
-        let batch = self.batch(dyt, self.cols, values);
-        let mut dxt = vec![0.0; self.rows * batch];
-        for (i, dxi) in dxt
-            .chunks_exact_mut(batch.max(1))
-            .enumerate()
-            .take(self.rows)
-        {
-            let r = self.row(i);
-            for (&j, &w) in self.columns[r.clone()].iter().zip(&values[r]) {
-                axpy(w, dyt.row(j as usize), dxi);
-            }
-        }
-        transposed(&dxt, self.rows, batch)
+        self.input_grad_at(Level::detect(), dyt, values)
+    }
+
+    fn input_grad_at(&self, level: Level, dyt: &BatchMajor, values: &[f32]) -> Vec<f32> {
+        self.check_operand(dyt, self.cols, values);
+        let mut dxt = vec![0.0; self.rows * dyt.stride()];
+        simd::run(
+            level,
+            RowSums {
+                starts: &self.starts,
+                indices: &self.columns,
+                values,
+                operand: dyt,
+                out: &mut dxt,
+            },
+        );
+        transposed(&dxt, dyt.stride(), self.rows, dyt.batch())
     }
 
     /// The weight gradient `xᵀ · dy` at the kept entries only, as a dense `[rows, cols]`
@@ -158,35 +205,45 @@ impl SparsePattern {
     /// before is zero outside its entries already, and writing the kept ones alone is what
     /// makes a step's cost independent of the weight's size.
     pub fn weight_grad_into(&self, xt: &BatchMajor, dyt: &BatchMajor, dw: &mut [f32]) {
+        self.weight_grad_into_at(Level::detect(), xt, dyt, dw);
+    }
+
+    fn weight_grad_into_at(&self, level: Level, xt: &BatchMajor, dyt: &BatchMajor, dw: &mut [f32]) {
         assert_eq!(xt.width(), self.rows, "input width");
         assert_eq!(dyt.width(), self.cols, "output gradient width");
         assert_eq!(xt.batch(), dyt.batch(), "one output gradient per example");
         assert_eq!(dw.len(), self.rows * self.cols, "weight gradient size");
-        for i in 0..self.rows {
-            let xi = xt.row(i);
-            for &j in &self.columns[self.row(i)] {
-                let j = j as usize;
-                dw[i * self.cols + j] = dot(xi, dyt.row(j));
-            }
-        }
+        simd::run(
+            level,
+            SampledDots {
+                starts: &self.starts,
+                indices: &self.columns,
+                left: xt,
+                right: dyt,
+                out: dw,
+            },
+        );
     }
 
-    /// The batch size of a batch-major operand of `width` rows, checking the values' count.
-    fn batch(&self, operand: &BatchMajor, width: usize, values: &[f32]) -> usize {
+    /// Checks a batch-major operand of `width` rows and the values' count.
+    fn check_operand(&self, operand: &BatchMajor, width: usize, values: &[f32]) {
         assert_eq!(values.len(), self.kept(), "one value per kept entry");
         assert_eq!(operand.width(), width, "operand width");
-        operand.batch()
     }
 }
 
 /// A `[batch, width]` operand stored transposed, `[width, batch]`: each feature's values
-/// over the batch are contiguous, so a kept weight touches one contiguous run. Made once
-/// per operand and shared by the products that need it (the input by the forward product
-/// and the weight gradient, the output gradient by both gradients).
+/// over the batch are contiguous, so a kept weight touches one contiguous run. Each row
+/// is padded with zeros to a multiple of sixteen values, so the kernels run whole vectors
+/// (a zero adds nothing to a sum or a dot product). Made once per operand and shared by
+/// the products that need it (the input by the forward product and the weight gradient,
+/// the output gradient by both gradients).
 #[derive(Debug, Clone)]
 pub struct BatchMajor {
     batch: usize,
     width: usize,
+    /// Values from one feature's row to the next: `batch` rounded up to the padding.
+    stride: usize,
     values: Vec<f32>,
 }
 
@@ -198,10 +255,29 @@ impl BatchMajor {
     pub fn of(m: &[f32], width: usize) -> Self {
         let batch = m.len() / width.max(1);
         assert_eq!(m.len(), batch * width, "operand size");
+        let stride = batch.next_multiple_of(simd::LANES);
+        let n = width * stride;
+        let mut values = Vec::with_capacity(n);
+        let t = &mut values.spare_capacity_mut()[..n];
+        transpose_into(m, width, batch, width, t, stride);
+        if stride > batch {
+            for row in t.chunks_exact_mut(stride) {
+                for value in &mut row[batch..] {
+                    value.write(0.0);
+                }
+            }
+        }
+        // SAFETY: the transpose wrote the first `batch` values of each of the `width`
+        // rows of `stride` values, and the loop above the rest; the capacity is `n`.
+        #[allow(unsafe_code)]
+        unsafe {
+            values.set_len(n);
+        }
         Self {
             batch,
             width,
-            values: transposed(m, batch, width),
+            stride,
+            values,
         }
     }
 
@@ -215,143 +291,15 @@ impl BatchMajor {
         self.width
     }
 
-    /// Feature `i` over the batch.
+    /// Values from one feature's row to the next (the batch, padded).
+    fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Feature `i` over the batch, with its padding.
     fn row(&self, i: usize) -> &[f32] {
-        &self.values[i * self.batch..(i + 1) * self.batch]
+        &self.values[i * self.stride..(i + 1) * self.stride]
     }
-}
-
-/// `y += a · x`.
-fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    for (y, &x) in y.iter_mut().zip(x) {
-        *y += a * x;
-    }
-}
-
-/// `x · y` in eight partial sums, so the compiler can vectorise it (a single running sum
-/// must be added in order).
-fn dot(x: &[f32], y: &[f32]) -> f32 {
-    const LANES: usize = 8;
-    let mut sums = [0.0f32; LANES];
-    let (xc, yc) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-    let tail: f32 = xc
-        .remainder()
-        .iter()
-        .zip(yc.remainder())
-        .map(|(a, b)| a * b)
-        .sum();
-    for (a, b) in xc.zip(yc) {
-        for k in 0..LANES {
-            sums[k] += a[k] * b[k];
-        }
-    }
-    sums.iter().sum::<f32>() + tail
-}
-
-/// `m`, of `[rows, cols]`, transposed into a new `[cols, rows]` buffer.
-///
-/// The buffer is not zeroed first: every value is written once by [`transpose_into`],
-/// and zeroing the step's transposed operands was a sizeable share of a sparse step.
-fn transposed(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let n = rows * cols;
-    let mut t = Vec::with_capacity(n);
-    transpose_into(m, rows, cols, &mut t.spare_capacity_mut()[..n]);
-    // SAFETY: `transpose_into` initialised all `n` values (its blocks cover every row and
-    // column), and the capacity is at least `n`.
-    #[allow(unsafe_code)]
-    unsafe {
-        t.set_len(n);
-    }
-    t
-}
-
-/// `[rows, cols]` into `[cols, rows]`, written to `t`, every one of its `rows × cols`
-/// values: in blocks of up to 8 × 8 held in registers, so reads and writes are runs of up
-/// to 8 contiguous values (a plain element-wise transpose writes one value per cache line
-/// and was most of a sparse step's time).
-fn transpose_into(m: &[f32], rows: usize, cols: usize, t: &mut [MaybeUninit<f32>]) {
-    const B: usize = 8;
-    assert!(
-        m.len() >= rows * cols && t.len() >= rows * cols,
-        "transpose size"
-    );
-    for r0 in (0..rows).step_by(B) {
-        let height = B.min(rows - r0);
-        for c0 in (0..cols).step_by(B) {
-            let width = B.min(cols - c0);
-            if height == B && width == B && transpose_8x8(m, cols, r0, c0, t, rows) {
-                continue;
-            }
-            let mut block = [[0.0f32; B]; B];
-            for (k, row) in block.iter_mut().enumerate().take(height) {
-                row[..width].copy_from_slice(&m[(r0 + k) * cols + c0..][..width]);
-            }
-            for c in 0..width {
-                let out = &mut t[(c0 + c) * rows + r0..][..height];
-                for (k, value) in out.iter_mut().enumerate() {
-                    value.write(block[k][c]);
-                }
-            }
-        }
-    }
-}
-
-/// The whole 8 × 8 block at row `r0`, column `c0` of `m` (rows of `cols` values) into `t`
-/// (rows of `rows` values), as four 4 × 4 transposes in SSE registers (every x86-64 has
-/// SSE2): a third of the scalar block's instructions, and the transposes were the largest
-/// share of a sparse step once nothing was zeroed. False (nothing written) elsewhere.
-#[cfg(target_arch = "x86_64")]
-fn transpose_8x8(
-    m: &[f32],
-    cols: usize,
-    r0: usize,
-    c0: usize,
-    t: &mut [MaybeUninit<f32>],
-    rows: usize,
-) -> bool {
-    use std::arch::x86_64::{
-        _mm_loadu_ps, _mm_movehl_ps, _mm_movelh_ps, _mm_storeu_ps, _mm_unpackhi_ps, _mm_unpacklo_ps,
-    };
-    // The block's last value in `m` and in `t`: every access below is at or before them.
-    assert!(
-        (r0 + 7) * cols + c0 + 7 < m.len() && (c0 + 7) * rows + r0 + 7 < t.len(),
-        "an 8 × 8 block inside both matrices"
-    );
-    for (dr, dc) in [(0, 0), (0, 4), (4, 0), (4, 4)] {
-        let src = m[(r0 + dr) * cols + c0 + dc..].as_ptr();
-        let dst = t[(c0 + dc) * rows + r0 + dr..].as_mut_ptr().cast::<f32>();
-        // SAFETY: rows r0 + dr .. + 4 and columns c0 + dc .. + 4 are inside `m` and their
-        // transposes inside `t` (the assertion above); unaligned loads and stores.
-        #[allow(unsafe_code)]
-        unsafe {
-            let a = _mm_loadu_ps(src);
-            let b = _mm_loadu_ps(src.add(cols));
-            let c = _mm_loadu_ps(src.add(2 * cols));
-            let d = _mm_loadu_ps(src.add(3 * cols));
-            let ab_low = _mm_unpacklo_ps(a, b); // a0 b0 a1 b1
-            let cd_low = _mm_unpacklo_ps(c, d); // c0 d0 c1 d1
-            let ab_high = _mm_unpackhi_ps(a, b); // a2 b2 a3 b3
-            let cd_high = _mm_unpackhi_ps(c, d); // c2 d2 c3 d3
-            _mm_storeu_ps(dst, _mm_movelh_ps(ab_low, cd_low));
-            _mm_storeu_ps(dst.add(rows), _mm_movehl_ps(cd_low, ab_low));
-            _mm_storeu_ps(dst.add(2 * rows), _mm_movelh_ps(ab_high, cd_high));
-            _mm_storeu_ps(dst.add(3 * rows), _mm_movehl_ps(cd_high, ab_high));
-        }
-    }
-    true
-}
-
-/// Elsewhere the scalar blocks do it all.
-#[cfg(not(target_arch = "x86_64"))]
-fn transpose_8x8(
-    _m: &[f32],
-    _cols: usize,
-    _r0: usize,
-    _c0: usize,
-    _t: &mut [MaybeUninit<f32>],
-    _rows: usize,
-) -> bool {
-    false
 }
 
 #[cfg(test)]
@@ -373,7 +321,7 @@ mod tests {
     }
 
     fn case() -> impl Strategy<Value = Case> {
-        (1usize..12, 1usize..12, 1usize..20).prop_flat_map(|(rows, cols, batch)| {
+        (1usize..12, 1usize..12, 1usize..90).prop_flat_map(|(rows, cols, batch)| {
             (
                 prop::collection::vec(-2.0f32..2.0, rows * cols),
                 prop::collection::vec(any::<bool>(), rows * cols),
@@ -412,44 +360,39 @@ mod tests {
             prop_assert_eq!(values.len(), keep.iter().filter(|k| **k).count());
 
             let (xt, dyt) = (BatchMajor::of(&x, rows), BatchMajor::of(&dy, cols));
-            let y = pattern.forward(&xt, &values);
             let dense_y: Vec<f32> = (0..batch * cols)
                 .map(|k| (0..rows).map(|i| x[k / cols * rows + i] * masked[i * cols + k % cols]).sum())
                 .collect();
-            prop_assert!(close(&y, &dense_y), "{:?} {:?}", y, dense_y);
-
-            let dx = pattern.input_grad(&dyt, &values);
             let dense_dx: Vec<f32> = (0..batch * rows)
                 .map(|k| (0..cols).map(|j| dy[k / rows * cols + j] * masked[k % rows * cols + j]).sum())
                 .collect();
-            prop_assert!(close(&dx, &dense_dx), "{:?} {:?}", dx, dense_dx);
-
-            let dw = pattern.weight_grad(&xt, &dyt);
-            // Written again over a buffer this pattern wrote before: the same gradient.
-            let mut again = dw.iter().map(|v| v * 3.0).collect::<Vec<_>>();
-            pattern.weight_grad_into(&xt, &dyt, &mut again);
-            prop_assert_eq!(&again, &dw);
             let dense_dw: Vec<f32> = (0..rows * cols)
                 .map(|k| {
                     let g: f32 = (0..batch).map(|b| x[b * rows + k / cols] * dy[b * cols + k % cols]).sum();
                     if keep[k] { g } else { 0.0 }
                 })
                 .collect();
-            prop_assert!(close(&dw, &dense_dw), "{:?} {:?}", dw, dense_dw);
-        }
-    }
+            // Every instruction set this CPU has gives the dense products' values.
+            for level in Level::available() {
+                let y = pattern.forward_at(level, &xt, &values);
+                prop_assert!(close(&y, &dense_y), "{:?}: {:?} {:?}", level, y, dense_y);
 
-    #[test]
-    fn transposes_of_every_shape_up_to_three_blocks_match_the_definition() {
-        for rows in 1..=20 {
-            for cols in 1..=20 {
-                let m: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
-                let t = transposed(&m, rows, cols);
-                let expected: Vec<f32> = (0..rows * cols)
-                    .map(|k| m[(k % rows) * cols + k / rows])
-                    .collect();
-                assert_eq!(t, expected, "{rows} × {cols}");
+                let dx = pattern.input_grad_at(level, &dyt, &values);
+                prop_assert!(close(&dx, &dense_dx), "{:?}: {:?} {:?}", level, dx, dense_dx);
+
+                let mut dw = vec![0.0; rows * cols];
+                pattern.weight_grad_into_at(level, &xt, &dyt, &mut dw);
+                // Written again over a buffer this pattern wrote before: the same gradient.
+                let mut again = dw.iter().map(|v| v * 3.0).collect::<Vec<_>>();
+                pattern.weight_grad_into_at(level, &xt, &dyt, &mut again);
+                prop_assert_eq!(&again, &dw);
+                prop_assert!(close(&dw, &dense_dw), "{:?}: {:?} {:?}", level, dw, dense_dw);
             }
+            prop_assert_eq!(pattern.weight_grad(&xt, &dyt), {
+                let mut dw = vec![0.0; rows * cols];
+                pattern.weight_grad_into(&xt, &dyt, &mut dw);
+                dw
+            });
         }
     }
 
