@@ -99,6 +99,12 @@ pub enum BackendError {
 }
 
 impl Backend {
+    /// Whether its training steps run `sparse_matmul` on the kept weights alone (flex);
+    /// elsewhere the extension is the dense product.
+    pub fn has_sparse_products(self) -> bool {
+        matches!(self, Backend::Flex)
+    }
+
     /// The backend used when the user names none: the first compiled of flex, ndarray, tch-cpu.
     pub fn default_compiled() -> Backend {
         compiled_backends()

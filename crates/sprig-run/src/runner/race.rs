@@ -56,7 +56,7 @@ impl Runner {
         let clock = RealClock::new();
         let spent = Cell::new(Duration::ZERO);
         let mut race = Race::new(RaceConfig::default(), preferred);
-        for &candidate in BackendChoice::candidates() {
+        for candidate in candidates(experiment) {
             let device = match candidate.train_device() {
                 Ok(device) => device,
                 Err(e) => {
@@ -115,6 +115,27 @@ impl Runner {
     }
 }
 
+/// The backends `auto` races for `experiment`: a run with the sparse products races the
+/// compiled backends that have them (when one is), because elsewhere its late, sparse
+/// rounds would run dense products, which a race of its first (dense) steps cannot see: a
+/// backend a few percent faster at the dense step is several times slower there.
+fn candidates(experiment: &Experiment) -> Vec<Backend> {
+    let all = BackendChoice::candidates();
+    let sparse: Vec<Backend> = all
+        .iter()
+        .copied()
+        .filter(|b| b.has_sparse_products())
+        .collect();
+    if experiment.train.sparse_products
+        && experiment.model.computes_sparsely()
+        && !sparse.is_empty()
+    {
+        sparse
+    } else {
+        all.to_vec()
+    }
+}
+
 /// Times one candidate: builds the run's model and trainer on its device and races them.
 struct RaceJob<'a> {
     experiment: &'a Experiment,
@@ -159,5 +180,55 @@ impl Job for RaceJob<'_> {
         self.spent
             .set(self.spent.get() + self.clock.now().saturating_sub(started));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sprig_models::Architecture;
+    use sprig_prune::classifier::TrainConfig;
+
+    use super::*;
+    use crate::{Dataset, Domain, Method};
+
+    fn lenet(sparse_products: bool) -> Experiment {
+        Experiment {
+            domain: Domain::Vision,
+            dataset: Dataset::Mnist,
+            model: Architecture::Lenet300100,
+            method: Method::Budgeted,
+            seed: 0,
+            backend: BackendChoice::Auto,
+            budget_s: Some(120.0),
+            target_sparsity: 0.982,
+            train: TrainConfig {
+                sparse_products,
+                ..TrainConfig::lenet(0)
+            },
+            eval_every: 500,
+            imp: None,
+            policy: None,
+            text: None,
+            audio: None,
+            pruning: None,
+            rewind_iteration: None,
+            folder: None,
+            rules: None,
+            gmp_ramp_end: None,
+        }
+    }
+
+    /// With the sparse products only flex races (the default backend, always compiled);
+    /// without them, or on a model that never computes sparsely, every compiled backend.
+    #[test]
+    fn a_run_with_the_sparse_products_races_the_backends_that_have_them() {
+        let all = BackendChoice::candidates().to_vec();
+        assert_eq!(candidates(&lenet(true)), vec![Backend::Flex]);
+        assert_eq!(candidates(&lenet(false)), all);
+        let conv = Experiment {
+            model: Architecture::Conv2,
+            ..lenet(true)
+        };
+        assert_eq!(candidates(&conv), all);
     }
 }
