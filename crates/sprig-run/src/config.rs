@@ -537,35 +537,38 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
     }
 }
 
+/// A budgeted LeNet-300-100 run on MNIST (120 s, 90 %, seed 1, on flex): the experiment
+/// the crate's tests vary.
+#[cfg(test)]
+pub(crate) fn lenet_for_tests() -> Experiment {
+    Experiment {
+        domain: Domain::Vision,
+        dataset: Dataset::Mnist,
+        model: Architecture::Lenet300100,
+        method: Method::Budgeted,
+        seed: 1,
+        backend: sprig_backend::Backend::Flex.into(),
+        budget_s: Some(120.0),
+        target_sparsity: 0.9,
+        train: TrainConfig::lenet(1),
+        eval_every: 500,
+        imp: None,
+        policy: None,
+        text: None,
+        audio: None,
+        pruning: None,
+        rewind_iteration: None,
+        folder: None,
+        rules: None,
+        gmp_ramp_end: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::lenet_for_tests as lenet;
     use super::*;
-    use sprig_backend::Backend;
     use sprig_prune::classifier::LrSchedule;
-
-    fn lenet() -> Experiment {
-        Experiment {
-            domain: Domain::Vision,
-            dataset: Dataset::Mnist,
-            model: Architecture::Lenet300100,
-            method: Method::Budgeted,
-            seed: 1,
-            backend: Backend::Flex.into(),
-            budget_s: Some(120.0),
-            target_sparsity: 0.9,
-            train: TrainConfig::lenet(1),
-            eval_every: 500,
-            imp: None,
-            policy: None,
-            text: None,
-            audio: None,
-            pruning: None,
-            rewind_iteration: None,
-            folder: None,
-            rules: None,
-            gmp_ramp_end: None,
-        }
-    }
 
     #[test]
     fn run_dir_names_the_configuration() {

@@ -186,36 +186,16 @@ impl Job for RaceJob<'_> {
 #[cfg(test)]
 mod tests {
     use sprig_models::Architecture;
-    use sprig_prune::classifier::TrainConfig;
 
     use super::*;
-    use crate::{Dataset, Domain, Method};
 
+    /// A budgeted LeNet-300-100 run at 98.2 % with `--backend auto`.
     fn lenet(sparse_products: bool) -> Experiment {
-        Experiment {
-            domain: Domain::Vision,
-            dataset: Dataset::Mnist,
-            model: Architecture::Lenet300100,
-            method: Method::Budgeted,
-            seed: 0,
-            backend: BackendChoice::Auto,
-            budget_s: Some(120.0),
-            target_sparsity: 0.982,
-            train: TrainConfig {
-                sparse_products,
-                ..TrainConfig::lenet(0)
-            },
-            eval_every: 500,
-            imp: None,
-            policy: None,
-            text: None,
-            audio: None,
-            pruning: None,
-            rewind_iteration: None,
-            folder: None,
-            rules: None,
-            gmp_ramp_end: None,
-        }
+        let mut e = crate::config::lenet_for_tests();
+        e.backend = BackendChoice::Auto;
+        e.target_sparsity = 0.982;
+        e.train.sparse_products = sparse_products;
+        e
     }
 
     /// With the sparse products only flex races (the default backend, always compiled);
