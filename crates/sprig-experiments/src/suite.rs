@@ -667,6 +667,13 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
                 rewind_iteration: Some(LENET_LATE_REWIND),
                 ..base.clone()
             });
+            // With the later ranking stop too: each of the two beat GMP at 0.982 alone.
+            runs.push(Experiment {
+                train,
+                rewind_iteration: Some(LENET_LATE_REWIND),
+                policy: Some(capped(resumed_ranking(0.1, 0.95), 2.0)),
+                ..base.clone()
+            });
             runs.extend(
                 sparse_product_ablations()
                     .into_iter()
