@@ -84,7 +84,9 @@ enum Controls {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ablations {
     /// Every choice of the default round policy ([`high_sparsity_ablations`]), GMP with a
-    /// longer recovery, and the default and GMP with the sparse products.
+    /// longer recovery, and, where the model computes sparsely, the default and GMP with
+    /// the sparse products, the default's variants with them
+    /// ([`sparse_product_ablations`]) and late rewinding.
     RoundPolicy,
     /// The levers left where the default ties the alternatives ([`lever_ablations`]),
     /// and late rewinding to iteration `rewind_iteration`.
