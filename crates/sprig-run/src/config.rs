@@ -542,25 +542,19 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
 #[cfg(test)]
 pub(crate) fn lenet_for_tests() -> Experiment {
     Experiment {
-        domain: Domain::Vision,
-        dataset: Dataset::Mnist,
-        model: Architecture::Lenet300100,
-        method: Method::Budgeted,
-        seed: 1,
-        backend: sprig_backend::Backend::Flex.into(),
-        budget_s: Some(120.0),
-        target_sparsity: 0.9,
+        // What `sprig prune` would run, but dense products and the library's policy.
         train: TrainConfig::lenet(1),
-        eval_every: 500,
-        imp: None,
         policy: None,
-        text: None,
-        audio: None,
-        pruning: None,
-        rewind_iteration: None,
-        folder: None,
-        rules: None,
-        gmp_ramp_end: None,
+        ..crate::defaults::single(
+            Dataset::Mnist,
+            Architecture::Lenet300100,
+            Method::Budgeted,
+            1,
+            sprig_backend::Backend::Flex,
+            120.0,
+            0.9,
+        )
+        .expect("LeNet-300-100 takes MNIST's images")
     }
 }
 
