@@ -526,7 +526,7 @@ pub fn sparse_product_ablations() -> Vec<BuiltinPolicy> {
         // two checks' prunes remove mostly the same weights, so the rankings run on into
         // the freed time (uncapped and without the sparse products, the best ranking stop
         // at 0.982 in the round-policy rows).
-        capped(resumed_ranking(0.1, 0.95), 2.0),
+        later_ranking_stop(),
         // Gentler still: the tickets that reached the 10 % cap in rounds scored above those
         // the budget held to fewer, so with the time the sparse rounds free, 7 % per round
         // (about 46 rounds at 0.964, 55 at 0.982, fewer where they do not fit), each
@@ -550,6 +550,12 @@ pub fn lever_ablations() -> Vec<BuiltinPolicy> {
         ),
         rewound_ranking(),
     ]
+}
+
+/// The default with its rankings stopped at a survivor overlap of 0.95 instead of 0.9: the
+/// ranking stop that, with late rewinding, beat GMP on MNIST at 0.982.
+fn later_ranking_stop() -> BuiltinPolicy {
+    capped(resumed_ranking(0.1, 0.95), 2.0)
 }
 
 /// Ranking trainings rewound to θ0 every round, as LTH's IMP, at the convergence
@@ -595,7 +601,7 @@ fn ablation_runs(ablations: Ablations, base: &Experiment) -> Vec<Experiment> {
             // 0.982 the pair beat GMP by more than either alone.
             runs.push(Experiment {
                 rewind_iteration: Some(rewind_iteration),
-                policy: Some(capped(resumed_ranking(0.1, 0.95), 2.0)),
+                policy: Some(later_ranking_stop()),
                 ..base.clone()
             });
             runs
@@ -687,7 +693,7 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
             runs.push(Experiment {
                 train,
                 rewind_iteration: Some(LENET_LATE_REWIND),
-                policy: Some(capped(resumed_ranking(0.1, 0.95), 2.0)),
+                policy: Some(later_ranking_stop()),
                 ..base.clone()
             });
             runs.extend(
