@@ -76,8 +76,12 @@ enum Controls {
     Alternatives { ablations: Ablations },
     /// Dense on every seed; one-shot, GMP and random pruning on the first only: every run
     /// takes its whole budget, and these sections' budgets are long. With `late_rewind`,
-    /// the first seed also runs the budgeted method rewound to that iteration.
-    FirstSeed { late_rewind: Option<u64> },
+    /// the first seed also runs the budgeted method rewound to that iteration; with
+    /// `constant_rate`, the budgeted method and dense at Adam's constant rate too.
+    FirstSeed {
+        late_rewind: Option<u64>,
+        constant_rate: bool,
+    },
 }
 
 /// Which variants of the budgeted method a high-sparsity section runs beside its default.
@@ -151,7 +155,10 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
         eval_every: 250,
         imp: None,
         lth_reference: false,
-        controls: Controls::FirstSeed { late_rewind: None },
+        controls: Controls::FirstSeed {
+            late_rewind: None,
+            constant_rate: false,
+        },
         baselines_at: None,
     };
     // At 30 minutes the ticket ties one-shot a point below dense; late rewinding (Frankle
@@ -160,8 +167,19 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
     let conv_long = |model, target| Section {
         controls: Controls::FirstSeed {
             late_rewind: Some(CONV2_LATE_REWIND),
+            constant_rate: false,
         },
         ..conv(model, target, vec![CONV2_LONG_BUDGET_S])
+    };
+    // In an hour the ticket still scores under dense, whose linearly decaying rate puts
+    // it about four points above the LTH paper's constant-rate dense: both at LTH's
+    // constant rate too, to see whether the decay helps dense more than the ticket.
+    let conv_hour = |model, target| Section {
+        controls: Controls::FirstSeed {
+            late_rewind: None,
+            constant_rate: true,
+        },
+        ..conv(model, target, vec![CONV2_HOUR_BUDGET_S])
     };
     // LTH's schedule shape (about 20% per round) with shorter trainings, to keep the
     // unconstrained reference to minutes on a CPU.
@@ -199,7 +217,7 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
             conv(Architecture::Conv2, 0.9, vec![CONV2_BUDGET_S]),
             conv(Architecture::Conv2, 0.954, vec![CONV2_BUDGET_S]),
             conv_long(Architecture::Conv2, 0.954),
-            conv(Architecture::Conv2, 0.954, vec![CONV2_HOUR_BUDGET_S]),
+            conv_hour(Architecture::Conv2, 0.954),
         ],
         Mode::Full => vec![
             lenet(seeds(3), vec![30.0, 60.0, 120.0, 300.0], Some(lth_imp)),
@@ -651,14 +669,29 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
             ablations.extend(ablation_runs(which, &base));
         }
         if let Controls::FirstSeed {
-            late_rewind: Some(k),
+            late_rewind,
+            constant_rate,
         } = s.controls
             && seed == s.seeds[0]
         {
-            ablations.push(Experiment {
-                rewind_iteration: Some(k),
-                ..base.clone()
-            });
+            if let Some(k) = late_rewind {
+                ablations.push(Experiment {
+                    rewind_iteration: Some(k),
+                    ..base.clone()
+                });
+            }
+            if constant_rate {
+                let dense = Experiment {
+                    method: Method::Dense,
+                    target_sparsity: 0.0,
+                    policy: None,
+                    ..base.clone()
+                };
+                for mut e in [base.clone(), dense] {
+                    e.train.schedule = LrSchedule::Constant;
+                    ablations.push(e);
+                }
+            }
         }
         if s.controls
             == (Controls::Alternatives {
