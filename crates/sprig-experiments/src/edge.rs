@@ -102,30 +102,33 @@ pub fn suite(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
         Mode::Quick => (vec![0.964], 15.0),
         Mode::Standard | Mode::Full => (vec![0.0, 0.5, 0.7, 0.9, 0.964, 0.98], 60.0),
     };
-    let make = |dataset, model, train: TrainConfig, eval_every, budget, target| Experiment {
-        domain: Domain::Edge,
-        dataset,
-        model,
-        method: if target > 0.0 {
-            Method::Budgeted
+    let make = |dataset, model, train: TrainConfig, eval_every, budget, target| {
+        let ticket = Experiment {
+            domain: Domain::Edge,
+            dataset,
+            model,
+            method: Method::Budgeted,
+            seed: 0,
+            backend,
+            budget_s: Some(budget),
+            target_sparsity: target,
+            train,
+            eval_every,
+            imp: None,
+            policy: Some(budgeted_policy()),
+            text: None,
+            audio: None,
+            pruning: None,
+            rewind_iteration: None,
+            folder: None,
+            rules: None,
+            gmp_ramp_end: None,
+        };
+        if target > 0.0 {
+            ticket
         } else {
-            Method::Dense
-        },
-        seed: 0,
-        backend,
-        budget_s: Some(budget),
-        target_sparsity: target,
-        train,
-        eval_every,
-        imp: None,
-        policy: (target > 0.0).then(budgeted_policy),
-        text: None,
-        audio: None,
-        pruning: None,
-        rewind_iteration: None,
-        folder: None,
-        rules: None,
-        gmp_ramp_end: None,
+            suite::dense_beside(&ticket)
+        }
     };
     let mut runs: Vec<Experiment> = if mode == Mode::Quick {
         let mut reused: Vec<Experiment> = suite::vision(Mode::Quick, backend)

@@ -681,13 +681,7 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
                 });
             }
             if constant_rate {
-                let dense = Experiment {
-                    method: Method::Dense,
-                    target_sparsity: 0.0,
-                    policy: None,
-                    ..base.clone()
-                };
-                for mut e in [base.clone(), dense] {
+                for mut e in [base.clone(), dense_beside(&base)] {
                     e.train.schedule = LrSchedule::Constant;
                     ablations.push(e);
                 }
@@ -781,12 +775,7 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
                 ..base.clone()
             });
         }
-        runs.push(Experiment {
-            method: Method::Dense,
-            target_sparsity: 0.0,
-            policy: None,
-            ..base.clone()
-        });
+        runs.push(dense_beside(&base));
         // Unconstrained IMP is the reference, not the subject: one seed is enough to
         // show what it costs and reaches.
         if let Some(imp) = s.imp.filter(|_| seed == s.seeds[0]) {
@@ -804,6 +793,17 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
     }
     runs.extend(ablations);
     runs
+}
+
+/// Dense training in `budgeted`'s budget, seed and settings: the reference its ticket is
+/// judged against.
+pub(crate) fn dense_beside(budgeted: &Experiment) -> Experiment {
+    Experiment {
+        method: Method::Dense,
+        target_sparsity: 0.0,
+        policy: None,
+        ..budgeted.clone()
+    }
 }
 
 /// The LTH paper's unconstrained IMP schedule for `target` (Frankle & Carbin 2019,
