@@ -23,7 +23,6 @@ use sprig_prune::load_snapshot;
 use sprig_report::{RunResult, median};
 use sprig_runtime::{Execution, Model};
 
-use sprig_run::defaults::budgeted_policy;
 use sprig_run::export::ticket_spec;
 use sprig_run::runner::Runner;
 use sprig_run::ticket::{self, files};
@@ -105,24 +104,7 @@ pub fn suite(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
     let make = |dataset, model, train: TrainConfig, eval_every, budget, target| {
         let ticket = Experiment {
             domain: Domain::Edge,
-            dataset,
-            model,
-            method: Method::Budgeted,
-            seed: 0,
-            backend,
-            budget_s: Some(budget),
-            target_sparsity: target,
-            train,
-            eval_every,
-            imp: None,
-            policy: Some(budgeted_policy()),
-            text: None,
-            audio: None,
-            pruning: None,
-            rewind_iteration: None,
-            folder: None,
-            rules: None,
-            gmp_ramp_end: None,
+            ..suite::budgeted_run(dataset, model, train, eval_every, budget, target, backend)
         };
         if target > 0.0 {
             ticket

@@ -635,25 +635,16 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
         .unwrap_or_else(|| *s.budgets.last().expect("every section has a budget"));
     for &seed in &s.seeds {
         let base = Experiment {
-            domain: Domain::Vision,
-            dataset: s.dataset,
-            model: s.model,
-            method: Method::Budgeted,
             seed,
-            backend,
-            budget_s: Some(baseline_budget),
-            target_sparsity: s.target,
-            train: (s.train)(seed),
-            eval_every: s.eval_every,
-            imp: None,
-            policy: Some(budgeted_policy()),
-            text: None,
-            audio: None,
-            pruning: None,
-            rewind_iteration: None,
-            folder: None,
-            rules: None,
-            gmp_ramp_end: None,
+            ..budgeted_run(
+                s.dataset,
+                s.model,
+                (s.train)(seed),
+                s.eval_every,
+                baseline_budget,
+                s.target,
+                backend,
+            )
         };
         for &budget in &s.budgets {
             runs.push(Experiment {
@@ -793,6 +784,40 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
     }
     runs.extend(ablations);
     runs
+}
+
+/// The budgeted method under the default round policy, on seed 0, every optional setting
+/// unset (a vision run): what every section's runs and the edge table's tickets vary.
+pub(crate) fn budgeted_run(
+    dataset: Dataset,
+    model: Architecture,
+    train: TrainConfig,
+    eval_every: u64,
+    budget_s: f64,
+    target: f64,
+    backend: BackendChoice,
+) -> Experiment {
+    Experiment {
+        domain: Domain::Vision,
+        dataset,
+        model,
+        method: Method::Budgeted,
+        seed: 0,
+        backend,
+        budget_s: Some(budget_s),
+        target_sparsity: target,
+        train,
+        eval_every,
+        imp: None,
+        policy: Some(budgeted_policy()),
+        text: None,
+        audio: None,
+        pruning: None,
+        rewind_iteration: None,
+        folder: None,
+        rules: None,
+        gmp_ramp_end: None,
+    }
 }
 
 /// Dense training in `budgeted`'s budget, seed and settings: the reference its ticket is
