@@ -171,9 +171,8 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
         },
         ..conv(model, target, vec![CONV2_LONG_BUDGET_S])
     };
-    // In an hour the ticket still scores under dense, whose linearly decaying rate puts
-    // it about four points above the LTH paper's constant-rate dense: both at LTH's
-    // constant rate too, to see whether the decay helps dense more than the ticket.
+    // In an hour the ticket still scores under dense: both at the LTH paper's constant
+    // rate too, to see whether the decaying rate helps dense more than the ticket.
     let conv_hour = |model, target| Section {
         controls: Controls::FirstSeed {
             late_rewind: None,
