@@ -162,6 +162,14 @@ pub fn capped(policy: BuiltinPolicy, cap: f64) -> BuiltinPolicy {
     }
 }
 
+/// `policy` with `share` of the time left reserved for its final training.
+pub fn final_heavy(policy: BuiltinPolicy, share: f64) -> BuiltinPolicy {
+    match policy {
+        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_final_share(share)),
+        other => other,
+    }
+}
+
 /// `policy` with its dense training going on for `share` × j* once its plateau j* is
 /// known, so that its learning rate decays before the first prune ranks its weights.
 pub fn cooled(policy: BuiltinPolicy, share: f64) -> BuiltinPolicy {
