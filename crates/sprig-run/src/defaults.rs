@@ -156,34 +156,34 @@ pub fn resumed_ranking_by_removals(gentle_rate: f64, agreement: f64) -> BuiltinP
 
 /// `policy` with its final training capped at `cap` × j*.
 pub fn capped(policy: BuiltinPolicy, cap: f64) -> BuiltinPolicy {
-    match policy {
-        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_final_cap(cap)),
-        other => other,
-    }
+    with_convergence(policy, |c| c.with_final_cap(cap))
 }
 
 /// `policy` with `share` of the time left reserved for its final training.
 pub fn final_heavy(policy: BuiltinPolicy, share: f64) -> BuiltinPolicy {
-    match policy {
-        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_final_share(share)),
-        other => other,
-    }
+    with_convergence(policy, |c| c.with_final_share(share))
 }
 
 /// `policy` with its dense training going on for `share` × j* once its plateau j* is
 /// known, so that its learning rate decays before the first prune ranks its weights.
 pub fn cooled(policy: BuiltinPolicy, share: f64) -> BuiltinPolicy {
-    match policy {
-        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_dense_cooldown(share)),
-        other => other,
-    }
+    with_convergence(policy, |c| c.with_dense_cooldown(share))
 }
 
 /// `policy` with its final training taking all the time left once it starts (the cap
 /// then only shapes the plans while rounds remain).
 pub fn taking_rest(policy: BuiltinPolicy) -> BuiltinPolicy {
+    with_convergence(policy, |c| c.with_final_taking_rest())
+}
+
+/// `policy` changed by `change` if it is the convergence policy (the only one these
+/// settings belong to), as it is otherwise.
+fn with_convergence(
+    policy: BuiltinPolicy,
+    change: impl FnOnce(ConvergencePolicy) -> ConvergencePolicy,
+) -> BuiltinPolicy {
     match policy {
-        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(c.with_final_taking_rest()),
+        BuiltinPolicy::Convergence(c) => BuiltinPolicy::Convergence(change(c)),
         other => other,
     }
 }
