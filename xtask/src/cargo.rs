@@ -3,7 +3,7 @@
 //! alike, never more.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
 
 use anyhow::{Context, Result, bail};
 
@@ -102,10 +102,29 @@ fn cargo_home() -> Result<PathBuf> {
 /// would type-check every dependency a second time in check mode (Burn, LibTorch's
 /// bindings, tract: most of a cold CI run), while this build is the one `test` reuses.
 pub fn lint() -> Result<()> {
-    let mut cmd = cargo_with_backends("test")?;
-    cmd.args(["--workspace", "--no-run", "--all-targets"]);
-    run(cmd)?;
+    run(lint_build(libtorch::find()?.as_deref()))?;
     no_std()
+}
+
+/// The lint step's build (see [`lint`]) against the LibTorch folder `libtorch`, if any.
+fn lint_build(libtorch: Option<&Path>) -> Command {
+    let mut cmd = cargo_with_backends_at("test", libtorch);
+    cmd.args(["--workspace", "--no-run", "--all-targets"]);
+    cmd
+}
+
+/// Starts the lint step's build before LibTorch is there, with `libtorch` the folder
+/// `setup-libtorch` is about to fill: torch-sys's build script fails for want of its
+/// headers and, with `--keep-going`, every unit that does not depend on it (burn-flex,
+/// burn-ndarray, tract, most of a cold build) compiles meanwhile, with the features and
+/// settings the lint step then finds already built. Its output goes to `log`.
+pub fn start_build_before_libtorch(libtorch: &Path, log: &Path) -> Result<Child> {
+    let mut cmd = lint_build(Some(libtorch));
+    cmd.arg("--keep-going");
+    let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    cmd.stdout(file.try_clone()?).stderr(file);
+    cmd.spawn()
+        .with_context(|| format!("could not start {cmd:?}"))
 }
 
 /// A target without `std`: building the sparse runtime for it proves the crate (and its
@@ -146,26 +165,31 @@ fn no_std() -> Result<()> {
 /// flex (default) and ndarray always, tch when a LibTorch folder is available; and tract,
 /// which the ONNX export's tests run its files with.
 pub fn cargo_with_backends(subcommand: &str) -> Result<Command> {
+    Ok(cargo_with_backends_at(
+        subcommand,
+        libtorch::find()?.as_deref(),
+    ))
+}
+
+/// [`cargo_with_backends`] with tch built against the LibTorch folder `libtorch`, if any.
+fn cargo_with_backends_at(subcommand: &str, libtorch: Option<&Path>) -> Command {
     let mut features = vec!["sprig-backend/ndarray", "sprig-export/tract"];
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.arg(subcommand).current_dir(libtorch::workspace_root());
     with_clippy(&mut cmd);
-    if let Some(dir) = libtorch::find()? {
+    if let Some(dir) = libtorch {
         features.push("sprig-backend/tch");
-        for (key, value) in libtorch::env(&dir) {
+        for (key, value) in libtorch::env(dir) {
             cmd.env(key, value);
         }
-        eprintln!(
-            "xtask: LibTorch found at {}: testing tch-cpu too",
-            dir.display()
-        );
+        eprintln!("xtask: LibTorch at {}: testing tch-cpu too", dir.display());
     } else {
         eprintln!(
             "xtask: no LibTorch (run `cargo xtask setup-libtorch` or set LIBTORCH): skipping tch"
         );
     }
     cmd.args(["--features", &features.join(",")]);
-    Ok(cmd)
+    cmd
 }
 
 /// Clippy's lints (warnings denied) in every compilation of the workspace's own crates, as

@@ -14,6 +14,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::cargo;
+
 const TORCH_VERSION: &str = "2.9.0";
 const WHEELS: &[&str] = &[
     "torch==2.9.0",
@@ -99,7 +101,7 @@ pub fn exports(dir: &Path) -> String {
 }
 
 /// Makes `target/libtorch` (unless it is already complete and `force` is off).
-pub fn setup(force: bool) -> Result<PathBuf> {
+pub fn setup(force: bool, build_meanwhile: bool) -> Result<PathBuf> {
     let dir = default_dir();
     if is_complete(&dir) && !force {
         eprintln!(
@@ -110,6 +112,15 @@ pub fn setup(force: bool) -> Result<PathBuf> {
     }
     let started = Instant::now();
     let target = workspace_root().join("target");
+    // Only into a folder that does not exist yet: a build reading its headers while the
+    // old folder is replaced would mix two LibTorch versions.
+    let build_log = target.join("build-before-libtorch.log");
+    let build = if build_meanwhile && !dir.exists() {
+        fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
+        Some(cargo::start_build_before_libtorch(&dir, &build_log)?)
+    } else {
+        None
+    };
     let wheels = target.join("libtorch-wheels");
     download(&wheels)?;
     let downloaded = started.elapsed();
@@ -135,6 +146,20 @@ pub fn setup(force: bool) -> Result<PathBuf> {
         downloaded.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
+    if let Some(mut build) = build {
+        let status = build
+            .wait()
+            .context("waiting for the build beside the download")?;
+        // It fails by design at torch-sys's build script (no LibTorch yet); any other
+        // failure shows again in the lint step, which builds the rest.
+        eprintln!(
+            "xtask: the build beside the download ended after {:.1} s ({status}): the crates \
+             that do not need LibTorch are built; LibTorch's and those above them build next \
+             (its log: {})",
+            started.elapsed().as_secs_f64(),
+            build_log.display()
+        );
+    }
     Ok(dir)
 }
 

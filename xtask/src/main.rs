@@ -71,6 +71,10 @@ enum Command {
         /// Download and unpack again even if the folder is already there.
         #[arg(long)]
         force: bool,
+        /// Meanwhile, start the lint step's build: the crates that do not need LibTorch
+        /// (most of a cold build) compile while it downloads (CI's first build).
+        #[arg(long)]
+        build_meanwhile: bool,
     },
 }
 
@@ -87,8 +91,11 @@ fn main() -> Result<()> {
         Command::Plan(args) => plan::print(&args),
         Command::Install { root } => cargo::install(root.as_deref()),
         Command::Fuzz { seconds } => fuzz::run(&libtorch::workspace_root(), seconds),
-        Command::SetupLibtorch { force } => {
-            let dir = libtorch::setup(force)?;
+        Command::SetupLibtorch {
+            force,
+            build_meanwhile,
+        } => {
+            let dir = libtorch::setup(force, build_meanwhile)?;
             println!("{}", libtorch::exports(&dir));
             Ok(())
         }
