@@ -102,25 +102,22 @@ fn cargo_home() -> Result<PathBuf> {
 /// would type-check every dependency a second time in check mode (Burn, LibTorch's
 /// bindings, tract: most of a cold CI run), while this build is the one `test` reuses.
 pub fn lint() -> Result<()> {
-    run(lint_build(libtorch::find()?.as_deref()))?;
+    let mut cmd = cargo_with_backends("test")?;
+    cmd.args(["--workspace", "--no-run", "--all-targets"]);
+    run(cmd)?;
     no_std()
 }
 
-/// The lint step's build (see [`lint`]) against the LibTorch folder `libtorch`, if any.
-fn lint_build(libtorch: Option<&Path>) -> Command {
-    let mut cmd = cargo_with_backends_at("test", libtorch);
-    cmd.args(["--workspace", "--no-run", "--all-targets"]);
-    cmd
-}
-
-/// Starts the lint step's build before LibTorch is there, with `libtorch` the folder
+/// Starts the build of the lint step's targets (see [`lint`]) before LibTorch is there, with `libtorch` the folder
 /// `setup-libtorch` is about to fill: torch-sys's build script fails for want of its
 /// headers and, with `--keep-going`, every unit that does not depend on it (burn-flex,
 /// burn-ndarray, tract, most of a cold build) compiles meanwhile, with the features and
 /// settings the lint step then finds already built. Its output goes to `log`.
 pub fn start_build_before_libtorch(libtorch: &Path, log: &Path) -> Result<Child> {
-    let mut cmd = lint_build(Some(libtorch));
-    cmd.arg("--keep-going");
+    // `cargo build` of the same targets: `cargo test` has no `--keep-going`, and the
+    // dependencies are the same units under either command.
+    let mut cmd = cargo_with_backends_at("build", Some(libtorch));
+    cmd.args(["--workspace", "--all-targets", "--keep-going"]);
     let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     cmd.stdout(file.try_clone()?).stderr(file);
     cmd.spawn()
