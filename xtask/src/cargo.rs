@@ -108,11 +108,12 @@ pub fn lint() -> Result<()> {
     no_std()
 }
 
-/// Starts the build of the lint step's targets (see [`lint`]) before LibTorch is there, with `libtorch` the folder
-/// `setup-libtorch` is about to fill: torch-sys's build script fails for want of its
-/// headers and, with `--keep-going`, every unit that does not depend on it (burn-flex,
-/// burn-ndarray, tract, most of a cold build) compiles meanwhile, with the features and
-/// settings the lint step then finds already built. Its output goes to `log`.
+/// Starts the build of the lint step's targets (see [`lint`]) before LibTorch is there,
+/// with `libtorch` the folder `setup-libtorch` is about to fill: with `--keep-going`, every
+/// unit that does not depend on torch-sys (burn-flex, burn-ndarray, tract: most of a cold
+/// build) compiles meanwhile, with the features and settings the lint step then finds
+/// already built; torch-sys's build script fails for want of the headers if it runs before
+/// the folder is renamed into place, and succeeds if after. Its output goes to `log`.
 pub fn start_build_before_libtorch(libtorch: &Path, log: &Path) -> Result<Child> {
     // `cargo build` of the same targets: `cargo test` has no `--keep-going`, and the
     // dependencies are the same units under either command.

@@ -9,7 +9,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -115,12 +115,12 @@ pub fn setup(force: bool, build_meanwhile: bool) -> Result<PathBuf> {
     // Only into a folder that does not exist yet: a build reading its headers while the
     // old folder is replaced would mix two LibTorch versions.
     let build_log = target.join("build-before-libtorch.log");
-    let build = if build_meanwhile && !dir.exists() {
+    let mut build = BuildBeside(if build_meanwhile && !dir.exists() {
         fs::create_dir_all(&target).with_context(|| format!("creating {}", target.display()))?;
         Some(cargo::start_build_before_libtorch(&dir, &build_log)?)
     } else {
         None
-    };
+    });
     let wheels = target.join("libtorch-wheels");
     download(&wheels)?;
     let downloaded = started.elapsed();
@@ -146,21 +146,35 @@ pub fn setup(force: bool, build_meanwhile: bool) -> Result<PathBuf> {
         downloaded.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
-    if let Some(mut build) = build {
+    if let Some(mut build) = build.0.take() {
         let status = build
             .wait()
             .context("waiting for the build beside the download")?;
-        // It fails by design at torch-sys's build script (no LibTorch yet); any other
-        // failure shows again in the lint step, which builds the rest.
+        // It stops at torch-sys's build script when that runs before LibTorch is unpacked,
+        // and builds everything when it runs after; a failure of any other crate shows
+        // again in the lint step, which builds what is left.
         eprintln!(
-            "xtask: the build beside the download ended after {:.1} s ({status}): the crates \
-             that do not need LibTorch are built; LibTorch's and those above them build next \
-             (its log: {})",
+            "xtask: the build beside the download ended after {:.1} s ({status}); the lint \
+             step builds what is left (its log: {})",
             started.elapsed().as_secs_f64(),
             build_log.display()
         );
     }
     Ok(dir)
+}
+
+/// The build started beside the download: stopped if the download fails, so that no cargo
+/// outlives the command.
+struct BuildBeside(Option<Child>);
+
+impl Drop for BuildBeside {
+    fn drop(&mut self) {
+        if let Some(mut build) = self.0.take() {
+            // Best effort on the error path: the error being returned is the one to report.
+            let _ = build.kill();
+            let _ = build.wait();
+        }
+    }
 }
 
 fn download(wheels: &Path) -> Result<()> {
