@@ -5,9 +5,9 @@
 //! element-wise tensor operations per parameter (each a pass over memory and, where the
 //! buffer is shared, an allocation), and the masks two more. On Conv-2's 4.2-million-weight
 //! `fc1` that is most of the step's time outside the convolutions. Here the weight,
-//! gradient and moments are read once and written once. On burn-flex the weight and the
-//! gradient leave and re-enter the backend without a copy (a tensor that owns its buffer
-//! hands it over); on other backends they are copied once each way.
+//! gradient and moments are read once and written once, where the backend keeps them when
+//! it can ([`update_on_host`]: in LibTorch's CPU buffers, or handed over by flex without a
+//! copy); on other backends they are copied once each way.
 //!
 //! The arithmetic is Burn's `Adam` (β₁ 0.9, β₂ 0.999, ε 1e-5, no weight decay), in the
 //! same order and precision, so a training gives the same weights with either
@@ -18,6 +18,8 @@ use std::collections::HashMap;
 use burn::module::{Module, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
+
+use sprig_backend::update_on_host;
 
 use crate::DeviceMasks;
 use crate::device_masks::HostKeep;
@@ -134,26 +136,20 @@ impl FloatMapper for Step<'_> {
         param.map(|tensor| {
             let require_grad = tensor.is_require_grad();
             let autodiff = tensor.is_autodiff();
-            let plain = tensor.without_autodiff();
-            let device = plain.device();
-            let mut weights = plain.into_data().convert::<f32>();
-            let gradient = match keep {
+            let moments = optimizer.moments.entry(id).or_default();
+            let step = |values: &mut [f32], gradient: &[f32]| {
+                adam_pass(lr, moments, values, gradient, keep);
+            };
+            let updated = match keep {
                 // The kept entries alone: the gradient may share its buffer (the sparse
                 // product keeps it for the next step), and only they are read.
-                Some(HostKeep::Sparse { on_device, .. }) => grad
-                    .flatten::<1>(0, D - 1)
-                    .select(0, on_device.clone())
-                    .into_data(),
-                _ => grad.into_data(),
-            }
-            .convert::<f32>();
-            let values = weights
-                .as_mut_slice::<f32>()
-                .expect("converted to f32 above");
-            let gradient = gradient.as_slice::<f32>().expect("converted to f32 above");
-            let moments = optimizer.moments.entry(id).or_default();
-            adam_pass(lr, moments, values, gradient, keep);
-            let updated = Tensor::<D>::from_data(weights, &device);
+                Some(HostKeep::Sparse { on_device, .. }) => update_on_host(
+                    tensor.without_autodiff(),
+                    grad.flatten::<1>(0, D - 1).select(0, on_device.clone()),
+                    step,
+                ),
+                _ => update_on_host(tensor.without_autodiff(), grad, step),
+            };
             let updated = if autodiff {
                 updated.autodiff()
             } else {
