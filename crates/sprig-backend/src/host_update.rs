@@ -31,6 +31,19 @@ pub fn update_on_host<const D: usize, const G: usize>(
     through_tensor_data(weight, gradient, update)
 }
 
+/// Where the values of a plain tensor are when [`update_on_host`] would update them in
+/// place there (on LibTorch's CPU), else `None`: for tests that a training step leaves a
+/// weight where it is.
+#[doc(hidden)]
+pub fn in_place_address<const D: usize>(tensor: &Tensor<D>) -> Option<usize> {
+    #[cfg(feature = "tch")]
+    if libtorch::holds_on_cpu(tensor) {
+        return Some(libtorch::address(tensor.clone()));
+    }
+    let _ = tensor;
+    None
+}
+
 /// The update through host copies (none on flex for a tensor that owns its buffer).
 fn through_tensor_data<const D: usize, const G: usize>(
     weight: Tensor<D>,
@@ -108,6 +121,14 @@ mod libtorch {
         unsafe {
             std::slice::from_raw_parts(gradient.data_ptr().cast::<f32>(), len)
         }
+    }
+
+    /// Where the values of a tensor that passed [`holds_on_cpu`] start.
+    pub(super) fn address<const D: usize>(tensor: Tensor<D>) -> usize {
+        let primitive = tensor
+            .try_into_primitive::<LibTorch>()
+            .expect("a plain tensor on LibTorch's CPU is a LibTorch primitive");
+        primitive.tensor.data_ptr() as usize
     }
 
     /// `weight` itself when it may be written in place, else a fresh contiguous f32 copy.
@@ -189,21 +210,14 @@ mod tests {
     #[cfg(feature = "tch")]
     #[test]
     fn an_unshared_libtorch_weight_is_updated_in_its_own_buffer() {
-        use burn::backend::LibTorch;
-
         let device = crate::Backend::TchCpu.device().expect("tch is compiled");
         let weight = Tensor::<1>::from_data(TensorData::new(vec![1.0f32; 4], [4]), &device);
         let gradient = Tensor::<1>::from_data(TensorData::new(vec![1.0f32; 4], [4]), &device);
-        let address = |t: Tensor<1>| {
-            let primitive = t.try_into_primitive::<LibTorch>().expect("on LibTorch");
-            let address = primitive.tensor.data_ptr() as usize;
-            (address, Tensor::from_primitive::<LibTorch>(primitive))
-        };
-        let (before, weight) = address(weight);
+        let before = in_place_address(&weight).expect("a plain tensor on LibTorch's CPU");
         let updated = update_on_host(weight, gradient, |w, g| {
             w.iter_mut().zip(g).for_each(|(w, g)| *w += g)
         });
-        let (after, updated) = address(updated);
+        let after = in_place_address(&updated).expect("a plain tensor on LibTorch's CPU");
         assert_eq!(before, after, "the weight was copied");
         assert_eq!(
             updated.into_data().iter::<f32>().collect::<Vec<_>>(),
