@@ -31,17 +31,40 @@ pub fn update_on_host<const D: usize, const G: usize>(
     through_tensor_data(weight, gradient, update)
 }
 
-/// Where the values of a plain tensor are when [`update_on_host`] would update them in
-/// place there (on LibTorch's CPU), else `None`: for tests that a training step leaves a
-/// weight where it is.
+/// What [`update_on_host`] has done on LibTorch's CPU on this thread so far: for tests
+/// that training updates weights where they are.
 #[doc(hidden)]
-pub fn in_place_address<const D: usize>(tensor: &Tensor<D>) -> Option<usize> {
-    #[cfg(feature = "tch")]
-    if libtorch::holds_on_cpu(tensor) {
-        return Some(libtorch::address(tensor.clone()));
-    }
-    let _ = tensor;
-    None
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HostUpdates {
+    /// Weights updated in their own buffer.
+    pub in_place: usize,
+    /// Weights copied first, because another tensor shared their buffer.
+    pub copied: usize,
+}
+
+/// The [`HostUpdates`] of this thread.
+#[doc(hidden)]
+pub fn host_updates_on_this_thread() -> HostUpdates {
+    HOST_UPDATES.with(std::cell::Cell::get)
+}
+
+thread_local! {
+    static HOST_UPDATES: std::cell::Cell<HostUpdates> =
+        const { std::cell::Cell::new(HostUpdates { in_place: 0, copied: 0 }) };
+}
+
+/// Adds one update to this thread's [`HostUpdates`].
+#[cfg(feature = "tch")]
+fn count(in_place: bool) {
+    HOST_UPDATES.with(|updates| {
+        let mut now = updates.get();
+        if in_place {
+            now.in_place += 1;
+        } else {
+            now.copied += 1;
+        }
+        updates.set(now);
+    });
 }
 
 /// The update through host copies (none on flex for a tensor that owns its buffer).
@@ -123,18 +146,13 @@ mod libtorch {
         }
     }
 
-    /// Where the values of a tensor that passed [`holds_on_cpu`] start.
-    pub(super) fn address<const D: usize>(tensor: Tensor<D>) -> usize {
-        let primitive = tensor
-            .try_into_primitive::<LibTorch>()
-            .expect("a plain tensor on LibTorch's CPU is a LibTorch primitive");
-        primitive.tensor.data_ptr() as usize
-    }
-
     /// `weight` itself when it may be written in place, else a fresh contiguous f32 copy.
     fn writable(weight: TchTensor) -> TchTensor {
-        if weight.tensor.kind() == Kind::Float && weight.tensor.is_contiguous() && weight.can_mut()
-        {
+        let in_place = weight.tensor.kind() == Kind::Float
+            && weight.tensor.is_contiguous()
+            && weight.can_mut();
+        super::count(in_place);
+        if in_place {
             return weight;
         }
         let mut fresh = tch::Tensor::empty(weight.tensor.size(), (Kind::Float, tch::Device::Cpu));
@@ -205,22 +223,34 @@ mod tests {
         }
     }
 
-    /// An unshared weight on LibTorch's CPU is updated where it is: the result keeps its
-    /// buffer.
+    /// On LibTorch's CPU an unshared weight is updated where it is and a shared one is
+    /// copied first, and the count says which happened.
     #[cfg(feature = "tch")]
     #[test]
-    fn an_unshared_libtorch_weight_is_updated_in_its_own_buffer() {
+    fn libtorch_copies_a_weight_only_when_another_tensor_shares_it() {
         let device = crate::Backend::TchCpu.device().expect("tch is compiled");
-        let weight = Tensor::<1>::from_data(TensorData::new(vec![1.0f32; 4], [4]), &device);
-        let gradient = Tensor::<1>::from_data(TensorData::new(vec![1.0f32; 4], [4]), &device);
-        let before = in_place_address(&weight).expect("a plain tensor on LibTorch's CPU");
-        let updated = update_on_host(weight, gradient, |w, g| {
-            w.iter_mut().zip(g).for_each(|(w, g)| *w += g)
-        });
-        let after = in_place_address(&updated).expect("a plain tensor on LibTorch's CPU");
-        assert_eq!(before, after, "the weight was copied");
+        let ones = || Tensor::<1>::from_data(TensorData::new(vec![1.0f32; 4], [4]), &device);
+        let add = |w: &mut [f32], g: &[f32]| w.iter_mut().zip(g).for_each(|(w, g)| *w += g);
+        let start = host_updates_on_this_thread();
+        let updated = update_on_host(ones(), ones(), add);
+        let unshared = host_updates_on_this_thread();
+        assert_eq!(
+            (unshared.in_place, unshared.copied),
+            (start.in_place + 1, start.copied)
+        );
+        let shared = updated.clone();
+        let updated = update_on_host(updated, ones(), add);
+        let after = host_updates_on_this_thread();
+        assert_eq!(
+            (after.in_place, after.copied),
+            (unshared.in_place, unshared.copied + 1)
+        );
         assert_eq!(
             updated.into_data().iter::<f32>().collect::<Vec<_>>(),
+            vec![3.0; 4]
+        );
+        assert_eq!(
+            shared.into_data().iter::<f32>().collect::<Vec<_>>(),
             vec![2.0; 4]
         );
     }

@@ -43,7 +43,7 @@ pub use burn::tensor::Device;
 pub use choice::BackendChoice;
 pub use conv_stage::{ConvStageOps, StageConv, conv_stage};
 pub use denormals::{denormals_flushed, flush_denormals_to_zero};
-pub use host_update::{in_place_address, update_on_host};
+pub use host_update::{HostUpdates, host_updates_on_this_thread, update_on_host};
 pub use names::{BACKEND_NAMES, compiled_backends};
 use serde::{Deserialize, Serialize};
 pub use sparse_linear::{SparseLinearOps, SparseWeight, sparse_matmul};
