@@ -68,6 +68,20 @@ fn weights_only(snapshot: &Snapshot) -> MaskSet {
     masks
 }
 
+/// The weights' masks of `theta0` pruned by global magnitude to `sparsity`.
+fn magnitude_masks(theta0: &Snapshot, sparsity: f64) -> MaskSet {
+    let mut masks = weights_only(theta0);
+    prune(
+        &mut masks,
+        &Scores::magnitude(theta0),
+        Scope::Global,
+        &LayerRates::uniform(),
+        sparsity,
+    )
+    .expect("valid prune");
+    masks
+}
+
 fn train_under_mask(backend: Backend) {
     let device = backend.train_device().expect("compiled backend");
     // Burn draws the placeholder weights from the backend's generator: seeded, the
@@ -201,15 +215,7 @@ fn the_fused_masked_adam_trains_as_burns_adam_with_masks_does() {
         // 0.7 keeps too many weights for the indexed pass, 0.85 few enough
         // (`SPARSE_ADAM_AT_MOST`): both of the fused pass's masked forms are compared.
         for sparsity in [0.7, 0.85] {
-            let mut masks = weights_only(&theta0);
-            prune(
-                &mut masks,
-                &Scores::magnitude(&theta0),
-                Scope::Global,
-                &LayerRates::uniform(),
-                sparsity,
-            )
-            .expect("valid prune");
+            let masks = magnitude_masks(&theta0, sparsity);
             let indexed = masks.iter().all(|(_, entry)| {
                 let mask = entry.mask();
                 mask.kept_count() as f64 <= SPARSE_ADAM_AT_MOST * mask.len() as f64
@@ -275,15 +281,7 @@ fn training_updates_libtorch_weights_where_they_are() {
     for &backend in compiled_backends() {
         let device = backend.train_device().expect("compiled backend");
         let theta0 = snapshot(&Mlp::new(&device)).expect("readable parameters");
-        let mut masks = weights_only(&theta0);
-        prune(
-            &mut masks,
-            &Scores::magnitude(&theta0),
-            Scope::Global,
-            &LayerRates::uniform(),
-            0.5,
-        )
-        .expect("valid prune");
+        let masks = magnitude_masks(&theta0, 0.5);
         let fresh = || load_snapshot(Mlp::new(&device), &theta0).expect("same architecture");
         let device_masks = DeviceMasks::new(&masks, &fresh(), &device).expect("masks fit");
         for masks in [None, Some(&device_masks)] {
