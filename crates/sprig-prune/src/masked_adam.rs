@@ -140,15 +140,16 @@ impl FloatMapper for Step<'_> {
             let step = |values: &mut [f32], gradient: &[f32]| {
                 adam_pass(lr, moments, values, gradient, keep);
             };
+            let plain = tensor.without_autodiff();
             let updated = match keep {
                 // The kept entries alone: the gradient may share its buffer (the sparse
                 // product keeps it for the next step), and only they are read.
                 Some(HostKeep::Sparse { on_device, .. }) => update_on_host(
-                    tensor.without_autodiff(),
+                    plain,
                     grad.flatten::<1>(0, D - 1).select(0, on_device.clone()),
                     step,
                 ),
-                _ => update_on_host(tensor.without_autodiff(), grad, step),
+                _ => update_on_host(plain, grad, step),
             };
             let updated = if autodiff {
                 updated.autodiff()
