@@ -45,6 +45,25 @@ pub struct BudgetedConfig {
     pub rewind_iteration: u64,
     /// Who chooses the number of rounds.
     pub policy: BuiltinPolicy,
+    /// Where the final training starts: the rewind point (a lottery ticket) or the
+    /// weights the last prune ranked.
+    #[serde(default)]
+    pub final_start: FinalStart,
+}
+
+/// The weights the final training (the one after the last prune) starts from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinalStart {
+    /// The rewind point: θ0, or the dense training's weights at `rewind_iteration`. The
+    /// result is a lottery ticket: its mask trains from those initial weights.
+    #[default]
+    RewindPoint,
+    /// The weights the last prune ranked, under the final mask, with a fresh optimiser and
+    /// learning-rate schedule: learning-rate rewinding (Renda, Frankle & Carbin, ICLR
+    /// 2020), which at equal retraining time scores above weight rewinding. Not a ticket
+    /// in the LTH sense: its initial weights are the ones the final training started from.
+    LastRanking,
 }
 
 impl BudgetedConfig {
@@ -62,6 +81,7 @@ impl BudgetedConfig {
             save_reserve: Duration::from_millis(500),
             rewind_iteration: 0,
             policy: BuiltinPolicy::default(),
+            final_start: FinalStart::RewindPoint,
         }
     }
 }
@@ -472,16 +492,24 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             self.iterations = 0;
             self.selected = None;
             plan = replanner.plan(self.deadline.elapsed(), self.profiler.cost_model()?)?;
-            // The final training always starts from the rewind point (that is the ticket);
-            // a ranking training may resume from the weights it just ranked.
+            // A ranking training may resume from the weights it just ranked, as the policy
+            // says; the final training starts where `final_start` says.
             let started = self.deadline.elapsed();
-            let resume = match &self.last_trained {
-                Some(weights) if c.policy.ranking_resumes() && plan.next_sparsity().is_some() => {
-                    weights
-                }
-                _ => &self.rewind_point,
+            let is_final = plan.next_sparsity().is_none();
+            let resumes = if is_final {
+                c.final_start == FinalStart::LastRanking
+            } else {
+                c.policy.ranking_resumes()
             };
-            self.trainee.load_weights(&resume.masked(&self.masks)?)?;
+            let start = match &self.last_trained {
+                Some(weights) if resumes => weights.masked(&self.masks)?,
+                _ => self.rewind_point.masked(&self.masks)?,
+            };
+            self.trainee.load_weights(&start)?;
+            if is_final && resumes {
+                // The result's initial weights are the ones its final training starts from.
+                self.rewind_point = start;
+            }
             self.profiler
                 .record_prune_rewind(pruning + self.deadline.elapsed().saturating_sub(started));
             if plan.is_finalise() {

@@ -18,7 +18,9 @@ mod record;
 mod slowdown;
 mod trainee;
 
-pub use budgeted::{BudgetedConfig, plan_budgeted, run_budgeted, run_budgeted_observed};
+pub use budgeted::{
+    BudgetedConfig, FinalStart, plan_budgeted, run_budgeted, run_budgeted_observed,
+};
 pub use checkpoint::{Checkpoint, CheckpointState};
 pub use fixed::{TrainOnce, TrainOnceOutcome, TrainingLength, train_once, train_once_observed};
 pub use gradual::{GmpOutcome, GradualPruning, run_gmp};

@@ -6,8 +6,8 @@ use std::time::Duration;
 use sprig_budget::{BuiltinPolicy, Clock, ConvergencePolicy, FakeClock};
 use sprig_engine::PruneError;
 use sprig_engine::{
-    BudgetedConfig, Checkpoint, Evaluation, GradualPruning, NoObserver, Observer, Step, StopReason,
-    TrainOnce, Trainee, TrainingLength, run_budgeted, run_budgeted_observed, run_gmp,
+    BudgetedConfig, Checkpoint, Evaluation, FinalStart, GradualPruning, NoObserver, Observer, Step,
+    StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted, run_budgeted_observed, run_gmp,
 };
 use sprig_mask::{LayerRates, Scope};
 use sprig_mask::{MaskSet, Snapshot};
@@ -276,6 +276,43 @@ fn resume_and_stop_early(policy: ConvergencePolicy) {
         );
         assert!(round.iterations <= 2 * config.eval_every, "{round:?}");
     }
+}
+
+/// Learning-rate rewinding: the final training starts from the weights the last prune
+/// ranked (what the last checkpoint handed over), under the final mask, and the result
+/// names those as its initial weights.
+#[test]
+fn final_training_resumes_from_the_last_ranking_when_asked() {
+    let clock = FakeClock::new();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    let theta0 = trainee.weights.clone();
+    let config = BudgetedConfig {
+        final_start: FinalStart::LastRanking,
+        ..config(30)
+    };
+    let mut recorder = Recorder::default();
+    let outcome = run_budgeted_observed(
+        &mut trainee,
+        dense_masks(),
+        &clock,
+        &config,
+        &mut recorder,
+        None,
+    )
+    .unwrap();
+    assert!(outcome.time_used <= Duration::from_secs(30) + Duration::from_millis(2));
+    assert_eq!(outcome.stop, StopReason::Completed);
+    assert_eq!(outcome.masks.pruned(), 540);
+    let ranked = &recorder
+        .checkpoints
+        .last()
+        .expect("a prune was checkpointed")
+        .trained;
+    let start = ranked.masked(&outcome.masks).unwrap();
+    assert_eq!(trainee.starts.last(), Some(&start));
+    assert_eq!(outcome.initial, start);
+    assert_ne!(start, theta0.masked(&outcome.masks).unwrap());
+    assert_pruned_are_zero(&outcome.masks, &outcome.initial);
 }
 
 /// Keeps every checkpoint; asks the run to stop once it has seen `stop_after` steps.

@@ -16,6 +16,7 @@ use sprig_mask::{LayerRates, Scope};
 use sprig_models::{Architecture, Modality};
 use sprig_prune::PruneRules;
 use sprig_prune::classifier::TrainConfig;
+use sprig_prune::engine::FinalStart;
 
 /// The evaluation's data sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -279,6 +280,11 @@ pub struct Experiment {
     /// of the dense training instead of θ0 (`None`: θ0, as the LTH paper).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rewind_iteration: Option<u64>,
+    /// Where a budgeted run's final training starts (`None`: the rewind point, a lottery
+    /// ticket; `last_ranking`: learning-rate rewinding from the weights the last prune
+    /// ranked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_start: Option<FinalStart>,
     /// Where a user's own data set is and how it is split ([`Dataset::is_own`] only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<DataFolder>,
@@ -409,6 +415,9 @@ impl Experiment {
             self.pruning_label(),
             self.rewind_iteration
                 .map(|k| format!("rewound to iteration {k}")),
+            self.final_start
+                .filter(|&f| f == FinalStart::LastRanking)
+                .map(|_| "final training resumes the last ranking".to_string()),
             split,
             self.train
                 .sparse_products
@@ -481,6 +490,7 @@ impl Experiment {
             && self.policy == Some(crate::defaults::budgeted_policy())
             && self.train.schedule == sprig_prune::classifier::LrSchedule::default()
             && self.rewind_iteration.is_none()
+            && self.final_start.is_none()
     }
 
     /// The budgeted experiment whose ticket a random control reuses.
@@ -621,6 +631,10 @@ mod tests {
                 e.rewind_iteration = Some(500);
             },
             Some("equal trainings; rewound to iteration 500"),
+        );
+        check(
+            &|e| e.final_start = Some(FinalStart::LastRanking),
+            Some("final training resumes the last ranking"),
         );
         // Text ranks each tensor on its own by default; IMP always uses the LTH paper's.
         check(

@@ -77,6 +77,7 @@ pub fn single(
             Modality::Audio => None,
         },
         rewind_iteration: None,
+        final_start: None,
         folder: None,
         rules: None,
         gmp_ramp_end: None,
