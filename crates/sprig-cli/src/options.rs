@@ -12,6 +12,7 @@ use sprig_export::ExportFormat;
 use sprig_mask::{LayerRates, Scope};
 use sprig_models::Architecture;
 use sprig_prune::PruneRules;
+use sprig_prune::engine::FinalStart;
 use sprig_run::{DataFolder, Dataset, Experiment, Method, Pruning, advice, defaults};
 
 use crate::values::{Budget, ByteSize, MethodChoice, Pattern, RateRule};
@@ -148,6 +149,13 @@ pub struct PruneOptions {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rewind_iteration: Option<u64>,
+    /// The final training resumes from the weights the last prune ranked, with a fresh
+    /// learning-rate schedule, instead of rewinding (learning-rate rewinding, Renda,
+    /// Frankle & Carbin 2020): not a lottery ticket, but more training in the same
+    /// budget. A setting of method budgeted (chosen when --method is left to auto).
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub final_resumes: bool,
     /// Also prune the parameters matching this path pattern (`*` matches anything, dots
     /// too: `blocks.*.weight`); repeatable. Setting any of --include, --exclude, --rate
     /// finds the prunable tensors by visiting the model (`sprig plan` lists them).
@@ -226,7 +234,7 @@ impl PruneOptions {
             format!(
                 "{} is not a valid sprig config (TOML with the keys model, dataset, budget, \
                  images, test-fraction, text-csv, audio, validation-fraction, sparsity, size, \
-                 format, method, backend, threads, dense-products, seed, scope, rewind-iteration, include, exclude, \
+                 format, method, backend, threads, dense-products, seed, scope, rewind-iteration, final-resumes, include, exclude, \
                  rate, out, data-dir)",
                 path.display()
             )
@@ -255,6 +263,7 @@ impl PruneOptions {
             seed: self.seed.or(file.seed),
             scope: self.scope.or(file.scope),
             rewind_iteration: self.rewind_iteration.or(file.rewind_iteration),
+            final_resumes: self.final_resumes || file.final_resumes,
             include: or_file(self.include, file.include),
             exclude: or_file(self.exclude, file.exclude),
             rate: or_file(self.rate, file.rate),
@@ -384,8 +393,9 @@ impl PruneOptions {
         }
         let method = match chosen {
             Some(method) => method,
-            // A size budget is met by the budgeted search's own fitting.
-            None if size.is_some() => Method::Budgeted,
+            // A size budget is met by the budgeted search's own fitting; the final
+            // training's start is the budgeted search's setting.
+            None if size.is_some() || self.final_resumes => Method::Budgeted,
             None => advice::advise(dataset, model, budget.0.as_secs_f64(), sparsity).method,
         };
         let backend = self.backend.unwrap_or_default();
@@ -419,6 +429,15 @@ impl PruneOptions {
                 bail!("method dense does not rewind: drop --rewind-iteration");
             }
             experiment.rewind_iteration = Some(k);
+        }
+        if self.final_resumes {
+            if method != Method::Budgeted {
+                bail!(
+                    "--final-resumes sets where the budgeted search's final training starts; \
+                     method {method} has no such training: drop it, or choose --method budgeted"
+                );
+            }
+            experiment.final_start = Some(FinalStart::LastRanking);
         }
         if let Some((own, dir)) = own {
             let flag = own_flag(own);
@@ -493,6 +512,7 @@ impl PruneOptions {
             seed: Some(seed),
             scope: prunes.then_some(scope),
             rewind_iteration: experiment.rewind_iteration,
+            final_resumes: experiment.final_start.is_some(),
             include: self.include.clone(),
             exclude: self.exclude.clone(),
             rate: self.rate.clone(),
@@ -750,6 +770,32 @@ mod tests {
         };
         let message = dense.resolve().unwrap_err().to_string();
         assert!(message.contains("method dense prunes nothing"), "{message}");
+    }
+
+    #[test]
+    fn final_resumes_is_a_setting_of_the_budgeted_search() {
+        let resumes = |method: Option<&str>| PruneOptions {
+            final_resumes: true,
+            method: method.map(v),
+            ..options("lenet-300-100", "mnist", "120s", 0.964)
+        };
+        for method in [None, Some("budgeted")] {
+            let resolved = resumes(method).resolve().unwrap();
+            assert_eq!(resolved.experiment.method, Method::Budgeted);
+            assert_eq!(
+                resolved.experiment.final_start,
+                Some(FinalStart::LastRanking)
+            );
+            let text = toml::to_string(&resolved.effective).unwrap();
+            assert!(text.contains("final-resumes = true"), "{text}");
+            let again: PruneOptions = toml::from_str(&text).unwrap();
+            assert_eq!(again.resolve().unwrap().experiment, resolved.experiment);
+        }
+        let message = resumes(Some("gmp")).resolve().unwrap_err().to_string();
+        assert!(
+            message.contains("method gmp has no such training"),
+            "{message}"
+        );
     }
 
     #[test]

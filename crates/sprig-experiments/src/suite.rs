@@ -199,13 +199,15 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
     };
     // At 30 minutes the ticket ties one-shot a point below dense. The levers tried there:
     // late rewinding (Frankle et al., ICML 2020) to about a tenth of the dense training's
-    // plateau, as on TREC and FSDD; and a longer final training (one-shot's, which no
-    // rounds share, is longer than the ticket's).
+    // plateau, as on TREC and FSDD; a longer final training (one-shot's, which no rounds
+    // share, is longer than the ticket's); and the final training resuming from the
+    // weights the last prune ranked (learning-rate rewinding).
     let conv_long = |model, target| Section {
         controls: Controls::FirstSeed {
             ablations: &[
                 LongAblation::LateRewind(CONV2_LATE_REWIND),
                 LongAblation::FinalHeavier,
+                LongAblation::FinalResumes,
             ],
         },
         ..conv(model, target, vec![CONV2_LONG_BUDGET_S])
