@@ -446,8 +446,11 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              stops every ranking at its second check); `dense cool-down 0.5 j*` trains the \
              dense training on for half of j* after its plateau, its learning rate decaying \
              to zero; `rewound to iteration k` rewinds to the dense training's weights at \
-             iteration k instead of θ0 (late rewinding, Frankle et al., ICML 2020). The \
-             random controls use the budgeted run's ticket.",
+             iteration k instead of θ0 (late rewinding, Frankle et al., ICML 2020); \
+             `final training resumes the last ranking` starts the final training from the \
+             weights the last prune ranked, with a fresh learning-rate schedule, instead of \
+             θ0 (learning-rate rewinding, Renda, Frankle & Carbin, ICLR 2020: not a θ0 \
+             ticket). The random controls use the budgeted run's ticket.",
             sprig_run::config::policy_label(&sprig_run::defaults::budgeted_policy())
         ),
     ];
