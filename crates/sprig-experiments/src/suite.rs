@@ -700,7 +700,7 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
             ablations.extend(ablation_runs(which, &base));
         }
         if let Controls::FirstSeed { ablations: which } = s.controls {
-            let nth = s.seeds.iter().position(|&s| s == seed).unwrap_or(0);
+            let nth = s.seeds.iter().position(|&other| other == seed).unwrap_or(0);
             ablations.extend(
                 which
                     .iter()
