@@ -12,7 +12,7 @@ use sprig_export::ExportFormat;
 use sprig_mask::{LayerRates, Scope};
 use sprig_models::Architecture;
 use sprig_prune::PruneRules;
-use sprig_prune::engine::FinalStart;
+use sprig_prune::engine::{Distillation, FinalStart};
 use sprig_run::{DataFolder, Dataset, Experiment, Method, Pruning, advice, defaults};
 
 use crate::values::{Budget, ByteSize, MethodChoice, Pattern, RateRule};
@@ -156,6 +156,13 @@ pub struct PruneOptions {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub final_resumes: bool,
+    /// The budgeted search's final training also learns from the dense training's selected
+    /// weights (knowledge distillation: temperature 4, half of the loss), at the cost of
+    /// one forward pass of the dense network per training example. A setting of method
+    /// budgeted (chosen when --method is left to auto).
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub distill: bool,
     /// Also prune the parameters matching this path pattern (`*` matches anything, dots
     /// too: `blocks.*.weight`); repeatable. Setting any of --include, --exclude, --rate
     /// finds the prunable tensors by visiting the model (`sprig plan` lists them).
@@ -234,7 +241,7 @@ impl PruneOptions {
             format!(
                 "{} is not a valid sprig config (TOML with the keys model, dataset, budget, \
                  images, test-fraction, text-csv, audio, validation-fraction, sparsity, size, \
-                 format, method, backend, threads, dense-products, seed, scope, rewind-iteration, final-resumes, include, exclude, \
+                 format, method, backend, threads, dense-products, seed, scope, rewind-iteration, final-resumes, distill, include, exclude, \
                  rate, out, data-dir)",
                 path.display()
             )
@@ -264,6 +271,7 @@ impl PruneOptions {
             scope: self.scope.or(file.scope),
             rewind_iteration: self.rewind_iteration.or(file.rewind_iteration),
             final_resumes: self.final_resumes || file.final_resumes,
+            distill: self.distill || file.distill,
             include: or_file(self.include, file.include),
             exclude: or_file(self.exclude, file.exclude),
             rate: or_file(self.rate, file.rate),
@@ -395,7 +403,7 @@ impl PruneOptions {
             Some(method) => method,
             // A size budget is met by the budgeted search's own fitting; the final
             // training's start is the budgeted search's setting.
-            None if size.is_some() || self.final_resumes => Method::Budgeted,
+            None if size.is_some() || self.final_resumes || self.distill => Method::Budgeted,
             None => advice::advise(dataset, model, budget.0.as_secs_f64(), sparsity).method,
         };
         let backend = self.backend.unwrap_or_default();
@@ -430,14 +438,23 @@ impl PruneOptions {
             }
             experiment.rewind_iteration = Some(k);
         }
-        if self.final_resumes {
+        let final_settings = [
+            ("--final-resumes", self.final_resumes),
+            ("--distill", self.distill),
+        ];
+        for (flag, _) in final_settings.iter().filter(|(_, set)| *set) {
             if method != Method::Budgeted {
                 bail!(
-                    "--final-resumes sets where the budgeted search's final training starts; \
-                     method {method} has no such training: drop it, or choose --method budgeted"
+                    "{flag} is a setting of the budgeted search's final training; method \
+                     {method} has no such training: drop it, or choose --method budgeted"
                 );
             }
+        }
+        if self.final_resumes {
             experiment.final_start = Some(FinalStart::LastRanking);
+        }
+        if self.distill {
+            experiment.distill = Some(Distillation::DEFAULT);
         }
         if let Some((own, dir)) = own {
             let flag = own_flag(own);
@@ -513,6 +530,7 @@ impl PruneOptions {
             scope: prunes.then_some(scope),
             rewind_iteration: experiment.rewind_iteration,
             final_resumes: experiment.final_start.is_some(),
+            distill: experiment.distill.is_some(),
             include: self.include.clone(),
             exclude: self.exclude.clone(),
             rate: self.rate.clone(),
@@ -773,28 +791,43 @@ mod tests {
     }
 
     #[test]
-    fn final_resumes_is_a_setting_of_the_budgeted_search() {
-        let resumes = |method: Option<&str>| PruneOptions {
-            final_resumes: true,
-            method: method.map(v),
-            ..options("lenet-300-100", "mnist", "120s", 0.964)
-        };
-        for method in [None, Some("budgeted")] {
-            let resolved = resumes(method).resolve().unwrap();
-            assert_eq!(resolved.experiment.method, Method::Budgeted);
-            assert_eq!(
-                resolved.experiment.final_start,
-                Some(FinalStart::LastRanking)
+    fn the_final_training_s_settings_belong_to_the_budgeted_search() {
+        type Setting = fn(&mut PruneOptions);
+        type Expected = fn(&Experiment) -> bool;
+        let check = |set: Setting, key: &str, expected: Expected| {
+            let with = |method: Option<&str>| {
+                let mut o = PruneOptions {
+                    method: method.map(v),
+                    ..options("lenet-300-100", "mnist", "120s", 0.964)
+                };
+                set(&mut o);
+                o
+            };
+            for method in [None, Some("budgeted")] {
+                let resolved = with(method).resolve().unwrap();
+                assert_eq!(resolved.experiment.method, Method::Budgeted);
+                assert!(expected(&resolved.experiment), "{key}");
+                let text = toml::to_string(&resolved.effective).unwrap();
+                assert!(text.contains(&format!("{key} = true")), "{text}");
+                let again: PruneOptions = toml::from_str(&text).unwrap();
+                assert_eq!(again.resolve().unwrap().experiment, resolved.experiment);
+            }
+            let message = with(Some("gmp")).resolve().unwrap_err().to_string();
+            assert!(
+                message.contains(&format!("--{key} is a setting"))
+                    && message.contains("method gmp has no such training"),
+                "{message}"
             );
-            let text = toml::to_string(&resolved.effective).unwrap();
-            assert!(text.contains("final-resumes = true"), "{text}");
-            let again: PruneOptions = toml::from_str(&text).unwrap();
-            assert_eq!(again.resolve().unwrap().experiment, resolved.experiment);
-        }
-        let message = resumes(Some("gmp")).resolve().unwrap_err().to_string();
-        assert!(
-            message.contains("method gmp has no such training"),
-            "{message}"
+        };
+        check(
+            |o| o.final_resumes = true,
+            "final-resumes",
+            |e| e.final_start == Some(FinalStart::LastRanking),
+        );
+        check(
+            |o| o.distill = true,
+            "distill",
+            |e| e.distill == Some(Distillation::DEFAULT),
         );
     }
 

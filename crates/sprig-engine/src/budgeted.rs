@@ -16,8 +16,8 @@ use sprig_mask::{LayerRates, MaskSet, Scope, Scores, Snapshot, prune_to_sparsity
 
 use crate::PruneError;
 use crate::{
-    BudgetedOutcome, Checkpoint, CheckpointState, Evaluation, NoObserver, Observer, RoundRecord,
-    Step, StopReason, Trainee,
+    BudgetedOutcome, Checkpoint, CheckpointState, Distillation, Evaluation, NoObserver, Observer,
+    RoundRecord, Step, StopReason, Trainee,
 };
 
 /// The settings of one budgeted run.
@@ -49,6 +49,10 @@ pub struct BudgetedConfig {
     /// weights the last prune ranked.
     #[serde(default)]
     pub final_start: FinalStart,
+    /// The final training also learns from the dense training's selected weights
+    /// (knowledge distillation); `None` trains on the labels alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill: Option<Distillation>,
 }
 
 /// The weights the final training (the one after the last prune) starts from.
@@ -82,6 +86,7 @@ impl BudgetedConfig {
             rewind_iteration: 0,
             policy: BuiltinPolicy::default(),
             final_start: FinalStart::RewindPoint,
+            distill: None,
         }
     }
 }
@@ -111,6 +116,8 @@ struct Run<'a, T: Trainee, C: Clock, O: Observer + ?Sized> {
     rewind_point: Snapshot,
     /// Weights at the end of the last training that trained: what the next prune scores.
     last_trained: Option<Snapshot>,
+    /// The dense training's selected weights, kept when the final training distils.
+    teacher: Option<Snapshot>,
     round: u32,
     iterations: u64,
     selected: Option<Selected>,
@@ -163,6 +170,9 @@ pub fn run_budgeted_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
         target = config.target_sparsity
     )
     .entered();
+    if let Some(distillation) = &config.distill {
+        distillation.check()?;
+    }
     if let Some(checkpoint) = resume {
         return resume_budgeted(trainee, masks, clock, config, observer, checkpoint);
     }
@@ -185,6 +195,7 @@ pub fn run_budgeted_observed<T: Trainee, C: Clock, O: Observer + ?Sized>(
         masks,
         rewind_point,
         last_trained: None,
+        teacher: None,
         round: 0,
         iterations: profiling,
         selected: Some(Selected {
@@ -328,6 +339,7 @@ fn resume_budgeted<T: Trainee, C: Clock, O: Observer + ?Sized>(
         masks: saved,
         rewind_point,
         trained,
+        teacher,
         state,
     } = checkpoint;
     let tensors = |m: &MaskSet| {
@@ -349,6 +361,13 @@ fn resume_budgeted<T: Trainee, C: Clock, O: Observer + ?Sized>(
         )));
     }
     saved.validate_with(&trainee.weights()?.params(), |_, _| false)?;
+    if config.distill.is_some() && teacher.is_none() {
+        return Err(PruneError::Config(
+            "the checkpoint holds no teacher for the distillation: it is of a run started \
+             without it; resume with the options it was started with"
+                .into(),
+        ));
+    }
     trainee.load_weights(&trained)?;
     let profiler = IterationProfiler::resumed(ProfilerConfig::default(), &state.costs)?;
     let reserve = run_config.reserve;
@@ -372,6 +391,7 @@ fn resume_budgeted<T: Trainee, C: Clock, O: Observer + ?Sized>(
         masks: saved,
         rewind_point,
         last_trained: Some(trained),
+        teacher,
         round: state.progress.rounds_done,
         iterations: state.progress.iterations_done,
         selected: None,
@@ -419,6 +439,7 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             masks: self.masks.clone(),
             rewind_point: self.rewind_point.clone(),
             trained: trained.clone(),
+            teacher: self.teacher.clone(),
             state: CheckpointState {
                 elapsed: started,
                 run_config: replanner.config().clone(),
@@ -512,6 +533,15 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             }
             self.profiler
                 .record_prune_rewind(pruning + self.deadline.elapsed().saturating_sub(started));
+            if is_final
+                && !plan.is_finalise()
+                && let (Some(distillation), Some(teacher)) = (c.distill, &self.teacher)
+            {
+                // The teacher's outputs cost time (the trainee may compute them now):
+                // the final training is planned on what is left after them.
+                self.trainee.set_teacher(Some((teacher, distillation)))?;
+                plan = replanner.plan(self.deadline.elapsed(), self.profiler.cost_model()?)?;
+            }
             if plan.is_finalise() {
                 self.finish_pruned(replanner)?;
                 return Ok(StopReason::Finalised);
@@ -706,6 +736,9 @@ impl<T: Trainee, C: Clock, O: Observer + ?Sized> Run<'_, T, C, O> {
             selected_iteration: best.iteration,
             ended_at: self.deadline.elapsed(),
         });
+        if self.round == 0 && self.config.distill.is_some() {
+            self.teacher = Some(best.weights.clone());
+        }
         self.last_trained = Some(best.weights);
         Ok(())
     }

@@ -22,6 +22,8 @@ pub struct Checkpoint {
     /// The weights validation selected in the finished training: what the next prune
     /// scores, and the ticket's trained weights if the run ends here.
     pub trained: Snapshot,
+    /// The dense training's selected weights, when the final training distils from them.
+    pub teacher: Option<Snapshot>,
     /// Counters, records and plans.
     pub state: CheckpointState,
 }

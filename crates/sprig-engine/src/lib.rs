@@ -28,7 +28,7 @@ pub use imp::{ImpConfig, ImpOutcome, run_imp};
 pub use observer::{NoObserver, Observer, Step};
 pub use record::{BudgetedOutcome, RoundRecord, StopReason};
 pub use slowdown::{Divergence, Faults, Faulty, Slowdown};
-pub use trainee::{Evaluation, Trainee};
+pub use trainee::{Distillation, Evaluation, Trainee};
 
 /// What can go wrong in a search or in the trainee it drives.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use sprig_mask::{MaskSet, Snapshot};
 
-use super::{Evaluation, Trainee};
+use super::{Distillation, Evaluation, Trainee};
 use crate::PruneError;
 
 /// From which training on, and by how much, iterations get slower.
@@ -164,6 +164,13 @@ impl<T: Trainee> Trainee for Faulty<'_, T> {
 
     fn validate(&mut self) -> Result<Evaluation, PruneError> {
         self.inner.validate()
+    }
+
+    fn set_teacher(
+        &mut self,
+        teacher: Option<(&Snapshot, Distillation)>,
+    ) -> Result<(), PruneError> {
+        self.inner.set_teacher(teacher)
     }
 }
 

@@ -42,4 +42,58 @@ pub trait Trainee {
     fn step(&mut self) -> Result<f64, PruneError>;
     /// Evaluation on the validation split (model selection, early stopping).
     fn validate(&mut self) -> Result<Evaluation, PruneError>;
+    /// From now on, also fits `teacher`'s softened outputs as `distillation` says
+    /// (knowledge distillation); `None` goes back to the labels alone. A trainee that
+    /// cannot distil refuses a teacher rather than train without it.
+    fn set_teacher(
+        &mut self,
+        teacher: Option<(&Snapshot, Distillation)>,
+    ) -> Result<(), PruneError> {
+        match teacher {
+            None => Ok(()),
+            Some(_) => Err(PruneError::Config(
+                "this training cannot learn from a teacher (distillation)".into(),
+            )),
+        }
+    }
+}
+
+/// Knowledge distillation (Hinton, Vinyals & Dean, 2015): the loss blends the labels'
+/// cross-entropy with the cross-entropy against a teacher's outputs softened by a
+/// temperature, `(1 - weight) * CE(labels) + weight * T² * CE(softmax(teacher / T))`.
+/// The T² keeps the soft term's gradients on the hard term's scale.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Distillation {
+    /// T: above 1, the teacher's smaller probabilities count too.
+    pub temperature: f64,
+    /// The soft term's share of the loss, in [0, 1].
+    pub weight: f64,
+}
+
+impl Distillation {
+    /// The usual setting of the distillation literature (T = 4), half soft, half hard:
+    /// the teacher here is the dense training at its validation plateau, no stronger
+    /// than the ticket it teaches, so the labels keep an equal say.
+    pub const DEFAULT: Self = Self {
+        temperature: 4.0,
+        weight: 0.5,
+    };
+
+    /// A temperature that is not positive or a weight outside [0, 1] is
+    /// [`PruneError::Config`].
+    pub fn check(&self) -> Result<(), PruneError> {
+        if !(self.temperature.is_finite() && self.temperature > 0.0) {
+            return Err(PruneError::Config(format!(
+                "the distillation temperature must be positive, not {}",
+                self.temperature
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.weight) {
+            return Err(PruneError::Config(format!(
+                "the distillation weight must be in [0, 1], not {}",
+                self.weight
+            )));
+        }
+        Ok(())
+    }
 }

@@ -6,8 +6,9 @@ use std::time::Duration;
 use sprig_budget::{BuiltinPolicy, Clock, ConvergencePolicy, FakeClock};
 use sprig_engine::PruneError;
 use sprig_engine::{
-    BudgetedConfig, Checkpoint, Evaluation, FinalStart, GradualPruning, NoObserver, Observer, Step,
-    StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted, run_budgeted_observed, run_gmp,
+    BudgetedConfig, Checkpoint, Distillation, Evaluation, FinalStart, GradualPruning, NoObserver,
+    Observer, Step, StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted,
+    run_budgeted_observed, run_gmp,
 };
 use sprig_mask::{LayerRates, Scope};
 use sprig_mask::{MaskSet, Snapshot};
@@ -28,6 +29,8 @@ struct FakeTrainee {
     starts: Vec<Snapshot>,
     /// (training, step): that step's loss is NaN (a diverging training).
     nan_at: Option<(u32, u64)>,
+    /// Each teacher set, with the number of trainings started before it.
+    teachers: Vec<(u32, Option<Snapshot>)>,
 }
 
 impl FakeTrainee {
@@ -49,6 +52,7 @@ impl FakeTrainee {
             trainings: 0,
             starts: Vec::new(),
             nan_at: None,
+            teachers: Vec::new(),
         }
     }
 }
@@ -105,6 +109,16 @@ impl Trainee for FakeTrainee {
             loss: 1.0 / (1.0 + self.steps as f64 / 1000.0),
             accuracy: (0.5 + self.steps as f64 / 20_000.0).min(0.99),
         })
+    }
+    fn set_teacher(
+        &mut self,
+        teacher: Option<(&Snapshot, Distillation)>,
+    ) -> Result<(), PruneError> {
+        // The teacher's outputs cost about one evaluation.
+        self.clock.advance(self.evaluation_cost);
+        self.teachers
+            .push((self.trainings, teacher.map(|(weights, _)| weights.clone())));
+        Ok(())
     }
 }
 
@@ -313,6 +327,112 @@ fn final_training_resumes_from_the_last_ranking_when_asked() {
     assert_eq!(outcome.initial, start);
     assert_ne!(start, theta0.masked(&outcome.masks).unwrap());
     assert_pruned_are_zero(&outcome.masks, &outcome.initial);
+}
+
+#[test]
+fn the_final_training_alone_learns_from_the_dense_training() {
+    let clock = FakeClock::new();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    let config = BudgetedConfig {
+        distill: Some(Distillation::DEFAULT),
+        ..config(30)
+    };
+    let mut recorder = Recorder::default();
+    let outcome = run_budgeted_observed(
+        &mut trainee,
+        dense_masks(),
+        &clock,
+        &config,
+        &mut recorder,
+        None,
+    )
+    .unwrap();
+    assert!(outcome.time_used <= Duration::from_secs(30) + Duration::from_millis(2));
+    assert_eq!(outcome.stop, StopReason::Completed);
+    assert_eq!(outcome.masks.pruned(), 540);
+    let dense = recorder.checkpoints[0].trained.clone();
+    // Set once, after every ranking training started and before the final one.
+    let before_final = trainee.trainings - 1;
+    assert_eq!(trainee.teachers, vec![(before_final, Some(dense.clone()))]);
+    assert!(
+        before_final > 1,
+        "the run ranks between its dense and final trainings"
+    );
+    // Every checkpoint carries it, so a resumed run distils from the same teacher.
+    for checkpoint in &recorder.checkpoints {
+        assert_eq!(checkpoint.teacher.as_ref(), Some(&dense));
+    }
+    let last = recorder.checkpoints.pop().unwrap();
+    let clock = FakeClock::at(last.state.elapsed);
+    let mut resumed = FakeTrainee::new(clock.clone());
+    run_budgeted_observed(
+        &mut resumed,
+        dense_masks(),
+        &clock,
+        &config,
+        &mut NoObserver,
+        Some(last),
+    )
+    .unwrap();
+    assert_eq!(resumed.teachers, vec![(0, Some(dense))]);
+}
+
+#[test]
+fn distillation_out_of_range_or_without_its_teacher_is_refused() {
+    let clock = FakeClock::new();
+    let bad = [
+        (
+            Distillation {
+                temperature: 0.0,
+                weight: 0.5,
+            },
+            "temperature must be positive",
+        ),
+        (
+            Distillation {
+                temperature: 4.0,
+                weight: 1.5,
+            },
+            "weight must be in [0, 1]",
+        ),
+    ];
+    for (distillation, expected) in bad {
+        let config = BudgetedConfig {
+            distill: Some(distillation),
+            ..config(30)
+        };
+        let mut trainee = FakeTrainee::new(clock.clone());
+        let error = run_budgeted(&mut trainee, dense_masks(), &clock, &config).unwrap_err();
+        assert!(error.to_string().contains(expected), "{error}");
+    }
+    // A checkpoint of a run without distillation has no teacher to resume with.
+    let mut recorder = Recorder::default();
+    let mut trainee = FakeTrainee::new(clock.clone());
+    run_budgeted_observed(
+        &mut trainee,
+        dense_masks(),
+        &clock,
+        &config(30),
+        &mut recorder,
+        None,
+    )
+    .unwrap();
+    let checkpoint = recorder.checkpoints.remove(0);
+    let clock = FakeClock::at(checkpoint.state.elapsed);
+    let config = BudgetedConfig {
+        distill: Some(Distillation::DEFAULT),
+        ..config(30)
+    };
+    let error = run_budgeted_observed(
+        &mut FakeTrainee::new(clock.clone()),
+        dense_masks(),
+        &clock,
+        &config,
+        &mut NoObserver,
+        Some(checkpoint),
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("holds no teacher"), "{error}");
 }
 
 /// Keeps every checkpoint; asks the run to stop once it has seen `stop_after` steps.

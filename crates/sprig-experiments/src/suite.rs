@@ -6,7 +6,7 @@ use sprig_budget::{BuiltinPolicy, ConvergencePolicy};
 use sprig_data::audio::{FsddSplit, spoken_digits};
 use sprig_models::Architecture;
 use sprig_prune::classifier::{LrSchedule, TrainConfig};
-use sprig_prune::engine::FinalStart;
+use sprig_prune::engine::{Distillation, FinalStart};
 use sprig_run::config::{AudioSettings, Dataset, Domain, Experiment, ImpSchedule, Method};
 use sprig_run::defaults::{
     budgeted_policy, capped, conv_pruning, cooled, final_heavy, lth_pruning, resumed_ranking,
@@ -95,6 +95,9 @@ enum LongAblation {
     /// The budgeted method whose final training resumes from the weights the last prune
     /// ranked instead of θ0 (learning-rate rewinding, Renda, Frankle & Carbin, ICLR 2020).
     FinalResumes,
+    /// [`LongAblation::FinalResumes`] whose final training also learns from the dense
+    /// training's selected weights (knowledge distillation).
+    FinalResumesDistilled,
 }
 
 impl LongAblation {
@@ -102,7 +105,7 @@ impl LongAblation {
     /// many as the default's comparison with dense has, the others on one.
     fn seeds(self) -> usize {
         match self {
-            LongAblation::FinalResumes => 3,
+            LongAblation::FinalResumes | LongAblation::FinalResumesDistilled => 3,
             _ => 1,
         }
     }
@@ -208,6 +211,7 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
                 LongAblation::LateRewind(CONV2_LATE_REWIND),
                 LongAblation::FinalHeavier,
                 LongAblation::FinalResumes,
+                LongAblation::FinalResumesDistilled,
             ],
         },
         ..conv(model, target, vec![CONV2_LONG_BUDGET_S])
@@ -662,6 +666,7 @@ fn ablation_runs(ablations: Ablations, base: &Experiment) -> Vec<Experiment> {
                 ..base.clone()
             });
             runs.push(final_resumes(base));
+            runs.push(distilled(base));
             runs
         }
     }
@@ -747,6 +752,13 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
             // The final training resuming from the weights the last prune ranked (GMP,
             // which keeps training one network, ties every θ0 ticket here).
             runs.push(final_resumes(&Experiment {
+                train,
+                ..base.clone()
+            }));
+            // The θ0 ticket taught by the dense training's selected weights: on MNIST the
+            // final training converges inside the budget, so a better target, not more
+            // iterations, is what is left to give it.
+            runs.push(distilled(&Experiment {
                 train,
                 ..base.clone()
             }));
@@ -841,6 +853,16 @@ fn long_ablation(ablation: LongAblation, base: &Experiment) -> Vec<Experiment> {
             ..base.clone()
         }],
         LongAblation::FinalResumes => vec![final_resumes(base)],
+        LongAblation::FinalResumesDistilled => vec![distilled(&final_resumes(base))],
+    }
+}
+
+/// `base` with its final training learning from the dense training's selected weights
+/// too: the sparse network is trained towards what the dense one predicts.
+fn distilled(base: &Experiment) -> Experiment {
+    Experiment {
+        distill: Some(Distillation::DEFAULT),
+        ..base.clone()
     }
 }
 
@@ -881,6 +903,7 @@ pub(crate) fn budgeted_run(
         pruning: None,
         rewind_iteration: None,
         final_start: None,
+        distill: None,
         folder: None,
         rules: None,
         gmp_ramp_end: None,

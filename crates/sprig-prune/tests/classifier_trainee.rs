@@ -10,13 +10,18 @@ use sprig_models::{Initialization, Lenet300100, initial_weights};
 use sprig_prune::PruneError;
 use sprig_prune::classifier::{ClassifierTrainee, ImageBatches, LrSchedule, TrainConfig};
 use sprig_prune::engine::{
-    ImpConfig, StopReason, TrainOnce, Trainee, TrainingLength, run_imp, train_once,
+    Distillation, ImpConfig, StopReason, TrainOnce, Trainee, TrainingLength, run_imp, train_once,
 };
 use sprig_prune::tensor_shapes;
 
 /// 4×4 grey images: class 0 is bright in the top half, class 1 in the bottom half, with
 /// deterministic noise.
 fn images(n: usize, salt: u32) -> ImageSet {
+    labelled_images(n, salt, false)
+}
+
+/// [`images`], every label swapped when `swapped`.
+fn labelled_images(n: usize, salt: u32, swapped: bool) -> ImageSet {
     let mut state = 0x2545_F491_u32 ^ salt;
     let mut noise = || {
         state ^= state << 13;
@@ -33,7 +38,7 @@ fn images(n: usize, salt: u32) -> ImageSet {
                 pixels.push(if bright { 160 } else { 40 } + noise());
             }
         }
-        labels.push(label);
+        labels.push(if swapped { 1 - label } else { label });
     }
     ImageSet::new(
         ImageShape::new(1, 4, 4),
@@ -51,6 +56,18 @@ fn setup(
     MaskSet,
     Snapshot,
 ) {
+    setup_on(config, images(600, 1))
+}
+
+/// [`setup`] on the training split `train`.
+fn setup_on(
+    config: TrainConfig,
+    train: ImageSet,
+) -> (
+    ClassifierTrainee<Lenet300100, ImageBatches>,
+    MaskSet,
+    Snapshot,
+) {
     let device = Backend::default_compiled().train_device().unwrap();
     let model = Lenet300100::new(16, 2, &device);
     let shapes = tensor_shapes(&model);
@@ -60,7 +77,6 @@ fn setup(
         let shape = &shapes.iter().find(|(p, _)| *p == t.path).unwrap().1;
         masks.insert_dense(&t.path, t.kind, shape).unwrap();
     }
-    let train = images(600, 1);
     let norm = Normalization::fit(&train).unwrap();
     let trainee = ClassifierTrainee::new(
         model,
@@ -106,6 +122,37 @@ fn learns_and_selects_by_validation() {
     );
     // The selected weights are the trainee's now.
     assert_eq!(trainee.validate().unwrap(), outcome.validation);
+}
+
+#[test]
+fn a_teacher_s_outputs_weigh_as_much_as_the_distillation_says() {
+    let settings = TrainOnce {
+        eval_every: 20,
+        ..TrainOnce::new(TrainingLength::Iterations(100))
+    };
+    let (mut teacher, masks, _) = setup(config());
+    train_once(&mut teacher, &masks, &FakeClock::new(), &settings).unwrap();
+    let teacher = teacher.weights().unwrap();
+    // A student whose training labels are all wrong: the labels alone teach it the
+    // swapped task, the teacher alone the right one (validation labels are right).
+    let check = |weight: f64, accuracy: std::ops::RangeInclusive<f64>| {
+        let (mut student, masks, _) = setup_on(config(), labelled_images(600, 1, true));
+        let distillation = Distillation {
+            temperature: 2.0,
+            weight,
+        };
+        student.set_teacher(Some((&teacher, distillation))).unwrap();
+        let steps = TrainOnce {
+            // The last iterate, not the best one: selection would favour the right task.
+            eval_every: 1_000,
+            ..settings
+        };
+        train_once(&mut student, &masks, &FakeClock::new(), &steps).unwrap();
+        let got = student.validate().unwrap().accuracy;
+        assert!(accuracy.contains(&got), "weight {weight}: accuracy {got}");
+    };
+    check(0.0, 0.0..=0.1);
+    check(1.0, 0.9..=1.0);
 }
 
 #[test]

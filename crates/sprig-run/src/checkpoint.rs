@@ -2,7 +2,8 @@
 //! `sprig prune --resume`.
 //!
 //! The checkpoint is a folder (`checkpoint/`: `state.json`, `mask.json`,
-//! `rewind.safetensors`, `trained.safetensors`). A new one is written whole under
+//! `rewind.safetensors`, `trained.safetensors`, and `teacher.safetensors` when the final
+//! training distils). A new one is written whole under
 //! `checkpoint.tmp/`, then the old one is renamed to `checkpoint.old/`, the new one into
 //! place, and the old one removed: a process killed at any moment leaves either a complete
 //! `checkpoint/` or a complete `checkpoint.old/`, never a half-written file that is read.
@@ -27,6 +28,7 @@ const STATE: &str = "state.json";
 const MASK: &str = "mask.json";
 const REWIND: &str = "rewind.safetensors";
 const TRAINED: &str = "trained.safetensors";
+const TEACHER: &str = "teacher.safetensors";
 
 /// The checkpoint folders a run may leave in its folder (removed with the run).
 pub const FOLDERS: [&str; 3] = [DIR, TMP, OLD];
@@ -44,6 +46,10 @@ pub fn write(run_dir: &Path, checkpoint: &Checkpoint) -> Result<()> {
     ticket::write_json(&tmp, MASK, &checkpoint.masks)?;
     ticket::write_weights(&tmp, REWIND, &checkpoint.rewind_point)?;
     ticket::write_weights(&tmp, TRAINED, &checkpoint.trained)?;
+    if let Some(teacher) = &checkpoint.teacher {
+        ticket::write_weights(&tmp, TEACHER, teacher)?;
+        sync(&tmp.join(TEACHER))?;
+    }
     // The state goes last: a folder with a state file is complete.
     ticket::write_json(&tmp, STATE, &checkpoint.state)?;
     for name in [MASK, REWIND, TRAINED, STATE] {
@@ -90,6 +96,11 @@ pub fn read(run_dir: &Path) -> Result<Checkpoint> {
         masks: ticket::read_mask_file(&dir.join(MASK))?,
         rewind_point: ticket::read_weights(&dir.join(REWIND))?,
         trained: ticket::read_weights(&dir.join(TRAINED))?,
+        teacher: dir
+            .join(TEACHER)
+            .is_file()
+            .then(|| ticket::read_weights(&dir.join(TEACHER)))
+            .transpose()?,
         state,
     })
 }
@@ -198,6 +209,7 @@ mod tests {
         Checkpoint {
             masks,
             rewind_point: weights.clone(),
+            teacher: (round > 0).then(|| weights.clone()),
             trained: weights,
             state: CheckpointState {
                 elapsed: Duration::from_millis(1_234),
@@ -230,10 +242,13 @@ mod tests {
                 .contains("nothing to resume")
         );
         write(dir, &checkpoint(0)).unwrap();
+        assert_eq!(read(dir).unwrap().teacher, None);
         write(dir, &checkpoint(1)).unwrap();
         let back = read(dir).unwrap();
         assert_eq!(back.state, checkpoint(1).state);
         assert_eq!(back.trained, checkpoint(1).trained);
+        assert_eq!(back.teacher, checkpoint(1).teacher);
+        assert!(back.teacher.is_some());
         assert!(!dir.join(TMP).exists() && !dir.join(OLD).exists());
         remove(dir).unwrap();
         assert!(!dir.join(DIR).exists());

@@ -16,7 +16,7 @@ use sprig_mask::{LayerRates, Scope};
 use sprig_models::{Architecture, Modality};
 use sprig_prune::PruneRules;
 use sprig_prune::classifier::TrainConfig;
-use sprig_prune::engine::FinalStart;
+use sprig_prune::engine::{Distillation, FinalStart};
 
 /// The evaluation's data sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -285,6 +285,10 @@ pub struct Experiment {
     /// ranked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_start: Option<FinalStart>,
+    /// A budgeted run's final training also learns from the dense training's selected
+    /// weights (knowledge distillation; `None`: from the labels alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill: Option<Distillation>,
     /// Where a user's own data set is and how it is split ([`Dataset::is_own`] only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<DataFolder>,
@@ -418,6 +422,12 @@ impl Experiment {
             self.final_start
                 .filter(|&f| f == FinalStart::LastRanking)
                 .map(|_| "final training resumes the last ranking".to_string()),
+            self.distill.map(|d| {
+                format!(
+                    "distilled from the dense training (T {}, weight {})",
+                    d.temperature, d.weight
+                )
+            }),
             split,
             self.train
                 .sparse_products
@@ -491,6 +501,7 @@ impl Experiment {
             && self.train.schedule == sprig_prune::classifier::LrSchedule::default()
             && self.rewind_iteration.is_none()
             && self.final_start.is_none()
+            && self.distill.is_none()
     }
 
     /// The budgeted experiment whose ticket a random control reuses.
@@ -635,6 +646,10 @@ mod tests {
         check(
             &|e| e.final_start = Some(FinalStart::LastRanking),
             Some("final training resumes the last ranking"),
+        );
+        check(
+            &|e| e.distill = Some(Distillation::DEFAULT),
+            Some("distilled from the dense training (T 4, weight 0.5)"),
         );
         // Text ranks each tensor on its own by default; IMP always uses the LTH paper's.
         check(

@@ -78,6 +78,7 @@ pub fn single(
         },
         rewind_iteration: None,
         final_start: None,
+        distill: None,
         folder: None,
         rules: None,
         gmp_ramp_end: None,

@@ -5,6 +5,7 @@
 mod burn_data;
 mod data;
 mod schedule;
+mod teacher;
 mod trainee;
 
 pub use burn_data::DatasetBatches;

@@ -12,8 +12,9 @@ use sprig_data::epoch_order;
 use sprig_mask::{MaskSet, Snapshot};
 use sprig_models::Classifier;
 
+use crate::classifier::teacher::{Teacher, blend};
 use crate::classifier::{LabelledData, LrSchedule};
-use crate::engine::{Evaluation, Trainee};
+use crate::engine::{Distillation, Evaluation, Trainee};
 use crate::{DeviceMasks, MaskedAdam, PruneError, load_snapshot, snapshot};
 
 /// Hyperparameters of one training (the LTH paper's for LeNet: Adam 1.2e-3, batch 60).
@@ -114,6 +115,11 @@ impl TrainConfig {
 pub struct ClassifierTrainee<M, D> {
     /// `None` only while a step owns it.
     model: Option<M>,
+    /// The model as built, before any mask: what a teacher's weights are loaded into (a
+    /// layer computing with the survivors only would not compute the dense teacher).
+    template: M,
+    /// Distillation's teacher, when the current training learns from one.
+    teacher: Option<Teacher<M>>,
     device: Device,
     eval_device: Device,
     optimizer: MaskedAdam,
@@ -184,6 +190,8 @@ where
         // device; θ0 comes from the host): seeded, a run repeats on the same backend.
         device.seed(config.seed);
         Ok(Self {
+            template: model.clone(),
+            teacher: None,
             model: Some(model),
             device: device.clone(),
             eval_device: device.clone().without_autodiff(),
@@ -262,14 +270,21 @@ where
 }
 
 /// Forward, loss and backward of one step: the loss and the gradients, or the loss
-/// alone as `Err` when it is not finite.
+/// alone as `Err` when it is not finite. With a teacher's softened outputs the loss is
+/// distillation's blend.
 fn forward_backward<M: Classifier>(
     model: &M,
     inputs: M::Input,
     labels: Tensor<1, Int>,
     loss_fn: &CrossEntropyLoss,
+    soft: Option<(Tensor<2>, Distillation)>,
 ) -> Result<(f64, GradientsParams), f64> {
-    let loss = loss_fn.forward(model.forward(inputs), labels);
+    let logits = model.forward(inputs);
+    let hard = loss_fn.forward(logits.clone(), labels);
+    let loss = match soft {
+        Some((targets, distillation)) => blend(distillation, hard, logits, targets),
+        None => hard,
+    };
     let value = f64::from(loss.clone().into_scalar::<f32>());
     if !value.is_finite() {
         return Err(value);
@@ -405,6 +420,13 @@ where
         let device = self.device.clone();
         let indices = self.next_indices().to_vec();
         let (inputs, labels) = self.train.batch(&indices, &device)?;
+        let soft = match self.teacher.as_mut() {
+            Some(teacher) => Some((
+                teacher.targets(&mut self.train, &indices, &self.eval_device, &device)?,
+                teacher.distillation(),
+            )),
+            None => None,
+        };
         let model = self
             .model
             .take()
@@ -419,7 +441,7 @@ where
         let mut optimizer = std::mem::take(&mut self.optimizer);
         let (masks, loss) = (self.masks.clone(), self.loss.clone());
         let work = move || {
-            match forward_backward(&model, inputs, labels, &loss) {
+            match forward_backward(&model, inputs, labels, &loss, soft) {
                 Ok((value, grads)) => {
                     // One fused pass per parameter: gradient masked, Adam's step, pruned
                     // weights zeroed.
@@ -454,6 +476,21 @@ where
         })?;
         self.done += 1;
         Ok(value)
+    }
+
+    fn set_teacher(
+        &mut self,
+        teacher: Option<(&Snapshot, Distillation)>,
+    ) -> Result<(), PruneError> {
+        self.teacher = match teacher {
+            None => None,
+            Some((weights, distillation)) => {
+                distillation.check()?;
+                let model = load_snapshot(self.template.clone(), weights)?.valid();
+                Some(Teacher::new(model, distillation, self.train.len()))
+            }
+        };
+        Ok(())
     }
 
     fn validate(&mut self) -> Result<Evaluation, PruneError> {

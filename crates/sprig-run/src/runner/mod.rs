@@ -717,6 +717,7 @@ pub(crate) fn budgeted_config(e: &Experiment, policy: BuiltinPolicy) -> Result<B
         rates: e.pruning_rates()?,
         rewind_iteration: e.rewind_iteration.unwrap_or(0),
         final_start: e.final_start.unwrap_or_default(),
+        distill: e.distill,
         ..BudgetedConfig::new(budget, e.target_sparsity)
     })
 }
