@@ -450,7 +450,11 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              `final training resumes the last ranking` starts the final training from the \
              weights the last prune ranked, with a fresh learning-rate schedule, instead of \
              θ0 (learning-rate rewinding, Renda, Frankle & Carbin, ICLR 2020: not a θ0 \
-             ticket). The random controls use the budgeted run's ticket.",
+             ticket); `distilled from the dense training (T t, weight w)` trains the final \
+             training on `1 - w` of the labels' cross-entropy and `w` of the cross-entropy \
+             against the dense training's selected weights' outputs softened by the \
+             temperature t (knowledge distillation, Hinton et al., 2015). The random \
+             controls use the budgeted run's ticket.",
             sprig_run::config::policy_label(&sprig_run::defaults::budgeted_policy())
         ),
     ];

@@ -704,6 +704,15 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
             // comparison first.
             ablations.extend(ablation_runs(which, &base));
         }
+        if let Controls::Alternatives {
+            ablations: Ablations::Levers { .. },
+        } = s.controls
+            && seed >= 3
+        {
+            // The final training resumed from the last ranking, which beat GMP on the first
+            // three seeds, on every seed the default has: a candidate for the default.
+            ablations.push(final_resumes(&base));
+        }
         if let Controls::FirstSeed { ablations: which } = s.controls {
             let nth = s.seeds.iter().position(|&other| other == seed).unwrap_or(0);
             ablations.extend(
