@@ -6,9 +6,9 @@ use std::time::Duration;
 use sprig_budget::{BuiltinPolicy, Clock, ConvergencePolicy, FakeClock};
 use sprig_engine::PruneError;
 use sprig_engine::{
-    BudgetedConfig, Checkpoint, Distillation, Evaluation, FinalStart, GradualPruning, NoObserver,
-    Observer, Step, StopReason, TrainOnce, Trainee, TrainingLength, run_budgeted,
-    run_budgeted_observed, run_gmp,
+    BudgetedConfig, BudgetedOutcome, Checkpoint, Distillation, Evaluation, FinalStart,
+    GradualPruning, NoObserver, Observer, Step, StopReason, TrainOnce, Trainee, TrainingLength,
+    run_budgeted, run_budgeted_observed, run_gmp,
 };
 use sprig_mask::{LayerRates, Scope};
 use sprig_mask::{MaskSet, Snapshot};
@@ -292,31 +292,37 @@ fn resume_and_stop_early(policy: ConvergencePolicy) {
     }
 }
 
-/// Learning-rate rewinding: the final training starts from the weights the last prune
-/// ranked (what the last checkpoint handed over), under the final mask, and the result
-/// names those as its initial weights.
-#[test]
-fn final_training_resumes_from_the_last_ranking_when_asked() {
+/// A 30-second run under `config` on a fresh fake trainee, observed, checked to complete
+/// within the budget at 90 % sparsity.
+fn completed_run(config: &BudgetedConfig) -> (FakeTrainee, Recorder, BudgetedOutcome) {
     let clock = FakeClock::new();
     let mut trainee = FakeTrainee::new(clock.clone());
-    let theta0 = trainee.weights.clone();
-    let config = BudgetedConfig {
-        final_start: FinalStart::LastRanking,
-        ..config(30)
-    };
     let mut recorder = Recorder::default();
     let outcome = run_budgeted_observed(
         &mut trainee,
         dense_masks(),
         &clock,
-        &config,
+        config,
         &mut recorder,
         None,
     )
     .unwrap();
-    assert!(outcome.time_used <= Duration::from_secs(30) + Duration::from_millis(2));
+    assert!(outcome.time_used <= config.budget + Duration::from_millis(2));
     assert_eq!(outcome.stop, StopReason::Completed);
     assert_eq!(outcome.masks.pruned(), 540);
+    (trainee, recorder, outcome)
+}
+
+/// Learning-rate rewinding: the final training starts from the weights the last prune
+/// ranked (what the last checkpoint handed over), under the final mask, and the result
+/// names those as its initial weights.
+#[test]
+fn final_training_resumes_from_the_last_ranking_when_asked() {
+    let theta0 = FakeTrainee::new(FakeClock::new()).weights;
+    let (trainee, recorder, outcome) = completed_run(&BudgetedConfig {
+        final_start: FinalStart::LastRanking,
+        ..config(30)
+    });
     let ranked = &recorder
         .checkpoints
         .last()
@@ -331,25 +337,11 @@ fn final_training_resumes_from_the_last_ranking_when_asked() {
 
 #[test]
 fn the_final_training_alone_learns_from_the_dense_training() {
-    let clock = FakeClock::new();
-    let mut trainee = FakeTrainee::new(clock.clone());
     let config = BudgetedConfig {
         distill: Some(Distillation::DEFAULT),
         ..config(30)
     };
-    let mut recorder = Recorder::default();
-    let outcome = run_budgeted_observed(
-        &mut trainee,
-        dense_masks(),
-        &clock,
-        &config,
-        &mut recorder,
-        None,
-    )
-    .unwrap();
-    assert!(outcome.time_used <= Duration::from_secs(30) + Duration::from_millis(2));
-    assert_eq!(outcome.stop, StopReason::Completed);
-    assert_eq!(outcome.masks.pruned(), 540);
+    let (trainee, mut recorder, _) = completed_run(&config);
     let dense = recorder.checkpoints[0].trained.clone();
     // Set once, after every ranking training started and before the final one.
     let before_final = trainee.trainings - 1;
@@ -406,17 +398,7 @@ fn distillation_out_of_range_or_without_its_teacher_is_refused() {
         assert!(error.to_string().contains(expected), "{error}");
     }
     // A checkpoint of a run without distillation has no teacher to resume with.
-    let mut recorder = Recorder::default();
-    let mut trainee = FakeTrainee::new(clock.clone());
-    run_budgeted_observed(
-        &mut trainee,
-        dense_masks(),
-        &clock,
-        &config(30),
-        &mut recorder,
-        None,
-    )
-    .unwrap();
+    let (_, mut recorder, _) = completed_run(&config(30));
     let checkpoint = recorder.checkpoints.remove(0);
     let clock = FakeClock::at(checkpoint.state.elapsed);
     let config = BudgetedConfig {
@@ -518,18 +500,7 @@ fn a_run_resumed_from_any_checkpoint_reaches_the_target_within_the_budget() {
 
 #[test]
 fn a_checkpoint_of_another_run_is_refused() {
-    let clock = FakeClock::new();
-    let mut trainee = FakeTrainee::new(clock.clone());
-    let mut recorder = Recorder::default();
-    run_budgeted_observed(
-        &mut trainee,
-        dense_masks(),
-        &clock,
-        &config(30),
-        &mut recorder,
-        None,
-    )
-    .unwrap();
+    let (_, mut recorder, _) = completed_run(&config(30));
     let checkpoint = recorder.checkpoints.remove(0);
     let clock = FakeClock::at(checkpoint.state.elapsed);
     let mut trainee = FakeTrainee::new(clock.clone());
