@@ -101,11 +101,11 @@ pub fn markdown_report(
                         == (key.0.as_str(), key.1.as_str())
             });
             page.push_str(if embeddings {
-                "| method | LR schedule | budget (s) | target sparsity | sparsity | embedding sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |\n\
-                 |---|---|---|---|---|---|---|---|---|---|---|---|\n"
+                "| method | backend | LR schedule | budget (s) | target sparsity | sparsity | embedding sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |\n\
+                 |---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
             } else {
-                "| method | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |\n\
-                 |---|---|---|---|---|---|---|---|---|---|---|\n"
+                "| method | backend | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |\n\
+                 |---|---|---|---|---|---|---|---|---|---|---|---|\n"
             });
             current = Some(key);
         }
@@ -141,12 +141,15 @@ fn row(s: &GroupSummary, embeddings: bool, verdict: &str) -> String {
         String::new()
     };
     format!(
-        "| {} | {} | {} | {} | {:.4} |{embedding} {} | {} | {:.1} | {} | {:.1} | {} |\n",
+        "| {} | {} | {} | {} | {} | {:.4} |{embedding} {} | {} | {:.1} | {} | {:.1} | {} |\n",
         cell(
             &c.variant
                 .as_ref()
                 .map_or_else(|| c.method.clone(), |v| format!("{} ({v})", c.method))
         ),
+        // Rows of one method on two backends are two groups, and the verdict compares
+        // rows of one backend only: the reader has to see which.
+        cell(&c.backend),
         cell(if c.lr_schedule.is_empty() {
             "—"
         } else {
