@@ -361,7 +361,11 @@ fn plan(config: Option<PathBuf>, options: PruneOptions, display: progress::Mode)
                 "backend": planned.backend.to_string(),
                 "backend_race": planned.race,
                 "tensors": tensors,
-                "advice": { "method": advice.method.name(), "text": advice.to_string() },
+                "advice": {
+                    "method": advice.choice.method.name(),
+                    "option": advice.choice.option.map(|o| o.flag()),
+                    "text": advice.to_string(),
+                },
             })
         );
         return Ok(());

@@ -399,13 +399,19 @@ impl PruneOptions {
         if sparsity == 0.0 && method != Method::Dense {
             bail!("a target sparsity of 0 prunes nothing: give one above 0, or use --method dense");
         }
-        let method = match chosen {
-            Some(method) => method,
+        let advised = match chosen {
+            Some(method) => advice::Choice {
+                method,
+                option: None,
+            },
             // A size budget is met by the budgeted search's own fitting; the final
             // training's start is the budgeted search's setting.
-            None if size.is_some() || self.final_resumes || self.distill => Method::Budgeted,
-            None => advice::advise(dataset, model, budget.0.as_secs_f64(), sparsity).method,
+            None if size.is_some() || self.final_resumes || self.distill => advice::Choice::TICKET,
+            None => advice::advise(dataset, model, budget.0.as_secs_f64(), sparsity).choice,
         };
+        let method = advised.method;
+        let final_resumes =
+            self.final_resumes || advised.option == Some(advice::DefaultOption::FinalResumes);
         let backend = self.backend.unwrap_or_default();
         let seed = self.seed.unwrap_or(0);
         let mut experiment = defaults::single(
@@ -439,7 +445,7 @@ impl PruneOptions {
             experiment.rewind_iteration = Some(k);
         }
         let final_settings = [
-            ("--final-resumes", self.final_resumes),
+            ("--final-resumes", final_resumes),
             ("--distill", self.distill),
         ];
         for (flag, _) in final_settings.iter().filter(|(_, set)| *set) {
@@ -450,7 +456,7 @@ impl PruneOptions {
                 );
             }
         }
-        if self.final_resumes {
+        if final_resumes {
             experiment.final_start = Some(FinalStart::LastRanking);
         }
         if self.distill {
@@ -902,11 +908,23 @@ mod tests {
                 resolved.experiment.budget_s.unwrap(),
                 sparsity,
             );
-            assert_eq!(resolved.experiment.method, advised.method, "{advised}");
-            // The effective options name the method that ran, so they replay it.
+            assert_eq!(
+                resolved.experiment.method, advised.choice.method,
+                "{advised}"
+            );
+            assert_eq!(
+                resolved.experiment.final_start.is_some(),
+                advised.choice.option == Some(advice::DefaultOption::FinalResumes),
+                "{advised}"
+            );
+            // The effective options name what ran, so they replay it.
             assert_eq!(
                 resolved.effective.method,
-                Some(MethodChoice::Named(advised.method))
+                Some(MethodChoice::Named(advised.choice.method))
+            );
+            assert_eq!(
+                resolved.effective.final_resumes,
+                advised.choice.option.is_some()
             );
         }
         for method in [

@@ -107,7 +107,7 @@ mod tests {
     use sprig_budget::{CostModel, Lap, PlanInput, PlanRecord, plan_with};
     use sprig_mask::MaskSet;
     use sprig_models::Architecture;
-    use sprig_run::advice::Regime;
+    use sprig_run::advice::{Choice, Regime};
     use sprig_run::{Dataset, Method, defaults};
 
     use super::*;
@@ -145,16 +145,20 @@ mod tests {
             ("fc3.weight", "output", &[100, 10][..]),
         ])
         .unwrap();
+        let only = |method| Choice {
+            method,
+            option: None,
+        };
         let advice = Advice {
-            method: Method::Budgeted,
+            choice: Choice::TICKET,
             regime: Some(Regime {
                 dataset: "mnist".into(),
                 model: "lenet-300-100".into(),
                 budget_s: 120.0,
                 target_sparsity: 0.982,
-                methods: vec![
-                    ("budgeted".into(), 0.9794, 0.0011, 5),
-                    ("gmp".into(), 0.9769, 0.0014, 5),
+                choices: vec![
+                    (Choice::TICKET, 0.9794, 0.0011, 5, "flex".into()),
+                    (only(Method::Gmp), 0.9769, 0.0014, 5, "flex".into()),
                 ],
                 verdict: Some("beats gmp (+0.25 points, pooled std 0.12)".into()),
             }),
@@ -198,8 +202,8 @@ mod tests {
               fc3.weight: 1000 weights (output)
             expected to finish at 119.0 s of 120 s; the plan is remade at every validation
             the evaluation tables, nearest regime (mnist / lenet-300-100, 120 s, target sparsity 0.982):
-              budgeted: 97.94 ± 0.11 % test accuracy (5 seed(s))
-              gmp: 97.69 ± 0.14 % test accuracy (5 seed(s))
+              budgeted: 97.94 ± 0.11 % test accuracy (5 seed(s), flex)
+              gmp: 97.69 ± 0.14 % test accuracy (5 seed(s), flex)
               budgeted beats gmp (+0.25 points, pooled std 0.12)
             --method auto runs budgeted
         "#]].assert_eq(&page);

@@ -51,10 +51,10 @@ mod verdict;
 pub use error::ReportError;
 pub use markdown::{Provenance, markdown_report};
 pub use plot::{Rows, plot_accuracy_vs_budget, plot_accuracy_vs_sparsity};
-pub use result::RunResult;
+pub use result::{DefaultOption, RunResult};
 pub use run_report::{REPORT_JSON, REPORT_MD, REPORT_SVG, RunReport, TensorPoint, TrainingPoint};
 /// Why a run stopped (the budget scheduler's type), as each result row records it.
 pub use sprig_budget::StopReason;
 pub use store::{read_json, write_json};
 pub use summary::{GroupSummary, Stat, median, summarise};
-pub use verdict::{BASELINES, Outcome, Verdict, pooled_std, verdict};
+pub use verdict::{BASELINES, Outcome, Verdict, compare, pooled_std, same_conditions, verdict};

@@ -65,10 +65,33 @@ pub struct RunResult {
     /// Whether this is the method as Sprig runs it by default (not an ablation).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub default: bool,
+    /// The one option of `sprig prune` that a budgeted row adds to the defaults, where it
+    /// is one `--method auto` may choose (`None` for the defaults and for every other row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<DefaultOption>,
     /// The commit the run was measured at (`None` when the row does not record one);
     /// a table completed across sittings names every commit its rows come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+}
+
+/// An option of the default budgeted method that the tables measure as a row of its own,
+/// for `--method auto` to choose where it wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultOption {
+    /// The final training resumes the weights the last prune ranked instead of rewinding
+    /// to θ0 (learning-rate rewinding; `sprig prune --final-resumes`).
+    FinalResumes,
+}
+
+impl DefaultOption {
+    /// The `sprig prune` flag that sets it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::FinalResumes => "--final-resumes",
+        }
+    }
 }
 
 impl RunResult {

@@ -77,7 +77,7 @@ pub fn pooled_std((n1, s1): (usize, f64), (n2, s2): (usize, f64)) -> Option<f64>
 
 /// Whether `baseline` ran under the same conditions as `subject`: data set and split,
 /// model, backend, budget and target sparsity.
-fn same_budget(subject: &GroupSummary, baseline: &GroupSummary) -> bool {
+pub fn same_conditions(subject: &GroupSummary, baseline: &GroupSummary) -> bool {
     let (a, b) = (&subject.config, &baseline.config);
     a.dataset == b.dataset
         && a.model == b.model
@@ -95,12 +95,24 @@ pub fn verdict(subject: &GroupSummary, groups: &[GroupSummary]) -> Option<Verdic
     }
     let best = groups
         .iter()
-        .filter(|g| BASELINES.contains(&g.config.method.as_str()) && same_budget(subject, g))
+        .filter(|g| BASELINES.contains(&g.config.method.as_str()) && same_conditions(subject, g))
         .max_by(|a, b| a.test_accuracy.mean.total_cmp(&b.test_accuracy.mean))?;
-    let difference = subject.test_accuracy.mean - best.test_accuracy.mean;
+    let mut verdict = compare(subject, best);
+    // A random control's variant is its ticket's round policy, the subject's own: only
+    // the other baselines' variants (GMP's ramp, truncated IMP's rounds) tell rows apart.
+    if best.config.method.starts_with("random_") {
+        verdict.baseline_variant = None;
+    }
+    Some(verdict)
+}
+
+/// `subject` against `other`: the difference of their mean test accuracies, judged by
+/// the pooled standard deviation of their seeds.
+pub fn compare(subject: &GroupSummary, other: &GroupSummary) -> Verdict {
+    let difference = subject.test_accuracy.mean - other.test_accuracy.mean;
     let pooled = pooled_std(
         (subject.seeds.len(), subject.test_accuracy.std),
-        (best.seeds.len(), best.test_accuracy.std),
+        (other.seeds.len(), other.test_accuracy.std),
     );
     let outcome = match pooled {
         None => Outcome::TooFewSeeds,
@@ -108,19 +120,13 @@ pub fn verdict(subject: &GroupSummary, groups: &[GroupSummary]) -> Option<Verdic
         Some(p) if difference < -p => Outcome::LosesTo,
         Some(_) => Outcome::WithinNoise,
     };
-    Some(Verdict {
-        baseline: best.config.method.clone(),
-        // A random control's variant is its ticket's round policy, the subject's own: only
-        // the other baselines' variants (GMP's ramp, truncated IMP's rounds) tell rows apart.
-        baseline_variant: best
-            .config
-            .variant
-            .clone()
-            .filter(|_| !best.config.method.starts_with("random_")),
+    Verdict {
+        baseline: other.config.method.clone(),
+        baseline_variant: other.config.variant.clone(),
         difference,
         pooled_std: pooled.unwrap_or(0.0),
         outcome,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,21 @@
 //! Which method the evaluation tables say wins in a user's regime: what `sprig plan`
 //! shows, and what `sprig prune --method auto` (the default) runs.
 //!
-//! The rule, applied to the standard tables in `docs/results/` as committed when the
-//! binary was built:
+//! The rule, applied to the tables in `docs/results/` as committed when the binary was
+//! built:
 //! 1. The rows of the same model on the same data set (on a user's own data set: the same
-//!    model on any data set), of the methods a user can run — the default budgeted method,
-//!    `one_shot`, `gmp`, `truncated_imp` — with a budget.
+//!    model on any data set), of what a user can run — the default budgeted method, the
+//!    default with an option the tables measure on its own (`--final-resumes`),
+//!    `one_shot`, `gmp`, `truncated_imp` — with a budget. Where the in-progress tables
+//!    (the current suite's sections being completed) and the standard tables (an earlier,
+//!    complete grid) both hold a regime, the in-progress rows are the ones read.
 //! 2. The regime: the rows at the target sparsity nearest the user's, then at the budget
 //!    nearest the user's (by ratio).
-//! 3. The budgeted ticket runs unless one of the others beats it there by more than the
-//!    pooled standard deviation of the seeds (a tie goes to the ticket, which is what
-//!    Sprig exists to find); then that method runs.
+//! 3. The default budgeted ticket runs unless alternatives under the same conditions
+//!    (backend included) beat it there by more than the pooled standard deviation of the
+//!    seeds (a tie goes to the ticket, which is what Sprig exists to find; a single seed
+//!    has no spread and beats nothing); then the one of them with the highest mean test
+//!    accuracy runs.
 //!
 //! No row for the model, or no row of the default budgeted method in the regime (only
 //! ablations or other policies there): budgeted, since nothing shows it beaten.
@@ -18,12 +23,20 @@
 use std::fmt;
 
 use sprig_models::Architecture;
-use sprig_report::{GroupSummary, Outcome, RunResult, summarise, verdict};
+pub use sprig_report::DefaultOption;
+use sprig_report::{
+    GroupSummary, Outcome, RunResult, Verdict, compare, same_conditions, summarise,
+};
 
 use crate::config::{Dataset, Method};
 
-/// The standard tables, read when the binary is built.
-const TABLES: [&str; 3] = [
+/// The committed tables, read when the binary is built: the in-progress ones first, since
+/// a regime's rows come from the first table that holds it.
+const TABLES: [&str; 7] = [
+    include_str!("../../../docs/results/in-progress/vision.json"),
+    include_str!("../../../docs/results/in-progress/cifar10/vision.json"),
+    include_str!("../../../docs/results/in-progress/text.json"),
+    include_str!("../../../docs/results/in-progress/audio.json"),
     include_str!("../../../docs/results/vision.json"),
     include_str!("../../../docs/results/text.json"),
     include_str!("../../../docs/results/audio.json"),
@@ -37,11 +50,38 @@ const RUNNABLE: [(&str, Method); 4] = [
     ("truncated_imp", Method::TruncatedImp),
 ];
 
+/// What `--method auto` runs: a method, and for the budgeted one, an option on top of
+/// its defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    /// The method.
+    pub method: Method,
+    /// The option the budgeted method runs with (`None`: its defaults).
+    pub option: Option<DefaultOption>,
+}
+
+impl Choice {
+    /// The default budgeted method.
+    pub const TICKET: Self = Self {
+        method: Method::Budgeted,
+        option: None,
+    };
+}
+
+impl fmt::Display for Choice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.option {
+            Some(option) => write!(f, "{} {}", self.method, option.flag()),
+            None => write!(f, "{}", self.method),
+        }
+    }
+}
+
 /// The tables' answer for one regime.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Advice {
-    /// The method to run.
-    pub method: Method,
+    /// What to run.
+    pub choice: Choice,
     /// The rows it was chosen from (data set, model, budget, target sparsity), if any.
     pub regime: Option<Regime>,
 }
@@ -57,9 +97,10 @@ pub struct Regime {
     pub budget_s: f64,
     /// Their target sparsity.
     pub target_sparsity: f64,
-    /// Each runnable method's mean ± std test accuracy (fractions) and seeds there.
-    pub methods: Vec<(String, f64, f64, usize)>,
-    /// The budgeted row against the best of the others, as the table's last column says.
+    /// Each runnable choice's mean ± std test accuracy (fractions), seeds and backend there.
+    pub choices: Vec<(Choice, f64, f64, usize, String)>,
+    /// The default ticket against the alternative that runs instead, or else the one of
+    /// the highest mean, as in "budgeted loses to gmp (…)".
     pub verdict: Option<String>,
 }
 
@@ -69,7 +110,7 @@ impl fmt::Display for Advice {
             return write!(
                 f,
                 "the evaluation tables have no runs of this model: --method auto runs {}",
-                self.method
+                self.choice
             );
         };
         writeln!(
@@ -77,10 +118,10 @@ impl fmt::Display for Advice {
             "the evaluation tables, nearest regime ({} / {}, {} s, target sparsity {}):",
             r.dataset, r.model, r.budget_s, r.target_sparsity
         )?;
-        for (method, mean, std, seeds) in &r.methods {
+        for (choice, mean, std, seeds, backend) in &r.choices {
             writeln!(
                 f,
-                "  {method}: {:.2} ± {:.2} % test accuracy ({seeds} seed(s))",
+                "  {choice}: {:.2} ± {:.2} % test accuracy ({seeds} seed(s), {backend})",
                 100.0 * mean,
                 100.0 * std
             )?;
@@ -88,19 +129,47 @@ impl fmt::Display for Advice {
         if let Some(v) = &r.verdict {
             writeln!(f, "  budgeted {v}")?;
         }
-        write!(f, "--method auto runs {}", self.method)
+        write!(f, "--method auto runs {}", self.choice)
     }
 }
 
 /// The advice for `model` on `dataset` with a budget of `budget_s` seconds and a target
 /// sparsity of `target`, from the committed tables (see the module's rule).
 pub fn advise(dataset: Dataset, model: Architecture, budget_s: f64, target: f64) -> Advice {
-    let rows: Vec<RunResult> = TABLES
+    let tables: Vec<Vec<RunResult>> = TABLES
         .iter()
         .filter_map(|text| serde_json::from_str::<Vec<RunResult>>(text).ok())
-        .flatten()
         .collect();
-    advise_from(&rows, dataset, model, budget_s, target)
+    advise_from(
+        &newest_per_regime(&tables),
+        dataset,
+        model,
+        budget_s,
+        target,
+    )
+}
+
+/// The rows of `tables` (newest first), each regime's from the first table that holds it.
+fn newest_per_regime(tables: &[Vec<RunResult>]) -> Vec<RunResult> {
+    let regime = |r: &RunResult| {
+        (
+            r.dataset.clone(),
+            r.model.clone(),
+            r.budget_s.map(f64::to_bits),
+            r.target_sparsity.to_bits(),
+        )
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows = Vec::new();
+    for table in tables {
+        let fresh: Vec<&RunResult> = table
+            .iter()
+            .filter(|r| !seen.contains(&regime(r)))
+            .collect();
+        seen.extend(fresh.iter().map(|r| regime(r)));
+        rows.extend(fresh.into_iter().cloned());
+    }
+    rows
 }
 
 /// [`advise`] on given rows.
@@ -137,28 +206,47 @@ pub fn advise_from(
     let groups = summarise(&regime);
     let Some(first) = groups.first() else {
         return Advice {
-            method: Method::Budgeted,
+            choice: Choice::TICKET,
             regime: None,
         };
     };
-    let judged = groups
+    let ticket = groups
         .iter()
-        .find(|g| g.config.method == "budgeted")
-        .and_then(|b| verdict(b, &groups));
-    let method = judged
-        .as_ref()
-        .filter(|v| v.outcome == Outcome::LosesTo)
-        .and_then(|v| RUNNABLE.iter().find(|(name, _)| *name == v.baseline))
-        .map_or(Method::Budgeted, |(_, m)| *m);
+        .find(|g| runnable(&g.config) == Some(Choice::TICKET));
+    let alternatives: Vec<(&GroupSummary, Verdict)> = ticket
+        .map(|t| {
+            groups
+                .iter()
+                .filter(|g| runnable(&g.config) != Some(Choice::TICKET) && same_conditions(t, g))
+                .map(|g| {
+                    let mut verdict = compare(t, g);
+                    verdict.baseline = name(&g.config);
+                    verdict.baseline_variant = None;
+                    (g, verdict)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let by_mean = |a: &&(&GroupSummary, Verdict), b: &&(&GroupSummary, Verdict)| {
+        a.0.test_accuracy.mean.total_cmp(&b.0.test_accuracy.mean)
+    };
+    let winner = alternatives
+        .iter()
+        .filter(|(_, v)| v.outcome == Outcome::LosesTo)
+        .max_by(by_mean);
+    let shown = winner.or_else(|| alternatives.iter().max_by(by_mean));
+    let choice = winner
+        .and_then(|(g, _)| runnable(&g.config))
+        .unwrap_or(Choice::TICKET);
     Advice {
-        method,
+        choice,
         regime: Some(Regime {
             dataset: first.config.dataset.clone(),
             model: first.config.model.clone(),
             budget_s: first.config.budget_s.unwrap_or_default(),
             target_sparsity: first.config.target_sparsity,
-            methods: groups.iter().map(method_row).collect(),
-            verdict: judged.map(|v| v.to_string()),
+            choices: groups.iter().filter_map(choice_row).collect(),
+            verdict: shown.map(|(_, v)| v.to_string()),
         }),
     }
 }
@@ -171,22 +259,36 @@ fn nearest(pool: &[&RunResult], distance: impl Fn(&RunResult) -> f64) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
-/// The runnable method of a row: the budgeted method only as run by default.
-fn runnable(row: &RunResult) -> Option<Method> {
-    RUNNABLE
-        .iter()
-        .find(|(name, _)| *name == row.method)
-        .filter(|(_, m)| *m != Method::Budgeted || row.default)
-        .map(|(_, m)| *m)
+/// What a user runs to get a row: the budgeted method only as run by default or with one
+/// option the tables measure.
+fn runnable(row: &RunResult) -> Option<Choice> {
+    let (_, method) = RUNNABLE.iter().find(|(name, _)| *name == row.method)?;
+    match method {
+        Method::Budgeted if row.default => Some(Choice::TICKET),
+        Method::Budgeted => row.option.map(|option| Choice {
+            method: Method::Budgeted,
+            option: Some(option),
+        }),
+        &method => Some(Choice {
+            method,
+            option: None,
+        }),
+    }
 }
 
-fn method_row(g: &GroupSummary) -> (String, f64, f64, usize) {
-    (
-        g.config.method.clone(),
+/// A row's name in the advice: what a user runs to get it.
+fn name(row: &RunResult) -> String {
+    runnable(row).map_or_else(|| row.method.clone(), |c| c.to_string())
+}
+
+fn choice_row(g: &GroupSummary) -> Option<(Choice, f64, f64, usize, String)> {
+    Some((
+        runnable(&g.config)?,
         g.test_accuracy.mean,
         g.test_accuracy.std,
         g.seeds.len(),
-    )
+        g.config.backend.clone(),
+    ))
 }
 
 #[cfg(test)]
@@ -223,7 +325,7 @@ mod tests {
     }
 
     /// `table` advised for MNIST/LeNet at `budget` s and `target`.
-    fn check(table: &[Vec<RunResult>], budget: f64, target: f64, expect: Method) {
+    fn check(table: &[Vec<RunResult>], budget: f64, target: f64, expect: impl Into<Choice>) {
         let rows: Vec<RunResult> = table.iter().flatten().cloned().collect();
         let advice = advise_from(
             &rows,
@@ -232,7 +334,119 @@ mod tests {
             budget,
             target,
         );
-        assert_eq!(advice.method, expect, "{advice}");
+        assert_eq!(advice.choice, expect.into(), "{advice}");
+    }
+
+    impl From<Method> for Choice {
+        fn from(method: Method) -> Self {
+            Self {
+                method,
+                option: None,
+            }
+        }
+    }
+
+    /// Rows of the default budgeted method with `option` on top.
+    fn with_option(option: DefaultOption, mut rows: Vec<RunResult>) -> Vec<RunResult> {
+        for r in &mut rows {
+            r.default = false;
+            r.option = Some(option);
+            r.variant = Some(format!("with {}", option.flag()));
+        }
+        rows
+    }
+
+    #[test]
+    fn an_option_of_the_ticket_runs_where_it_beats_the_ticket_beyond_the_noise() {
+        let resumed = Choice {
+            method: Method::Budgeted,
+            option: Some(DefaultOption::FinalResumes),
+        };
+        let table = [
+            rows(
+                "budgeted",
+                180.0,
+                0.95,
+                &[0.864, 0.858, 0.858, 0.788, 0.862],
+            ),
+            with_option(
+                DefaultOption::FinalResumes,
+                rows(
+                    "budgeted",
+                    180.0,
+                    0.95,
+                    &[0.884, 0.868, 0.868, 0.866, 0.870],
+                ),
+            ),
+            rows("gmp", 180.0, 0.95, &[0.874, 0.862, 0.856, 0.788, 0.850]),
+            // Rows at 0.9: the option ties the ticket, and a tie goes to the ticket.
+            rows("budgeted", 180.0, 0.9, &[0.90, 0.91, 0.92]),
+            with_option(
+                DefaultOption::FinalResumes,
+                rows("budgeted", 180.0, 0.9, &[0.905, 0.915, 0.925]),
+            ),
+        ];
+        check(&table, 180.0, 0.95, resumed);
+        check(&table, 180.0, 0.9, Method::Budgeted);
+        // An ablation (another change on top) is no choice, however well it scores.
+        let mut ablation = rows("budgeted", 180.0, 0.95, &[0.95, 0.96, 0.97]);
+        for r in &mut ablation {
+            r.default = false;
+            r.variant = Some("rewound to iteration 500".into());
+        }
+        check(&[table[0].clone(), ablation], 180.0, 0.95, Method::Budgeted);
+        // A single seed of a higher mean has no spread to judge by: it runs nowhere and
+        // does not hide an alternative that beats the ticket.
+        let lucky = rows("one_shot", 180.0, 0.95, &[0.90]);
+        check(&[table.concat(), lucky.clone()], 180.0, 0.95, resumed);
+        check(&[table[0].clone(), lucky], 180.0, 0.95, Method::Budgeted);
+        // Rows on another backend are no comparison.
+        let mut elsewhere = table[1].clone();
+        elsewhere
+            .iter_mut()
+            .for_each(|r| r.backend = "tch-cpu".into());
+        check(
+            &[table[0].clone(), elsewhere],
+            180.0,
+            0.95,
+            Method::Budgeted,
+        );
+        let advice = advise_from(
+            &table.concat(),
+            Dataset::Mnist,
+            Architecture::Lenet300100,
+            180.0,
+            0.95,
+        );
+        let text = advice.to_string();
+        assert!(
+            text.contains("budgeted loses to budgeted --final-resumes (-2.52 points")
+                && text.ends_with("--method auto runs budgeted --final-resumes"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_regime_is_read_from_the_newest_table_that_holds_it() {
+        let older = [
+            rows("budgeted", 120.0, 0.9, &[0.97, 0.98]),
+            rows("budgeted", 30.0, 0.9, &[0.96, 0.97]),
+        ]
+        .concat();
+        let newer = rows("budgeted", 120.0, 0.9, &[0.985, 0.986, 0.987]);
+        let read = newest_per_regime(&[newer.clone(), older.clone()]);
+        let at = |budget: f64| -> Vec<f64> {
+            read.iter()
+                .filter(|r| r.budget_s == Some(budget))
+                .map(|r| r.test_accuracy)
+                .collect()
+        };
+        assert_eq!(at(120.0), [0.985, 0.986, 0.987]);
+        assert_eq!(
+            at(30.0),
+            [0.96, 0.97],
+            "a regime only the older table holds"
+        );
     }
 
     #[test]
@@ -276,6 +490,7 @@ mod tests {
         let advice = advise(Dataset::Mnist, Architecture::Lenet300100, 120.0, 0.9);
         let text = advice.to_string();
         assert!(text.contains("--method auto runs"), "{text}");
+        assert!(text.ends_with(&format!("runs {}", advice.choice)), "{text}");
         assert!(
             advice.regime.is_some(),
             "the vision table has LeNet rows: {text}"

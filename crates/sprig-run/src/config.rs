@@ -17,6 +17,7 @@ use sprig_models::{Architecture, Modality};
 use sprig_prune::PruneRules;
 use sprig_prune::classifier::TrainConfig;
 use sprig_prune::engine::{Distillation, FinalStart};
+use sprig_report::DefaultOption;
 
 /// The evaluation's data sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -504,6 +505,17 @@ impl Experiment {
             && self.distill.is_none()
     }
 
+    /// The option of `sprig prune` that this run adds to the default budgeted method, if it
+    /// is the default but for one that `--method auto` may choose.
+    pub fn default_option(&self) -> Option<DefaultOption> {
+        let without = Experiment {
+            final_start: None,
+            ..self.clone()
+        };
+        (self.final_start == Some(FinalStart::LastRanking) && without.is_default())
+            .then_some(DefaultOption::FinalResumes)
+    }
+
     /// The budgeted experiment whose ticket a random control reuses.
     pub fn ticket_source(&self) -> Experiment {
         Experiment {
@@ -604,6 +616,51 @@ mod tests {
             c.hash(),
             "every field counts, even unnamed in the folder"
         );
+    }
+
+    #[test]
+    fn only_the_default_with_one_choosable_option_names_that_option() {
+        let check = |change: &dyn Fn(&mut Experiment), expected: Option<DefaultOption>| {
+            // What `sprig prune` runs by default for LeNet on MNIST.
+            let mut e = crate::defaults::single(
+                Dataset::Mnist,
+                Architecture::Lenet300100,
+                Method::Budgeted,
+                0,
+                sprig_backend::Backend::Flex,
+                120.0,
+                0.964,
+            )
+            .expect("LeNet-300-100 takes MNIST's images");
+            change(&mut e);
+            assert_eq!(e.default_option(), expected, "{:?}", e.variant());
+        };
+        let resumed = |e: &mut Experiment| e.final_start = Some(FinalStart::LastRanking);
+        check(&|_| {}, None);
+        check(&resumed, Some(DefaultOption::FinalResumes));
+        // With a second change the row is an ablation, not the default plus one option.
+        check(
+            &|e| {
+                resumed(e);
+                e.rewind_iteration = Some(500);
+            },
+            None,
+        );
+        check(
+            &|e| {
+                resumed(e);
+                e.distill = Some(Distillation::DEFAULT);
+            },
+            None,
+        );
+        check(
+            &|e| {
+                resumed(e);
+                e.method = Method::Gmp;
+            },
+            None,
+        );
+        check(&|e| e.final_start = Some(FinalStart::RewindPoint), None);
     }
 
     #[test]

@@ -171,6 +171,7 @@ impl Runner {
         // changed since the run.
         result.split = experiment.split_name();
         result.default = experiment.is_default();
+        result.option = experiment.default_option();
         result.variant = experiment.variant();
         Ok(Some(result))
     }
@@ -254,6 +255,7 @@ impl Runner {
             embedding_sparsity: embedding_sparsity(&finished.masks),
             split: experiment.split_name(),
             default: experiment.is_default(),
+            option: experiment.default_option(),
             commit: self.commit.clone(),
         };
         ticket::write_json(dir, files::RESULT, &result)?;
