@@ -400,10 +400,7 @@ impl PruneOptions {
             bail!("a target sparsity of 0 prunes nothing: give one above 0, or use --method dense");
         }
         let advised = match chosen {
-            Some(method) => advice::Choice {
-                method,
-                option: None,
-            },
+            Some(method) => advice::Choice::from(method),
             // A size budget is met by the budgeted search's own fitting; the final
             // training's start is the budgeted search's setting.
             None if size.is_some() || self.final_resumes || self.distill => advice::Choice::TICKET,

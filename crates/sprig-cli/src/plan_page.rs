@@ -145,10 +145,6 @@ mod tests {
             ("fc3.weight", "output", &[100, 10][..]),
         ])
         .unwrap();
-        let only = |method| Choice {
-            method,
-            option: None,
-        };
         let advice = Advice {
             choice: Choice::TICKET,
             regime: Some(Regime {
@@ -158,7 +154,7 @@ mod tests {
                 target_sparsity: 0.982,
                 choices: vec![
                     (Choice::TICKET, 0.9794, 0.0011, 5, "flex".into()),
-                    (only(Method::Gmp), 0.9769, 0.0014, 5, "flex".into()),
+                    (Method::Gmp.into(), 0.9769, 0.0014, 5, "flex".into()),
                 ],
                 verdict: Some("beats gmp (+0.25 points, pooled std 0.12)".into()),
             }),

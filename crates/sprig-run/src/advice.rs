@@ -68,6 +68,16 @@ impl Choice {
     };
 }
 
+impl From<Method> for Choice {
+    /// The method with its defaults.
+    fn from(method: Method) -> Self {
+        Self {
+            method,
+            option: None,
+        }
+    }
+}
+
 impl fmt::Display for Choice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.option {
@@ -269,10 +279,7 @@ fn runnable(row: &RunResult) -> Option<Choice> {
             method: Method::Budgeted,
             option: Some(option),
         }),
-        &method => Some(Choice {
-            method,
-            option: None,
-        }),
+        &method => Some(method.into()),
     }
 }
 
@@ -335,15 +342,6 @@ mod tests {
             target,
         );
         assert_eq!(advice.choice, expect.into(), "{advice}");
-    }
-
-    impl From<Method> for Choice {
-        fn from(method: Method) -> Self {
-            Self {
-                method,
-                option: None,
-            }
-        }
     }
 
     /// Rows of the default budgeted method with `option` on top.
