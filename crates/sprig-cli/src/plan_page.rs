@@ -107,7 +107,7 @@ mod tests {
     use sprig_budget::{CostModel, Lap, PlanInput, PlanRecord, plan_with};
     use sprig_mask::MaskSet;
     use sprig_models::Architecture;
-    use sprig_run::advice::{Choice, Regime};
+    use sprig_run::advice::{Choice, ChoiceRows, Regime};
     use sprig_run::{Dataset, Method, defaults};
 
     use super::*;
@@ -153,8 +153,30 @@ mod tests {
                 budget_s: 120.0,
                 target_sparsity: 0.982,
                 choices: vec![
-                    (Choice::TICKET, 0.9794, 0.0011, 5, "flex".into()),
-                    (Method::Gmp.into(), 0.9769, 0.0014, 5, "flex".into()),
+                    ChoiceRows {
+                        choice: Choice::TICKET,
+                        mean: 0.9794,
+                        std: 0.0011,
+                        seeds: 5,
+                        backend: "flex".into(),
+                        variant: Some("final-heavy 0.5".into()),
+                    },
+                    ChoiceRows {
+                        choice: Method::Gmp.into(),
+                        mean: 0.9769,
+                        std: 0.0014,
+                        seeds: 5,
+                        backend: "flex".into(),
+                        variant: None,
+                    },
+                    ChoiceRows {
+                        choice: Method::Gmp.into(),
+                        mean: 0.9766,
+                        std: 0.0011,
+                        seeds: 3,
+                        backend: "flex".into(),
+                        variant: Some("ramp ends at 0.5 of the training".into()),
+                    },
                 ],
                 verdict: Some("beats gmp (+0.25 points, pooled std 0.12)".into()),
             }),
@@ -200,6 +222,7 @@ mod tests {
             the evaluation tables, nearest regime (mnist / lenet-300-100, 120 s, target sparsity 0.982):
               budgeted: 97.94 ± 0.11 % test accuracy (5 seed(s), flex)
               gmp: 97.69 ± 0.14 % test accuracy (5 seed(s), flex)
+              gmp (ramp ends at 0.5 of the training): 97.66 ± 0.11 % test accuracy (3 seed(s), flex)
               budgeted beats gmp (+0.25 points, pooled std 0.12)
             --method auto runs budgeted
         "#]].assert_eq(&page);

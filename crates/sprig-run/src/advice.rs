@@ -107,11 +107,28 @@ pub struct Regime {
     pub budget_s: f64,
     /// Their target sparsity.
     pub target_sparsity: f64,
-    /// Each runnable choice's mean ± std test accuracy (fractions), seeds and backend there.
-    pub choices: Vec<(Choice, f64, f64, usize, String)>,
+    /// Each runnable choice's rows there.
+    pub choices: Vec<ChoiceRows>,
     /// The default ticket against the alternative that runs instead, or else the one of
     /// the highest mean, as in "budgeted loses to gmp (…)".
     pub verdict: Option<String>,
+}
+
+/// The rows of one choice in a regime, summarised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceRows {
+    /// What a user runs to get them.
+    pub choice: Choice,
+    /// Mean test accuracy, a fraction.
+    pub mean: f64,
+    /// Its sample standard deviation over the seeds.
+    pub std: f64,
+    /// How many seeds.
+    pub seeds: usize,
+    /// The backend they ran on.
+    pub backend: String,
+    /// Their variant in the table, which tells two rows of one choice apart.
+    pub variant: Option<String>,
 }
 
 impl fmt::Display for Advice {
@@ -128,12 +145,20 @@ impl fmt::Display for Advice {
             "the evaluation tables, nearest regime ({} / {}, {} s, target sparsity {}):",
             r.dataset, r.model, r.budget_s, r.target_sparsity
         )?;
-        for (choice, mean, std, seeds, backend) in &r.choices {
+        for row in &r.choices {
+            let repeated = r.choices.iter().filter(|o| o.choice == row.choice).count() > 1;
+            let variant = match &row.variant {
+                Some(v) if repeated => format!(" ({v})"),
+                _ => String::new(),
+            };
             writeln!(
                 f,
-                "  {choice}: {:.2} ± {:.2} % test accuracy ({seeds} seed(s), {backend})",
-                100.0 * mean,
-                100.0 * std
+                "  {}{variant}: {:.2} ± {:.2} % test accuracy ({} seed(s), {})",
+                row.choice,
+                100.0 * row.mean,
+                100.0 * row.std,
+                row.seeds,
+                row.backend
             )?;
         }
         if let Some(v) = &r.verdict {
@@ -288,14 +313,15 @@ fn name(row: &RunResult) -> String {
     runnable(row).map_or_else(|| row.method.clone(), |c| c.to_string())
 }
 
-fn choice_row(g: &GroupSummary) -> Option<(Choice, f64, f64, usize, String)> {
-    Some((
-        runnable(&g.config)?,
-        g.test_accuracy.mean,
-        g.test_accuracy.std,
-        g.seeds.len(),
-        g.config.backend.clone(),
-    ))
+fn choice_row(g: &GroupSummary) -> Option<ChoiceRows> {
+    Some(ChoiceRows {
+        choice: runnable(&g.config)?,
+        mean: g.test_accuracy.mean,
+        std: g.test_accuracy.std,
+        seeds: g.seeds.len(),
+        backend: g.config.backend.clone(),
+        variant: g.config.variant.clone(),
+    })
 }
 
 #[cfg(test)]
