@@ -245,34 +245,37 @@ pub fn advise_from(
             regime: None,
         };
     };
-    let ticket = groups
+    // Every row of the regime is runnable (the candidates were), so every group has a choice.
+    let runs: Vec<(Choice, &GroupSummary)> = groups
         .iter()
-        .find(|g| runnable(&g.config) == Some(Choice::TICKET));
-    let alternatives: Vec<(&GroupSummary, Verdict)> = ticket
+        .filter_map(|g| Some((runnable(&g.config)?, g)))
+        .collect();
+    let ticket = runs
+        .iter()
+        .find(|(c, _)| *c == Choice::TICKET)
+        .map(|(_, g)| *g);
+    let alternatives: Vec<(Choice, &GroupSummary, Verdict)> = ticket
         .map(|t| {
-            groups
-                .iter()
-                .filter(|g| runnable(&g.config) != Some(Choice::TICKET) && same_conditions(t, g))
-                .map(|g| {
+            runs.iter()
+                .filter(|(c, g)| *c != Choice::TICKET && same_conditions(t, g))
+                .map(|&(c, g)| {
                     let mut verdict = compare(t, g);
-                    verdict.baseline = name(&g.config);
+                    verdict.baseline = c.to_string();
                     verdict.baseline_variant = None;
-                    (g, verdict)
+                    (c, g, verdict)
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let by_mean = |a: &&(&GroupSummary, Verdict), b: &&(&GroupSummary, Verdict)| {
-        a.0.test_accuracy.mean.total_cmp(&b.0.test_accuracy.mean)
+    let by_mean = |a: &&(Choice, &GroupSummary, Verdict), b: &&(Choice, &GroupSummary, Verdict)| {
+        a.1.test_accuracy.mean.total_cmp(&b.1.test_accuracy.mean)
     };
     let winner = alternatives
         .iter()
-        .filter(|(_, v)| v.outcome == Outcome::LosesTo)
+        .filter(|(_, _, v)| v.outcome == Outcome::LosesTo)
         .max_by(by_mean);
     let shown = winner.or_else(|| alternatives.iter().max_by(by_mean));
-    let choice = winner
-        .and_then(|(g, _)| runnable(&g.config))
-        .unwrap_or(Choice::TICKET);
+    let choice = winner.map_or(Choice::TICKET, |(c, _, _)| *c);
     Advice {
         choice,
         regime: Some(Regime {
@@ -280,8 +283,8 @@ pub fn advise_from(
             model: first.config.model.clone(),
             budget_s: first.config.budget_s.unwrap_or_default(),
             target_sparsity: first.config.target_sparsity,
-            choices: groups.iter().filter_map(choice_row).collect(),
-            verdict: shown.map(|(_, v)| v.to_string()),
+            choices: runs.iter().map(|&(c, g)| choice_rows(c, g)).collect(),
+            verdict: shown.map(|(_, _, v)| v.to_string()),
         }),
     }
 }
@@ -308,20 +311,15 @@ fn runnable(row: &RunResult) -> Option<Choice> {
     }
 }
 
-/// A row's name in the advice: what a user runs to get it.
-fn name(row: &RunResult) -> String {
-    runnable(row).map_or_else(|| row.method.clone(), |c| c.to_string())
-}
-
-fn choice_row(g: &GroupSummary) -> Option<ChoiceRows> {
-    Some(ChoiceRows {
-        choice: runnable(&g.config)?,
+fn choice_rows(choice: Choice, g: &GroupSummary) -> ChoiceRows {
+    ChoiceRows {
+        choice,
         mean: g.test_accuracy.mean,
         std: g.test_accuracy.std,
         seeds: g.seeds.len(),
         backend: g.config.backend.clone(),
         variant: g.config.variant.clone(),
-    })
+    }
 }
 
 #[cfg(test)]
