@@ -456,8 +456,11 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              ticket); `distilled from the dense training (T t, weight w)` trains the final \
              training on `1 - w` of the labels' cross-entropy and `w` of the cross-entropy \
              against the dense training's selected weights' outputs softened by the \
-             temperature t (knowledge distillation, Hinton et al., 2015). The random \
-             controls use the budgeted run's ticket.",
+             temperature t (knowledge distillation, Hinton et al., 2015); `dense products` \
+             (LeNet-300-100) computes every masked layer densely, where `sprig prune` \
+             computes a sparse round's products with the surviving weights alone, its step \
+             costing what they cost (the high-sparsity sections' baselines ran so). The \
+             random controls use the budgeted run's ticket.",
             sprig_run::config::policy_label(&sprig_run::defaults::budgeted_policy())
         ),
     ];

@@ -430,14 +430,22 @@ impl Experiment {
                 )
             }),
             split,
-            self.train
-                .sparse_products
-                .then(|| "sparse products".to_string()),
+            self.products_label().map(str::to_string),
         ]
         .into_iter()
         .flatten()
         .collect();
         (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
+    /// The products a run computes with when they are not `sprig prune`'s: the sparse
+    /// products where the model computes with them, the dense ones elsewhere.
+    fn products_label(&self) -> Option<&'static str> {
+        match (self.train.sparse_products, self.model.computes_sparsely()) {
+            (true, false) => Some("sparse products"),
+            (false, true) => Some("dense products"),
+            _ => None,
+        }
     }
 
     /// The pruning scope and rates when they are not what the method and the data set's
@@ -495,10 +503,12 @@ impl Experiment {
     }
 
     /// Whether this is a budgeted run as Sprig runs it by default (the evaluation's round
-    /// policy, learning-rate schedule and rewinding), not an ablation.
+    /// policy, learning-rate schedule, rewinding, and the sparse products where the model
+    /// computes with them, as `sprig prune` does), not an ablation.
     pub fn is_default(&self) -> bool {
         self.method == Method::Budgeted
             && self.policy == Some(crate::defaults::budgeted_policy())
+            && self.train.sparse_products == self.model.computes_sparsely()
             && self.train.schedule == sprig_prune::classifier::LrSchedule::default()
             && self.rewind_iteration.is_none()
             && self.final_start.is_none()
@@ -575,8 +585,7 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
 #[cfg(test)]
 pub(crate) fn lenet_for_tests() -> Experiment {
     Experiment {
-        // What `sprig prune` would run, but dense products and the library's policy.
-        train: TrainConfig::lenet(1),
+        // What `sprig prune` would run, but the library's policy.
         policy: None,
         ..crate::defaults::single(
             Dataset::Mnist,
@@ -661,6 +670,40 @@ mod tests {
             None,
         );
         check(&|e| e.final_start = Some(FinalStart::RewindPoint), None);
+        // LeNet's default computes with the sparse products, as `sprig prune` does.
+        check(
+            &|e| {
+                resumed(e);
+                e.train.sparse_products = false;
+            },
+            None,
+        );
+    }
+
+    #[test]
+    fn the_default_is_what_sprig_prune_runs() {
+        let check = |(model, dataset), change: &dyn Fn(&mut Experiment), expected: bool| {
+            let mut e = crate::defaults::single(
+                dataset,
+                model,
+                Method::Budgeted,
+                0,
+                sprig_backend::Backend::Flex,
+                120.0,
+                0.9,
+            )
+            .expect("the model takes the data set");
+            change(&mut e);
+            assert_eq!(e.is_default(), expected, "{:?}", e.variant());
+        };
+        let lenet = (Architecture::Lenet300100, Dataset::Mnist);
+        let textcnn = (Architecture::TextCnn, Dataset::Trec);
+        check(lenet, &|_| {}, true);
+        check(lenet, &|e| e.train.sparse_products = false, false);
+        check(textcnn, &|_| {}, true);
+        check(textcnn, &|e| e.train.sparse_products = true, false);
+        check(lenet, &|e| e.method = Method::Gmp, false);
+        check(lenet, &|e| e.rewind_iteration = Some(500), false);
     }
 
     #[test]
@@ -713,6 +756,7 @@ mod tests {
             &|e| {
                 e.dataset = Dataset::Trec;
                 e.model = Architecture::TextCnn;
+                e.train.sparse_products = false;
                 e.pruning = Some(layerwise.clone());
             },
             None,
@@ -740,7 +784,17 @@ mod tests {
             },
             Some("of the default ticket"),
         );
-        check(&|e| e.train.sparse_products = true, Some("sparse products"));
+        // `sprig prune` computes LeNet's late rounds with the surviving weights alone, and
+        // other models densely.
+        check(&|e| e.train.sparse_products = false, Some("dense products"));
+        check(
+            &|e| {
+                e.model = Architecture::Conv2;
+                e.dataset = Dataset::Cifar10;
+                e.train.sparse_products = true;
+            },
+            Some("sparse products"),
+        );
         check(
             &|e| {
                 e.policy = Some(crate::defaults::cooled(
