@@ -241,9 +241,9 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
     };
     // Where iterative pruning should pull ahead (the LTH paper: below ~5 % of weights
     // left), against every same-budget alternative, 5 seeds.
-    // Their baselines ran with dense products, before the sparse ones became `sprig
-    // prune`'s: the base keeps them, so the finished runs are reused, and the default
-    // ticket and GMP run with the sparse products beside it (`Ablations::RoundPolicy`).
+    // Their base computes with dense products, as their finished baselines did (so those
+    // runs are reused); the default ticket and GMP run with the sparse products beside it
+    // (`Ablations::RoundPolicy`).
     let high = |target| Section {
         target,
         train: TrainConfig::lenet,
