@@ -627,20 +627,24 @@ mod tests {
         );
     }
 
+    /// What `sprig prune --method budgeted` runs for `model` on `dataset` (120 s, 0.964).
+    fn budgeted_as_sprig_prunes(model: Architecture, dataset: Dataset) -> Experiment {
+        crate::defaults::single(
+            dataset,
+            model,
+            Method::Budgeted,
+            0,
+            sprig_backend::Backend::Flex,
+            120.0,
+            0.964,
+        )
+        .expect("the model takes the data set")
+    }
+
     #[test]
     fn only_the_default_with_one_choosable_option_names_that_option() {
         let check = |change: &dyn Fn(&mut Experiment), expected: Option<DefaultOption>| {
-            // What `sprig prune` runs by default for LeNet on MNIST.
-            let mut e = crate::defaults::single(
-                Dataset::Mnist,
-                Architecture::Lenet300100,
-                Method::Budgeted,
-                0,
-                sprig_backend::Backend::Flex,
-                120.0,
-                0.964,
-            )
-            .expect("LeNet-300-100 takes MNIST's images");
+            let mut e = budgeted_as_sprig_prunes(Architecture::Lenet300100, Dataset::Mnist);
             change(&mut e);
             assert_eq!(e.default_option(), expected, "{:?}", e.variant());
         };
@@ -683,16 +687,7 @@ mod tests {
     #[test]
     fn the_default_is_what_sprig_prune_runs() {
         let check = |(model, dataset), change: &dyn Fn(&mut Experiment), expected: bool| {
-            let mut e = crate::defaults::single(
-                dataset,
-                model,
-                Method::Budgeted,
-                0,
-                sprig_backend::Backend::Flex,
-                120.0,
-                0.9,
-            )
-            .expect("the model takes the data set");
+            let mut e = budgeted_as_sprig_prunes(model, dataset);
             change(&mut e);
             assert_eq!(e.is_default(), expected, "{:?}", e.variant());
         };
