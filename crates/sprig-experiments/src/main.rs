@@ -383,7 +383,8 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
     };
     let mut notes = vec![
         "`budgeted`: Sprig's time-budgeted IMP (magnitude pruning, global unless a note says \
-         otherwise; rewind to θ0, \
+         otherwise; rewind to θ0, or with `rewound to iteration k` to the dense training's \
+         weights at iteration k, \
          rounds and training lengths planned from the measured time per iteration and the \
          dense training's convergence, re-planned at every validation); `one_shot`: one prune to the \
          target in the same budget; `random_prune`: a random mask with the budgeted \
@@ -449,7 +450,10 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              stops every ranking at its second check); `dense cool-down 0.5 j*` trains the \
              dense training on for half of j* after its plateau, its learning rate decaying \
              to zero; `rewound to iteration k` rewinds to the dense training's weights at \
-             iteration k instead of θ0 (late rewinding, Frankle et al., ICML 2020); \
+             iteration k instead of θ0 (late rewinding, Frankle et al., ICML 2020, at about a \
+             tenth of the dense training's plateau; Sprig's default for image models, k = \
+             500; text and audio models and every budgeted row without it rewind to θ0, as \
+             the LTH paper); \
              `final training resumes the last ranking` starts the final training from the \
              weights the last prune ranked, with a fresh learning-rate schedule, instead of \
              θ0 (learning-rate rewinding, Renda, Frankle & Carbin, ICLR 2020: not a θ0 \
@@ -460,7 +464,9 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
              (LeNet-300-100) computes every masked layer densely, where `sprig prune` \
              computes a sparse round's products with the surviving weights alone, its step \
              costing what they cost (the high-sparsity sections' baselines ran so). The \
-             random controls use the budgeted run's ticket.",
+             random controls use the mask of the default policy's θ0 ticket (for image \
+             models a sibling of the default ticket, whose rounds run as its own do: only \
+             the final training's start differs).",
             sprig_run::config::policy_label(&sprig_run::defaults::budgeted_policy())
         ),
     ];

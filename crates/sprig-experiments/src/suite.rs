@@ -9,8 +9,9 @@ use sprig_prune::classifier::{LrSchedule, TrainConfig};
 use sprig_prune::engine::{Distillation, FinalStart};
 use sprig_run::config::{AudioSettings, Dataset, Domain, Experiment, ImpSchedule, Method};
 use sprig_run::defaults::{
-    budgeted_policy, capped, conv_pruning, cooled, final_heavy, lth_pruning, resumed_ranking,
-    resumed_ranking_by_removals, taking_rest, text_pruning, text_settings, truncated_imp,
+    budgeted_policy, capped, conv_pruning, cooled, final_heavy, late_rewind, lth_pruning,
+    resumed_ranking, resumed_ranking_by_removals, taking_rest, text_pruning, text_settings,
+    truncated_imp,
 };
 
 /// How much of the table to run.
@@ -84,9 +85,6 @@ enum Controls {
 /// A variant a [`Controls::FirstSeed`] section runs beside the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LongAblation {
-    /// The budgeted method rewound to this iteration of the dense training instead of θ0
-    /// (late rewinding, Frankle et al., ICML 2020).
-    LateRewind(u64),
     /// The budgeted method and dense at Adam's constant rate (the LTH paper's protocol).
     ConstantRate,
     /// The budgeted method with [`CONV2_FINAL_SHARE`] of the time left reserved for the
@@ -115,13 +113,13 @@ impl LongAblation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ablations {
     /// Every choice of the default round policy ([`high_sparsity_ablations`]), GMP with a
-    /// longer recovery, and, where the model computes sparsely, the default and GMP with
-    /// the sparse products, the default's variants with them
-    /// ([`sparse_product_ablations`]) and late rewinding.
+    /// longer recovery, and, where the model computes sparsely, the default, the θ0 ticket
+    /// and GMP with the sparse products and the θ0 ticket's variants with them
+    /// ([`sparse_product_ablations`]).
     RoundPolicy,
     /// The levers left where the default ties the alternatives ([`lever_ablations`]),
-    /// and late rewinding to iteration `rewind_iteration`, alone and with the rankings
-    /// stopped later.
+    /// and late rewinding to iteration `rewind_iteration` (every seed), alone or with the
+    /// final training taking all the time left, and with the rankings stopped later.
     Levers { rewind_iteration: u64 },
 }
 
@@ -140,17 +138,14 @@ const CONV2_LONG_BUDGET_S: f64 = 1_800.0;
 const CONV2_HOUR_BUDGET_S: f64 = 3_600.0;
 /// The share of the time left Conv-2's `FinalHeavier` ablation reserves for the final
 /// training: one-shot pruning, which splits the budget about evenly between its dense and
-/// its final training, scores above the default ticket's mean at 30 minutes and above its
+/// its final training, scores above the θ0 ticket's mean at 30 minutes and above its
 /// first seed in an hour, and its final training is longer than the ticket's, whose
 /// rounds take half of what the dense training leaves.
 const CONV2_FINAL_SHARE: f64 = 0.75;
-/// The iteration Conv-2's late-rewinding ablation rewinds to: a tenth of its dense
-/// training's plateau in the 30-minute runs.
-const CONV2_LATE_REWIND: u64 = 500;
-/// The iteration the high-sparsity LeNet rows' late-rewinding ablation rewinds to: about a
-/// tenth of the dense training's validation plateau in 120 s (it reports 3,500 to 7,000
-/// iterations).
-const LENET_LATE_REWIND: u64 = 500;
+/// The iteration the text and audio high-sparsity sections' late-rewinding rows rewind
+/// to: about a tenth of the dense training's plateau (TextCNN on TREC: 1,200–1,400
+/// iterations; the DS-CNN on FSDD: 800–1,450).
+const TEXT_AUDIO_LATE_REWIND: u64 = 100;
 /// Conv-4's (`--full`): its step costs about 1.5 times Conv-2's.
 const CONV4_BUDGET_S: f64 = 1_800.0;
 /// Conv-6's and ResNet-20's (`--full`).
@@ -209,15 +204,13 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
         },
         ..conv(model, target, vec![CONV2_BUDGET_S])
     };
-    // At 30 minutes the ticket ties one-shot a point below dense. The levers tried there:
-    // late rewinding (Frankle et al., ICML 2020) to about a tenth of the dense training's
-    // plateau, as on TREC and FSDD; a longer final training (one-shot's, which no rounds
-    // share, is longer than the ticket's); and the final training resuming from the
-    // weights the last prune ranked (learning-rate rewinding).
+    // At 30 minutes the θ0 ticket ties one-shot a point below dense. The levers tried
+    // there besides the default's late rewinding: a longer final training (one-shot's,
+    // which no rounds share, is longer than the ticket's); and the final training resuming
+    // from the weights the last prune ranked (learning-rate rewinding).
     let conv_long = |model, target| Section {
         controls: Controls::FirstSeed {
             ablations: &[
-                LongAblation::LateRewind(CONV2_LATE_REWIND),
                 LongAblation::FinalHeavier,
                 LongAblation::FinalResumes,
                 LongAblation::FinalResumesDistilled,
@@ -242,8 +235,8 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
     // Where iterative pruning should pull ahead (the LTH paper: below ~5 % of weights
     // left), against every same-budget alternative, 5 seeds.
     // Their base computes with dense products, as their finished baselines did (so those
-    // runs are reused); the default ticket and GMP run with the sparse products beside it
-    // (`Ablations::RoundPolicy`).
+    // runs are reused); the default ticket, the θ0 ticket and GMP run with the sparse
+    // products beside it (`Ablations::RoundPolicy`).
     let high = |target| Section {
         target,
         train: TrainConfig::lenet,
@@ -308,6 +301,7 @@ pub fn vision(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
             method: Method::Gmp,
             target_sparsity: 0.982,
             policy: None,
+            rewind_iteration: None,
             ..budgeted
         });
     }
@@ -368,14 +362,12 @@ pub fn text(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
                 vec![30.0],
                 None,
             ),
-            // High sparsity against every same-budget alternative, 5 seeds. Late rewinding
-            // to about a tenth of the dense training's plateau (j* is 1,200–1,400
-            // iterations here).
+            // High sparsity against every same-budget alternative, 5 seeds.
             Section {
                 target: 0.95,
                 controls: Controls::Alternatives {
                     ablations: Ablations::Levers {
-                        rewind_iteration: 100,
+                        rewind_iteration: TEXT_AUDIO_LATE_REWIND,
                     },
                 },
                 ..text_section(
@@ -462,8 +454,7 @@ pub fn audio(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
                 official.clone(),
             ),
             // High sparsity against every same-budget alternative at the largest budget,
-            // with the levers tried on TREC (late rewinding to about a tenth of the dense
-            // training's plateau, which comes at 800–1,450 iterations here).
+            // with the levers tried on TREC.
             (
                 Section {
                     target: 0.9,
@@ -473,7 +464,7 @@ pub fn audio(mode: Mode, backend: BackendChoice) -> Vec<Experiment> {
                         vec![300.0],
                         Controls::Alternatives {
                             ablations: Ablations::Levers {
-                                rewind_iteration: 100,
+                                rewind_iteration: TEXT_AUDIO_LATE_REWIND,
                             },
                         },
                         None,
@@ -609,12 +600,13 @@ pub fn sparse_product_ablations() -> Vec<BuiltinPolicy> {
     ]
 }
 
-/// The default policy's variants a section runs where the default ties the alternatives
+/// The default policy's variants a section runs where the θ0 ticket ties the alternatives
 /// (on TREC at 0.95 random re-initialisation of the ticket's mask does as well as the
 /// ticket, and its final training gets about a quarter of the run's iterations while GMP
 /// trains one network for all of them): the final training not capped; up to 20 % per
 /// round (fewer, longer rankings); ranking trainings rewound to θ0 (LTH's masks). Late
-/// rewinding, the fourth lever, is an experiment field rather than a policy.
+/// rewinding, the fourth lever and now the default, is an experiment field rather than a
+/// policy.
 pub fn lever_ablations() -> Vec<BuiltinPolicy> {
     vec![
         resumed_ranking(0.1, 0.9),
@@ -667,12 +659,8 @@ fn ablation_runs(ablations: Ablations, base: &Experiment) -> Vec<Experiment> {
         }
         Ablations::Levers { rewind_iteration } => {
             let mut runs: Vec<_> = lever_ablations().into_iter().map(with_policy).collect();
-            runs.push(Experiment {
-                rewind_iteration: Some(rewind_iteration),
-                ..base.clone()
-            });
-            // With the rankings stopped at a survivor overlap of 0.95 too: on MNIST at
-            // 0.982 the pair beat GMP by more than either alone.
+            // Late rewinding with the rankings stopped at a survivor overlap of 0.95 too: on
+            // MNIST at 0.982 the pair beat GMP by more than either alone.
             runs.push(Experiment {
                 rewind_iteration: Some(rewind_iteration),
                 policy: Some(later_ranking_stop()),
@@ -705,10 +693,24 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
             )
         };
         for &budget in &s.budgets {
-            runs.push(Experiment {
+            let at_budget = Experiment {
                 budget_s: Some(budget),
                 ..base.clone()
-            });
+            };
+            // An image model's default rewinds late: that row first, where the section
+            // trains as `sprig prune` does (the high-sparsity LeNet sections add theirs
+            // beside their dense-products base), then the θ0 ticket, the LTH paper's, on
+            // which the random controls, the ablations and the baselines' folders were
+            // built.
+            if let Some(k) = late_rewind(s.model.modality())
+                && base.train.sparse_products == base.model.computes_sparsely()
+            {
+                runs.push(Experiment {
+                    rewind_iteration: Some(k),
+                    ..at_budget.clone()
+                });
+            }
+            runs.push(at_budget);
         }
         if let Controls::Alternatives { ablations: which } = s.controls
             && seed < 3
@@ -726,6 +728,26 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
             // three seeds, on every seed the default has: a candidate for the default.
             ablations.push(final_resumes(&base));
         }
+        if let Controls::Alternatives {
+            ablations: Ablations::Levers { rewind_iteration },
+        } = s.controls
+        {
+            // Late rewinding (Frankle et al., ICML 2020) to about a tenth of the dense
+            // training's plateau, on every seed: the image models' default, a candidate
+            // here.
+            let rewound = Experiment {
+                rewind_iteration: Some(rewind_iteration),
+                ..base.clone()
+            };
+            // With the final training taking all the time left too: on TREC on tch-cpu
+            // the capped θ0 ticket ends after half of its budget, and its seed that ends
+            // earliest scores lowest.
+            ablations.push(Experiment {
+                policy: Some(resumed_ranking(0.1, 0.9)),
+                ..rewound.clone()
+            });
+            ablations.push(rewound);
+        }
         if let Controls::FirstSeed { ablations: which } = s.controls {
             let nth = s.seeds.iter().position(|&other| other == seed).unwrap_or(0);
             ablations.extend(
@@ -741,9 +763,9 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
             })
             && s.model.computes_sparsely()
         {
-            // The default (as `sprig prune` runs it) and GMP with the sparse products (a
-            // late round's step costs what its surviving weights cost): more iterations
-            // in the same budget than the base's dense products give.
+            // The θ0 ticket and GMP with the sparse products (a late round's step costs what
+            // its surviving weights cost): more iterations in the same budget than the
+            // base's dense products give.
             let train = TrainConfig {
                 sparse_products: true,
                 ..base.train
@@ -758,17 +780,16 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
                 train,
                 ..base.clone()
             });
-            // Late rewinding (Frankle et al., ICML 2020) to about a tenth of the dense
-            // training's plateau, as on TREC, FSDD and Conv-2.
+            // The default: as `sprig prune` runs it, late rewinding included.
             runs.push(Experiment {
                 train,
-                rewind_iteration: Some(LENET_LATE_REWIND),
+                rewind_iteration: late_rewind(s.model.modality()),
                 ..base.clone()
             });
             // With the later ranking stop too: each of the two beat GMP at 0.982 alone.
             runs.push(Experiment {
                 train,
-                rewind_iteration: Some(LENET_LATE_REWIND),
+                rewind_iteration: late_rewind(s.model.modality()),
                 policy: Some(later_ranking_stop()),
                 ..base.clone()
             });
@@ -860,10 +881,6 @@ fn section(s: &Section, backend: BackendChoice) -> Vec<Experiment> {
 /// The runs of one [`LongAblation`], each from `base` (the default budgeted run).
 fn long_ablation(ablation: LongAblation, base: &Experiment) -> Vec<Experiment> {
     match ablation {
-        LongAblation::LateRewind(k) => vec![Experiment {
-            rewind_iteration: Some(k),
-            ..base.clone()
-        }],
         LongAblation::ConstantRate => [base.clone(), dense_beside(base)]
             .into_iter()
             .map(|mut e| {

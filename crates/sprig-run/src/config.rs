@@ -411,7 +411,11 @@ impl Experiment {
             Method::RandomPrune | Method::RandomReinit
                 if p == crate::defaults::budgeted_policy() =>
             {
-                Some("of the default ticket".to_string())
+                Some(if self.ticket_source().is_default() {
+                    "of the default ticket".to_string()
+                } else {
+                    "of the θ0 ticket".to_string()
+                })
             }
             _ => Some(policy_label(&p)),
         });
@@ -503,14 +507,15 @@ impl Experiment {
     }
 
     /// Whether this is a budgeted run as Sprig runs it by default (the evaluation's round
-    /// policy, learning-rate schedule, rewinding, and the sparse products where the model
-    /// computes with them, as `sprig prune` does), not an ablation.
+    /// policy, learning-rate schedule, late rewinding to [`crate::defaults::late_rewind`],
+    /// and the sparse products where the model computes with them, as `sprig prune` does),
+    /// not an ablation.
     pub fn is_default(&self) -> bool {
         self.method == Method::Budgeted
             && self.policy == Some(crate::defaults::budgeted_policy())
             && self.train.sparse_products == self.model.computes_sparsely()
             && self.train.schedule == sprig_prune::classifier::LrSchedule::default()
-            && self.rewind_iteration.is_none()
+            && self.rewind_iteration == crate::defaults::late_rewind(self.model.modality())
             && self.final_start.is_none()
             && self.distill.is_none()
     }
@@ -520,6 +525,8 @@ impl Experiment {
     pub fn default_option(&self) -> Option<DefaultOption> {
         let without = Experiment {
             final_start: None,
+            // A final training that resumes the last ranking never uses the rewind point.
+            rewind_iteration: crate::defaults::late_rewind(self.model.modality()),
             ..self.clone()
         };
         (self.final_start == Some(FinalStart::LastRanking) && without.is_default())
@@ -585,8 +592,9 @@ pub fn policy_label(policy: &BuiltinPolicy) -> String {
 #[cfg(test)]
 pub(crate) fn lenet_for_tests() -> Experiment {
     Experiment {
-        // What `sprig prune` would run, but the library's policy.
+        // What `sprig prune` would run, but the library's policy and rewind point (θ0).
         policy: None,
+        rewind_iteration: None,
         ..crate::defaults::single(
             Dataset::Mnist,
             Architecture::Lenet300100,
@@ -651,14 +659,15 @@ mod tests {
         let resumed = |e: &mut Experiment| e.final_start = Some(FinalStart::LastRanking);
         check(&|_| {}, None);
         check(&resumed, Some(DefaultOption::FinalResumes));
-        // With a second change the row is an ablation, not the default plus one option.
+        // A final training that resumes never uses the rewind point, θ0 or late.
         check(
             &|e| {
                 resumed(e);
-                e.rewind_iteration = Some(500);
+                e.rewind_iteration = None;
             },
-            None,
+            Some(DefaultOption::FinalResumes),
         );
+        // With a second change the row is an ablation, not the default plus one option.
         check(
             &|e| {
                 resumed(e);
@@ -698,7 +707,10 @@ mod tests {
         check(textcnn, &|_| {}, true);
         check(textcnn, &|e| e.train.sparse_products = true, false);
         check(lenet, &|e| e.method = Method::Gmp, false);
-        check(lenet, &|e| e.rewind_iteration = Some(500), false);
+        // Image models' default rewinds late; text models' to θ0.
+        check(lenet, &|e| e.rewind_iteration = None, false);
+        check(lenet, &|e| e.rewind_iteration = Some(100), false);
+        check(textcnn, &|e| e.rewind_iteration = Some(100), false);
     }
 
     #[test]
@@ -771,11 +783,20 @@ mod tests {
             },
             None,
         );
-        // A random control names the ticket it reuses: the default's briefly.
+        // A random control names the ticket it reuses: on LeNet, whose default rewinds
+        // late, the default policy's θ0 ticket; on a text model the default ticket.
+        let control = |e: &mut Experiment| {
+            e.method = Method::RandomPrune;
+            e.policy = Some(crate::defaults::budgeted_policy());
+        };
+        check(&control, Some("of the θ0 ticket"));
         check(
             &|e| {
-                e.method = Method::RandomPrune;
-                e.policy = Some(crate::defaults::budgeted_policy());
+                control(e);
+                e.dataset = Dataset::Trec;
+                e.model = Architecture::TextCnn;
+                e.train.sparse_products = false;
+                e.pruning = Some(crate::defaults::text_pruning());
             },
             Some("of the default ticket"),
         );
