@@ -406,9 +406,10 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
          (`one_shot`, `gmp`, `random_prune`, `random_reinit`, `truncated_imp`) of the highest \
          mean test accuracy: the difference of means, and whether it exceeds the pooled \
          sample standard deviation of the two groups' seeds (`beats`, `within noise of`, \
-         `loses to`). Rows marked `default: true` in the JSON are the budgeted method as \
-         Sprig runs it by default; rows marked `option: \"final_resumes\"` are that \
-         method with its final training resumed from the last ranking (`--final-resumes`), \
+         `loses to`). Rows marked **default** (`default: true` in the JSON) are the budgeted \
+         method as Sprig runs it by default; rows marked **default --final-resumes** \
+         (`option: \"final_resumes\"`) are that method with its final training resumed \
+         from the last ranking (`--final-resumes`), \
          which `--method auto` runs where the table shows it beating the default by more \
          than the pooled std; other budgeted rows are ablations."
             .to_string(),

@@ -26,6 +26,22 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
+/// The method column: the method, marked where it is what `sprig prune` runs by default or
+/// with one option `--method auto` may choose (the JSON's `default` and `option`), then
+/// its variant.
+fn method_cell(c: &RunResult) -> String {
+    let mark = match (c.default, c.option) {
+        (true, _) => " **default**".to_string(),
+        (false, Some(option)) => format!(" **default {}**", option.flag()),
+        (false, None) => String::new(),
+    };
+    let variant = c
+        .variant
+        .as_ref()
+        .map_or_else(String::new, |v| format!(" ({v})"));
+    format!("{}{mark}{variant}", c.method)
+}
+
 /// Where a table's rows were measured, when not all at the page's commit (a table
 /// completed across sittings reuses finished runs): each commit with its row count.
 fn row_commits(page_commit: &str, runs: &[RunResult]) -> Option<String> {
@@ -142,11 +158,7 @@ fn row(s: &GroupSummary, embeddings: bool, verdict: &str) -> String {
     };
     format!(
         "| {} | {} | {} | {} | {} | {:.4} |{embedding} {} | {} | {:.1} | {} | {:.1} | {} |\n",
-        cell(
-            &c.variant
-                .as_ref()
-                .map_or_else(|| c.method.clone(), |v| format!("{} ({v})", c.method))
-        ),
+        cell(&method_cell(c)),
         // Rows of one method on two backends are two groups, and the verdict compares
         // rows of one backend only: the reader has to see which.
         cell(&c.backend),
@@ -171,6 +183,32 @@ fn row(s: &GroupSummary, embeddings: bool, verdict: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DefaultOption;
+
+    #[test]
+    fn the_default_and_its_options_are_marked_in_the_method_column() {
+        let check = |default: bool, option: Option<DefaultOption>, expected: &str| {
+            let row = RunResult {
+                method: "budgeted".into(),
+                variant: Some("rewound to iteration 500".into()),
+                default,
+                option,
+                ..RunResult::default()
+            };
+            assert_eq!(method_cell(&row), expected);
+        };
+        check(
+            true,
+            None,
+            "budgeted **default** (rewound to iteration 500)",
+        );
+        check(
+            false,
+            Some(DefaultOption::FinalResumes),
+            "budgeted **default --final-resumes** (rewound to iteration 500)",
+        );
+        check(false, None, "budgeted (rewound to iteration 500)");
+    }
 
     #[test]
     fn rows_from_other_commits_are_named() {
