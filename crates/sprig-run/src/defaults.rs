@@ -95,9 +95,10 @@ pub fn single(
 /// on MNIST plateaus at 3,500–7,000 iterations in 120 s, Conv-2 on CIFAR-10 near 5,000 in
 /// 30 minutes). There these tickets scored at or above the θ0 tickets
 /// (`docs/results/in-progress/vision.md`: the `rewound to iteration 500` rows). Text and
-/// audio models rewind to θ0: rewound to iteration 100 (a tenth of their plateaus), TextCNN
-/// on TREC tied its θ0 ticket and the DS-CNN on FSDD scored below it (the text and audio
-/// tables). A dense training that stops before the iteration leaves the rewind point at θ0.
+/// audio models rewind to θ0, the LTH paper's point: rewound to iteration 100 (a tenth of
+/// their plateaus), TextCNN on TREC tied its θ0 ticket, and the DS-CNN's rows on FSDD do
+/// not settle it (the text and audio tables; their notes say why). A dense training that
+/// stops before the iteration leaves the rewind point at θ0.
 pub fn late_rewind(modality: Modality) -> Option<u64> {
     match modality {
         Modality::Image => Some(500),
