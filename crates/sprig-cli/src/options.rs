@@ -149,8 +149,8 @@ pub struct PruneOptions {
     /// Late rewinding: the ticket trains from the weights after this many iterations of
     /// the dense training (0: θ0, as the Lottery Ticket paper). Default: 500 for image
     /// models, about a tenth of the dense training's plateau in the evaluation's runs,
-    /// where these tickets scored at or above θ0's; 0 for text and audio models, whose
-    /// tickets rewound late did not.
+    /// where these tickets scored at or above θ0's; 0 for text and audio models, where
+    /// rewinding late has shown no gain yet (on TREC the two tie).
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rewind_iteration: Option<u64>,

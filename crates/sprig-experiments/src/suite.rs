@@ -606,8 +606,8 @@ pub fn sparse_product_ablations() -> Vec<BuiltinPolicy> {
 /// ticket, and its final training gets about a quarter of the run's iterations while GMP
 /// trains one network for all of them): the final training not capped; up to 20 % per
 /// round (fewer, longer rankings); ranking trainings rewound to θ0 (LTH's masks). Late
-/// rewinding, the fourth lever and now the default, is an experiment field rather than a
-/// policy.
+/// rewinding, the fourth lever (the image models' default), is an experiment field rather
+/// than a policy.
 pub fn lever_ablations() -> Vec<BuiltinPolicy> {
     vec![
         resumed_ranking(0.1, 0.9),
