@@ -66,10 +66,15 @@ impl RunReport {
         let budget = r
             .budget_s
             .map_or("no limit".to_string(), |b| format!("{b} s"));
+        // The method's settings, as the evaluation tables name them: the round policy and
+        // where the ticket rewinds to, among others.
+        let settings = r.variant.as_ref().map_or_else(String::new, |v| {
+            format!("| settings | {} |\n", crate::markdown::cell(v))
+        });
         let mut page = format!(
             "# Sprig run: {} on {}\n\n\
              | | |\n|---|---|\n\
-             | method | {} |\n| backend | {} |\n| seed | {} |\n| budget | {budget} |\n\
+             | method | {} |\n{settings}| backend | {} |\n| seed | {} |\n| budget | {budget} |\n\
              | time used | {:.1} s{} |\n| target sparsity | {} |\n| sparsity reached | {:.4} |\n\
              | prunes | {} |\n| iterations | {} |\n| validation accuracy | {} |\n\
              | test accuracy | {:.2}% |\n| stopped because | {} |\n\n",
@@ -262,7 +267,8 @@ mod tests {
             "method": "budgeted", "seed": 0, "backend": "flex", "budget_s": 60.0,
             "time_used_s": 59.4, "target_sparsity": 0.9, "sparsity": 0.9,
             "test_accuracy": 0.9827, "rounds": 4, "lr_schedule": "linear_decay",
-            "iterations": 9000, "validation_accuracy": 0.98, "stop_reason": "completed"
+            "iterations": 9000, "validation_accuracy": 0.98, "stop_reason": "completed",
+            "variant": "rewound to iteration 500"
         }))
         .unwrap();
         RunReport {
@@ -301,6 +307,10 @@ mod tests {
         let page = std::fs::read_to_string(dir.join(REPORT_MD)).unwrap();
         assert!(page.contains("lenet-300-100 on mnist"), "{page}");
         assert!(page.contains("59.4 s (99.0% of the budget)"), "{page}");
+        assert!(
+            page.contains("| settings | rewound to iteration 500 |"),
+            "{page}"
+        );
         assert!(
             page.contains("| 1 | 0.9000 | 6000 | 98.00% | 59.0 |"),
             "{page}"
