@@ -42,8 +42,14 @@ pub fn test(slow: bool, rest: &[String]) -> Result<()> {
 /// `cargo test --workspace --no-run` with the test features and targets: builds the
 /// experiment runner exactly as the tests do, so Burn is not compiled a second time.
 pub fn build() -> Result<()> {
+    build_with(false)
+}
+
+/// [`build`], with cargo's `--timings` report if `timings`.
+pub fn build_with(timings: bool) -> Result<()> {
     let mut cmd = cargo_with_backends("test")?;
     cmd.args(["--workspace", "--no-run"]).args(TEST_TARGETS);
+    cmd.args(timings.then_some("--timings"));
     run(cmd)
 }
 

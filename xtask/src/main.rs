@@ -34,7 +34,12 @@ enum Command {
     },
     /// Build every test and binary with the features of `test` (what `eval` runs), without
     /// running anything: the quick way to rebuild the experiment runner.
-    Build,
+    Build {
+        /// Also write cargo's timings of the build (`target/cargo-timings/cargo-timing.html`):
+        /// which crates a cold build, the larger part of a CI run, spends its time on.
+        #[arg(long)]
+        timings: bool,
+    },
     /// Clippy (`-D warnings`) over every target, compiled with the features of `test` and
     /// by the same build (clippy's driver compiles the workspace's crates), and the layer
     /// rule of ARCHITECTURE.md.
@@ -81,7 +86,7 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Test { slow, rest } => cargo::test(slow, &rest),
-        Command::Build => cargo::build(),
+        Command::Build { timings } => cargo::build_with(timings),
         Command::Lint => {
             layers::check(&libtorch::workspace_root())?;
             cargo::lint()

@@ -56,12 +56,16 @@ impl fmt::Display for Verdict {
             Outcome::LosesTo => format!("loses to {baseline}"),
             Outcome::TooFewSeeds => format!("one seed: no verdict against {baseline}"),
         };
-        write!(
-            f,
-            "{what} ({:+.2} points, pooled std {:.2})",
-            100.0 * self.difference,
-            100.0 * self.pooled_std
-        )
+        let points = 100.0 * self.difference;
+        match self.outcome {
+            // A single seed has no spread: a pooled std of zero would read as a judgement.
+            Outcome::TooFewSeeds => write!(f, "{what} ({points:+.2} points)"),
+            _ => write!(
+                f,
+                "{what} ({points:+.2} points, pooled std {:.2})",
+                100.0 * self.pooled_std
+            ),
+        }
     }
 }
 
