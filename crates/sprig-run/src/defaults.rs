@@ -91,10 +91,10 @@ pub fn single(
 
 /// The dense-training iteration the budgeted method's tickets rewind to by default, if
 /// not θ0 (late rewinding, Frankle et al., ICML 2020): for image models, 500, about a
-/// tenth of the dense training's validation plateau in the evaluation's runs (LeNet-300-100
-/// on MNIST plateaus at 3,500–7,000 iterations in 120 s, Conv-2 on CIFAR-10 near 5,000 in
-/// 30 minutes). There these tickets scored at or above the θ0 tickets
-/// (`docs/results/in-progress/vision.md`: the `rewound to iteration 500` rows). Text and
+/// tenth of the iteration at which the dense training's validation accuracy plateaus in
+/// the evaluation's LeNet-300-100 and Conv-2 runs (their `rounds.json`). There these
+/// tickets scored at or above the θ0 tickets (`docs/results/in-progress/vision.md` and
+/// `in-progress/cifar10/vision.md`: the `rewound to iteration 500` rows). Text and
 /// audio models rewind to θ0, the LTH paper's point: rewound to iteration 100 (a tenth of
 /// their plateaus), TextCNN on TREC tied its θ0 ticket, and the DS-CNN's rows on FSDD do
 /// not settle it (the text and audio tables; their notes say why). A dense training that
