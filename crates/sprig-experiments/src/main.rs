@@ -416,7 +416,10 @@ fn notes(domain: Domain, mode: Mode, runs: &[RunResult], missing: usize) -> Vec<
         format!(
             "Time used runs from model construction to the ticket folder written (data is \
              loaded before the clock starts); test accuracy is measured afterwards, on the \
-             test split, of the weights selected by validation accuracy ({held_out})."
+             test split, of the weights selected by validation accuracy ({held_out}). \
+             Iterations are the training steps of every training of a run together, the \
+             fewest and the most over its seeds: a budget buys as many as the host's speed \
+             allows, and the rows of a table ran on hosts of different speeds."
         ),
         if domain == Domain::Vision {
             "Learning-rate schedules: `linear_decay` decays to zero at the end of every \

@@ -117,11 +117,11 @@ pub fn markdown_report(
                         == (key.0.as_str(), key.1.as_str())
             });
             page.push_str(if embeddings {
-                "| method | backend | LR schedule | budget (s) | target sparsity | sparsity | embedding sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |\n\
-                 |---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+                "| method | backend | LR schedule | budget (s) | target sparsity | sparsity | embedding sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | iterations | against the best same-budget baseline |\n\
+                 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
             } else {
-                "| method | backend | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |\n\
-                 |---|---|---|---|---|---|---|---|---|---|---|---|\n"
+                "| method | backend | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | iterations | against the best same-budget baseline |\n\
+                 |---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
             });
             current = Some(key);
         }
@@ -156,8 +156,20 @@ fn row(s: &GroupSummary, embeddings: bool, verdict: &str) -> String {
     } else {
         String::new()
     };
+    // The fewest and most over the seeds: runs of one budget on hosts of different speeds
+    // train for different numbers of steps, and the reader has to see it.
+    let iterations = s.iterations.map_or_else(
+        || "—".to_string(),
+        |i| {
+            if i.min == i.max {
+                format!("{}", i.min)
+            } else {
+                format!("{}–{}", i.min, i.max)
+            }
+        },
+    );
     format!(
-        "| {} | {} | {} | {} | {} | {:.4} |{embedding} {} | {} | {:.1} | {} | {:.1} | {} |\n",
+        "| {} | {} | {} | {} | {} | {:.4} |{embedding} {} | {} | {:.1} | {} | {:.1} | {} | {} |\n",
         cell(&method_cell(c)),
         // Rows of one method on two backends are two groups, and the verdict compares
         // rows of one backend only: the reader has to see which.
@@ -176,6 +188,7 @@ fn row(s: &GroupSummary, embeddings: bool, verdict: &str) -> String {
         s.time_used_s.mean,
         ratio,
         s.rounds.mean,
+        iterations,
         cell(verdict),
     )
 }

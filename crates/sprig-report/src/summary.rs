@@ -60,6 +60,9 @@ pub struct GroupSummary {
     pub time_ratio: Option<Stat>,
     /// Pruning rounds.
     pub rounds: Stat,
+    /// Training iterations, all trainings together; `None` when no run of the group
+    /// recorded them (results written before they were).
+    pub iterations: Option<Stat>,
     /// Sparsity of the embedding tables, for models that have them.
     pub embedding_sparsity: Option<Stat>,
 }
@@ -142,6 +145,12 @@ pub fn summarise(runs: &[RunResult]) -> Vec<GroupSummary> {
                 time_used_s: stat(|r| r.time_used_s)?,
                 time_ratio: Stat::of(group.iter().filter_map(|r| r.time_ratio())),
                 rounds: stat(|r| f64::from(r.rounds))?,
+                iterations: Stat::of(
+                    group
+                        .iter()
+                        .filter(|r| r.iterations > 0)
+                        .map(|r| r.iterations as f64),
+                ),
                 embedding_sparsity: Stat::of(group.iter().filter_map(|r| r.embedding_sparsity)),
             })
         })

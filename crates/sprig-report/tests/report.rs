@@ -131,10 +131,15 @@ fn the_page_has_its_provenance_and_one_table_per_configuration() {
         generated_at: "2026-11-24T00:00:00Z".into(),
         notes: vec!["a | note".into()],
     };
+    // Seeds on hosts of different speeds train for different numbers of steps; a result
+    // written before iterations were recorded has none.
+    let mut runs = table();
+    runs[2].iterations = 1400;
+    runs[6].iterations = 0;
     let page = markdown_report(
         "Vision",
         &provenance,
-        &table(),
+        &runs,
         &[("Accuracy".into(), "a.svg".into())],
     );
     expect_test::expect![[r#"
@@ -148,13 +153,13 @@ fn the_page_has_its_provenance_and_one_table_per_configuration() {
 
         ## mnist / lenet-300-100
 
-        | method | backend | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |
-        |---|---|---|---|---|---|---|---|---|---|---|---|
-        | imp | flex | linear_decay | — | 0.9 | 0.9000 | 98.10 | 1 | 99.0 | — | 3.0 | — |
-        | budgeted **default** | flex | linear_decay | 30 | 0.9 | 0.9000 | 95.00 | 1 | 29.7 | 0.990 (max 0.990) | 3.0 | — |
-        | dense | flex | linear_decay | 120 | 0 | 0.0000 | 98.00 | 1 | 118.8 | 0.990 (max 0.990) | 3.0 | — |
-        | budgeted **default** | flex | linear_decay | 120 | 0.9 | 0.9000 | 98.00 ± 1.00 | 3 | 118.8 | 0.990 (max 0.990) | 3.0 | one seed: no verdict against random_prune (+8.00 points) |
-        | random_prune | flex | linear_decay | 120 | 0.9 | 0.9000 | 90.00 | 1 | 118.8 | 0.990 (max 0.990) | 3.0 | — |
+        | method | backend | LR schedule | budget (s) | target sparsity | sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | iterations | against the best same-budget baseline |
+        |---|---|---|---|---|---|---|---|---|---|---|---|---|
+        | imp | flex | linear_decay | — | 0.9 | 0.9000 | 98.10 | 1 | 99.0 | — | 3.0 | — | — |
+        | budgeted **default** | flex | linear_decay | 30 | 0.9 | 0.9000 | 95.00 | 1 | 29.7 | 0.990 (max 0.990) | 3.0 | 1000 | — |
+        | dense | flex | linear_decay | 120 | 0 | 0.0000 | 98.00 | 1 | 118.8 | 0.990 (max 0.990) | 3.0 | 1000 | — |
+        | budgeted **default** | flex | linear_decay | 120 | 0.9 | 0.9000 | 98.00 ± 1.00 | 3 | 118.8 | 0.990 (max 0.990) | 3.0 | 1000–1400 | one seed: no verdict against random_prune (+8.00 points) |
+        | random_prune | flex | linear_decay | 120 | 0.9 | 0.9000 | 90.00 | 1 | 118.8 | 0.990 (max 0.990) | 3.0 | 1000 | — |
 
         ![Accuracy](a.svg)
 
@@ -175,13 +180,13 @@ fn the_page_has_its_provenance_and_one_table_per_configuration() {
     expect_test::expect![[r#"
         ## trec / textcnn
 
-        | method | backend | LR schedule | budget (s) | target sparsity | sparsity | embedding sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | against the best same-budget baseline |
-        |---|---|---|---|---|---|---|---|---|---|---|---|---|
-        | imp | flex | linear_decay | — | 0.9 | 0.9000 | — | 98.10 | 1 | 99.0 | — | 3.0 | — |
-        | budgeted **default** | flex | linear_decay | 30 | 0.9 | 0.9000 | 0.9500 | 95.00 | 1 | 29.7 | 0.990 (max 0.990) | 3.0 | — |
-        | dense | flex | linear_decay | 120 | 0 | 0.0000 | — | 98.00 | 1 | 118.8 | 0.990 (max 0.990) | 3.0 | — |
-        | budgeted **default** | flex | linear_decay | 120 | 0.9 | 0.9000 | 0.9500 | 98.00 ± 1.00 | 3 | 118.8 | 0.990 (max 0.990) | 3.0 | one seed: no verdict against random_prune (+8.00 points) |
-        | random_prune | flex | linear_decay | 120 | 0.9 | 0.9000 | 0.9500 | 90.00 | 1 | 118.8 | 0.990 (max 0.990) | 3.0 | — |
+        | method | backend | LR schedule | budget (s) | target sparsity | sparsity | embedding sparsity | test accuracy % | seeds | time used (s) | time used / budget | rounds | iterations | against the best same-budget baseline |
+        |---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+        | imp | flex | linear_decay | — | 0.9 | 0.9000 | — | 98.10 | 1 | 99.0 | — | 3.0 | 1000 | — |
+        | budgeted **default** | flex | linear_decay | 30 | 0.9 | 0.9000 | 0.9500 | 95.00 | 1 | 29.7 | 0.990 (max 0.990) | 3.0 | 1000 | — |
+        | dense | flex | linear_decay | 120 | 0 | 0.0000 | — | 98.00 | 1 | 118.8 | 0.990 (max 0.990) | 3.0 | 1000 | — |
+        | budgeted **default** | flex | linear_decay | 120 | 0.9 | 0.9000 | 0.9500 | 98.00 ± 1.00 | 3 | 118.8 | 0.990 (max 0.990) | 3.0 | 1000 | one seed: no verdict against random_prune (+8.00 points) |
+        | random_prune | flex | linear_decay | 120 | 0.9 | 0.9000 | 0.9500 | 90.00 | 1 | 118.8 | 0.990 (max 0.990) | 3.0 | 1000 | — |
 
     "#]].assert_eq(text);
     let vision = &page[..page.find("## trec / textcnn").unwrap()];
